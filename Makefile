@@ -1,0 +1,65 @@
+# Baton — the two commands a fresh Debian 12 machine needs (as root):
+#   make demo   build and run the demo
+#   make test   build and run every test (normal build and an ASan+UBSan build)
+
+BUILD      := build
+ASAN_BUILD := build-asan
+CTEST_JOBS ?= 2
+
+# Everything the project builds, tests and runs with: Debian packages only.
+DEB_PACKAGES := build-essential cmake ninja-build pkg-config git \
+	libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev libpugixml-dev \
+	libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libspdlog-dev \
+	python3 python3-zmq python3-msgpack python3-pytest clang-format procps
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps configure build asan test unit demo format format-check clean
+
+all: build
+
+# Installs what is missing; runs apt-get update only when there are no package lists yet, or when
+# an install fails on stale lists.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing" $$missing; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  if [ -z "$$(ls /var/lib/apt/lists/ 2>/dev/null | grep _Packages)" ]; then $(SUDO) apt-get update -qq; fi; \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends $$missing || \
+	    { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; }; \
+	fi
+
+$(BUILD)/build.ninja:
+	cmake --preset default
+
+$(ASAN_BUILD)/build.ninja:
+	cmake --preset asan
+
+build: deps $(BUILD)/build.ninja
+	cmake --build --preset default
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	cmake --build --preset asan
+
+# Every test, twice: as shipped, and under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: build asan
+	ctest --preset default -j $(CTEST_JOBS)
+	ctest --preset asan -j $(CTEST_JOBS)
+
+unit: build
+	ctest --preset default -j $(CTEST_JOBS)
+
+demo: build
+	scripts/demo.sh
+
+format:
+	git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format -i
+
+format-check:
+	git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

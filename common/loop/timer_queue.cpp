@@ -1,0 +1,36 @@
+#include "common/loop/timer_queue.hpp"
+
+namespace baton {
+
+TimerQueue::Id TimerQueue::schedule(TimePoint when, Callback callback) {
+  const Id id = next_id_++;
+  by_deadline_.emplace(Key{when, id}, std::move(callback));
+  deadline_of_.emplace(id, when);
+  return id;
+}
+
+bool TimerQueue::cancel(Id id) {
+  auto it = deadline_of_.find(id);
+  if (it == deadline_of_.end()) return false;
+  by_deadline_.erase(Key{it->second, id});
+  deadline_of_.erase(it);
+  return true;
+}
+
+std::optional<TimePoint> TimerQueue::next_deadline() const {
+  if (by_deadline_.empty()) return std::nullopt;
+  return by_deadline_.begin()->first.first;
+}
+
+std::size_t TimerQueue::run_due(TimePoint now) {
+  std::size_t ran = 0;
+  while (!by_deadline_.empty() && by_deadline_.begin()->first.first <= now) {
+    auto node = by_deadline_.extract(by_deadline_.begin());
+    deadline_of_.erase(node.key().second);
+    node.mapped()();
+    ++ran;
+  }
+  return ran;
+}
+
+}  // namespace baton

@@ -1,0 +1,151 @@
+#include "common/os/spawn.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/os/unique_fd.hpp"
+
+extern char** environ;
+
+namespace baton {
+
+namespace {
+
+// What the child reports through the exec pipe when it cannot exec.
+struct ChildFailure {
+  int stage;
+  int error;
+};
+enum Stage { kChdir = 1, kSetgid, kSetuid, kStdio, kExec };
+
+const char* stage_name(int stage) {
+  switch (stage) {
+    case kChdir: return "cannot enter directory";
+    case kSetgid: return "cannot switch group";
+    case kSetuid: return "cannot switch user";
+    case kStdio: return "cannot set up stdout/stderr";
+    default: return "cannot execute";
+  }
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+[[noreturn]] void child_fail(int pipe_fd, int stage) {
+  ChildFailure failure{stage, errno};
+  [[maybe_unused]] ssize_t n = ::write(pipe_fd, &failure, sizeof failure);
+  ::_exit(127);
+}
+
+}  // namespace
+
+std::vector<std::string> shell_argv(const std::string& command) {
+  return {"/bin/sh", "-c", command};
+}
+
+std::vector<std::string> current_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  return env;
+}
+
+Expected<pid_t> spawn(const SpawnRequest& request) {
+  if (request.argv.empty() || request.argv[0].empty()) return Error{"empty command line"};
+
+  // Everything the child needs is prepared before fork(): between fork and exec only
+  // async-signal-safe calls are allowed (the parent has ZeroMQ threads).
+  std::vector<char*> argv = c_strings(request.argv);
+  std::vector<std::string> env_strings = request.env ? *request.env : current_environment();
+  std::vector<char*> envp = c_strings(env_strings);
+  const std::string& file = request.argv[0];
+  std::string path_value = "/usr/local/bin:/usr/bin:/bin";
+  for (const auto& e : env_strings) {
+    if (e.rfind("PATH=", 0) == 0) path_value = e.substr(5);
+  }
+  // Resolve a bare name against PATH here, so the child only needs execve().
+  std::vector<std::string> candidates;
+  if (file.find('/') != std::string::npos) {
+    candidates.push_back(file);
+  } else {
+    std::size_t start = 0;
+    while (start <= path_value.size()) {
+      std::size_t end = path_value.find(':', start);
+      if (end == std::string::npos) end = path_value.size();
+      std::string dir = path_value.substr(start, end - start);
+      candidates.push_back((dir.empty() ? std::string(".") : dir) + "/" + file);
+      start = end + 1;
+    }
+  }
+
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return Error{std::string("cannot create pipe: ") + std::strerror(errno)};
+  }
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+
+  const pid_t pid = ::fork();
+  if (pid < 0) return Error{std::string("cannot fork: ") + std::strerror(errno)};
+  if (pid == 0) {
+    // Child.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    if (request.new_session) ::setsid();
+    int null_fd = ::open("/dev/null", O_RDWR);
+    int out = request.stdout_fd >= 0 ? request.stdout_fd : null_fd;
+    int err = request.stderr_fd >= 0 ? request.stderr_fd : null_fd;
+    if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) {
+      child_fail(write_end.get(), kStdio);
+    }
+    if (!request.cwd.empty() && ::chdir(request.cwd.c_str()) != 0) {
+      child_fail(write_end.get(), kChdir);
+    }
+    if (request.gid) {
+      if (::setgroups(0, nullptr) != 0 && errno != EPERM) child_fail(write_end.get(), kSetgid);
+      if (::setgid(*request.gid) != 0) child_fail(write_end.get(), kSetgid);
+    }
+    if (request.uid && ::setuid(*request.uid) != 0) child_fail(write_end.get(), kSetuid);
+    // Descriptors the node holds (sockets, pidfds, logs) must not leak into apps.
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    int exec_errno = ENOENT;
+    for (const auto& candidate : candidates) {
+      ::execve(candidate.c_str(), argv.data(), envp.data());
+      // Keep the most telling error: EACCES beats ENOENT from other PATH entries.
+      if (errno != ENOENT || exec_errno == ENOENT) exec_errno = errno;
+    }
+    errno = exec_errno;
+    child_fail(write_end.get(), kExec);
+  }
+
+  write_end.reset();
+  ChildFailure failure{};
+  ssize_t n;
+  do {
+    n = ::read(read_end.get(), &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof failure)) {
+    // The child is gone; reap it here so it is never seen as an app exit.
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::string what = stage_name(failure.stage);
+    std::string target = failure.stage == kChdir ? request.cwd : file;
+    return Error{what + " '" + target + "': " + std::strerror(failure.error)};
+  }
+  return pid;
+}
+
+}  // namespace baton

@@ -1,0 +1,38 @@
+#include "common/proto/codec.hpp"
+
+#include <cstring>
+
+namespace baton::proto {
+
+Expected<msgpack::object> unpack_frame(msgpack::zone& zone, const void* data, std::size_t size) {
+  if (size == 0) return Error{"empty frame"};
+  try {
+    std::size_t offset = 0;
+    msgpack::object object = msgpack::unpack(zone, static_cast<const char*>(data), size, offset,
+                                             nullptr, nullptr, frame_limits());
+    if (offset != size) return Error{"trailing bytes after the message"};
+    return object;
+  } catch (const msgpack::insufficient_bytes&) {
+    return Error{"truncated msgpack frame"};
+  } catch (const msgpack::depth_size_overflow&) {  // derives from size_overflow: catch it first
+    return Error{"msgpack frame nested too deeply"};
+  } catch (const msgpack::size_overflow&) {
+    return Error{"msgpack frame exceeds size limits"};
+  } catch (const std::exception&) {
+    return Error{"malformed msgpack frame"};
+  }
+}
+
+const msgpack::object* find_key(const msgpack::object& map, std::string_view key) {
+  if (map.type != msgpack::type::MAP) return nullptr;
+  for (uint32_t i = 0; i < map.via.map.size; ++i) {
+    const msgpack::object& k = map.via.map.ptr[i].key;
+    if (k.type == msgpack::type::STR && k.via.str.size == key.size() &&
+        std::memcmp(k.via.str.ptr, key.data(), key.size()) == 0) {
+      return &map.via.map.ptr[i].val;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace baton::proto

@@ -1,0 +1,324 @@
+#include "node/appmonitor_server.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "common/log.hpp"
+
+namespace baton::node {
+
+namespace am = proto::appmonitor;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kIpcScheme = "ipc://";
+// Messages handled per wake-up before other fds and timers get their turn.
+constexpr int kBatch = 1024;
+
+// True when something accepts connections on the Unix socket at `path`.
+bool someone_listens(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return false;
+  path.copy(addr.sun_path, path.size());
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+std::string working_directory_of(pid_t pid) {
+  std::error_code ec;
+  auto cwd = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", ec);
+  return ec ? std::string("/") : cwd.string();
+}
+
+std::string describe(const Registration& r) {
+  std::string text = "pid " + std::to_string(r.pid);
+  if (!r.app.empty()) text += " (app " + r.app + ")";
+  return text + fmt::format(" id {:016x}", r.token);
+}
+
+}  // namespace
+
+AppMonitorServer::AppMonitorServer(zmq::context_t& context, EventLoop& loop,
+                                   WatchdogActions& actions, AppMonitorConfig config)
+    : context_(context), loop_(loop), actions_(actions), config_(std::move(config)) {}
+
+AppMonitorServer::~AppMonitorServer() { stop(); }
+
+Status AppMonitorServer::start() {
+  if (!config_.endpoint.starts_with(kIpcScheme)) {
+    return Error{"the appmonitor endpoint must be ipc:// (got '" + config_.endpoint +
+                 "'): the node identifies each app by the credentials of its Unix socket"};
+  }
+  ipc_ = true;
+  socket_path_ = config_.endpoint.substr(kIpcScheme.size());
+  std::error_code ec;
+  fs::path parent = fs::path(socket_path_).parent_path();
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  if (ec) return Error{"cannot create " + parent.string() + ": " + ec.message()};
+  if (fs::exists(socket_path_, ec)) {
+    if (someone_listens(socket_path_)) {
+      return Error{"another node already listens on " + config_.endpoint};
+    }
+    fs::remove(socket_path_, ec);  // left behind by a node that crashed
+  }
+
+  socket_.emplace(context_, zmq::socket_type::router);
+  socket_->set(zmq::sockopt::linger, 0);
+  socket_->set(zmq::sockopt::maxmsgsize, am::kMaxFrameBytes);
+  socket_->set(zmq::sockopt::rcvhwm, 100'000);
+  socket_->set(zmq::sockopt::sndhwm, 100'000);
+  try {
+    socket_->bind(config_.endpoint);
+  } catch (const zmq::error_t& e) {
+    socket_.reset();
+    return Error{"cannot bind " + config_.endpoint + ": " + e.what()};
+  }
+  // Every user's apps must reach the node. That grants nothing beyond acting on oneself: each
+  // registration is tied to the pid, uid and gid of the connecting process (SO_PEERCRED).
+  ::chmod(socket_path_.c_str(), 0666);
+  socket_watch_ = loop_.watch_socket(*socket_, [this] { on_readable(); });
+  spdlog::info("application monitor listening on {}", config_.endpoint);
+  return ok_status();
+}
+
+void AppMonitorServer::stop() {
+  if (!socket_) return;
+  loop_.unwatch(socket_watch_);
+  socket_->close();
+  socket_.reset();
+  if (ipc_) {
+    std::error_code ec;
+    fs::remove(socket_path_, ec);
+  }
+  for (auto& [pid, watched] : processes_) loop_.unwatch(watched.watch);
+  processes_.clear();
+  if (deadline_timer_ != 0) loop_.cancel(deadline_timer_);
+  deadline_timer_ = 0;
+  armed_for_.reset();
+}
+
+void AppMonitorServer::on_readable() {
+  for (int i = 0; i < kBatch && socket_; ++i) {
+    zmq::message_t identity;
+    if (!socket_->recv(identity, zmq::recv_flags::dontwait)) return;
+    if (!identity.more()) continue;  // a ROUTER always delivers identity + body; be defensive
+    zmq::message_t frame;
+    if (!socket_->recv(frame, zmq::recv_flags::dontwait)) return;
+    if (frame.more()) {
+      zmq::message_t rest;
+      do {
+        if (!socket_->recv(rest, zmq::recv_flags::dontwait)) break;
+      } while (rest.more());
+      send_error(identity, Error{"a request is exactly one frame (no empty delimiter frame)",
+                                 std::string(am::code::kMalformed)});
+      continue;
+    }
+    handle_frame(identity, frame);
+  }
+}
+
+void AppMonitorServer::handle_frame(const zmq::message_t& identity, zmq::message_t& frame) {
+  auto request = am::decode_request(frame.data(), frame.size());
+  if (!request) {
+    spdlog::debug("rejected request: {}", request.error().message);
+    send_error(identity, request.error());
+    return;
+  }
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, am::RefreshRequest>) {
+          handle_refresh(identity, r);
+        } else if constexpr (std::is_same_v<T, am::RegisterRequest>) {
+          handle_register(identity, frame, r);
+        } else {
+          handle_unregister(identity, r);
+        }
+      },
+      *request);
+}
+
+Expected<PeerCredentials> AppMonitorServer::identify(zmq::message_t& frame,
+                                                     const am::RegisterRequest& request) {
+  const char* peer = nullptr;
+  try {
+    peer = frame.gets("Peer-Address");
+  } catch (const zmq::error_t&) {
+  }
+  auto creds = peer != nullptr ? parse_peer_address(peer) : std::nullopt;
+  if (!creds) {
+    return Error{"cannot read the credentials of this connection", std::string(am::code::kRefused)};
+  }
+  if (creds->pid != request.pid) {
+    return Error{"registration names pid " + std::to_string(request.pid) +
+                     " but comes from pid " + std::to_string(creds->pid) +
+                     ": an app can register only itself",
+                 std::string(am::code::kRefused)};
+  }
+  return *creds;
+}
+
+void AppMonitorServer::handle_register(const zmq::message_t& identity, zmq::message_t& frame,
+                                       const am::RegisterRequest& request) {
+  auto refuse = [&](std::string message, std::string_view code) {
+    spdlog::warn("refused registration from pid {}: {}", request.pid, message);
+    send_error(identity, Error{std::move(message), std::string(code)});
+  };
+  auto creds = identify(frame, request);
+  if (!creds) return refuse(creds.error().message, creds.error().code);
+  const pid_t pid = creds->pid;
+  const Action action = *am::parse_action(request.action);  // validated by decode_request
+
+  if (table_.size() >= config_.max_registrations) {
+    return refuse("this node already holds the maximum of " +
+                      std::to_string(config_.max_registrations) + " registrations",
+                  am::code::kLimit);
+  }
+  if (table_.count_for_pid(pid) >= config_.max_registrations_per_process) {
+    return refuse("pid " + std::to_string(pid) + " already holds the maximum of " +
+                      std::to_string(config_.max_registrations_per_process) + " registrations",
+                  am::code::kLimit);
+  }
+  if (action == Action::reboot && !actions_.config().allow_reboot) {
+    return refuse("action reboot is not allowed on this node (start baton-node with --allow-reboot)",
+                  am::code::kRefused);
+  }
+  if (::geteuid() != 0 && creds->uid != ::geteuid()) {
+    return refuse("this node runs as uid " + std::to_string(::geteuid()) +
+                      " and cannot act on a process of uid " + std::to_string(creds->uid),
+                  am::code::kRefused);
+  }
+  if (auto watched = watch_process(pid); !watched) {
+    return refuse(watched.error().message, am::code::kRefused);
+  }
+
+  Registration r;
+  r.pid = pid;
+  r.uid = creds->uid;
+  r.gid = creds->gid;
+  r.timeout = std::chrono::milliseconds(request.timeout_ms);
+  r.action = action;
+  r.restart_command = request.restart_command.value_or("");
+  r.app = request.app.value_or("");
+  r.cwd = working_directory_of(pid);
+  const Token token = table_.add(std::move(r), SteadyClock::now());
+  arm_deadline_timer();
+  const Registration& stored = *table_.find(token);
+  spdlog::info("registered {}: timeout {} ms, action {}{}", describe(stored),
+               request.timeout_ms, request.action,
+               stored.restart_command.empty() ? "" : ", restart command '" + stored.restart_command + "'");
+  send_reply(identity, am::RegisterReply{true, token});
+}
+
+void AppMonitorServer::handle_refresh(const zmq::message_t& identity, const am::RefreshRequest& r) {
+  if (table_.refresh(r.id, SteadyClock::now()) == nullptr) {
+    send_error(identity, Error{fmt::format("unknown registration id {:016x}: never registered, "
+                                           "unregistered, or its action already ran",
+                                           r.id),
+                               std::string(am::code::kUnknownId)});
+    return;
+  }
+  send_reply(identity, am::RefreshReply{true, r.seq});
+}
+
+void AppMonitorServer::handle_unregister(const zmq::message_t& identity,
+                                         const am::UnregisterRequest& request) {
+  auto removed = table_.remove(request.id);
+  if (!removed) {
+    send_error(identity, Error{fmt::format("unknown registration id {:016x}", request.id),
+                               std::string(am::code::kUnknownId)});
+    return;
+  }
+  spdlog::info("unregistered {}", describe(*removed));
+  release_process_if_unused(removed->pid);
+  send_reply(identity, am::OkReply{});
+}
+
+Status AppMonitorServer::watch_process(pid_t pid) {
+  if (processes_.contains(pid)) return ok_status();
+  auto pidfd = Pidfd::open(pid);
+  if (!pidfd) return pidfd.error();
+  const int fd = pidfd->fd();
+  auto watch = loop_.watch_fd(fd, [this, pid] { on_process_exit(pid); });
+  processes_.emplace(pid, WatchedProcess{std::move(pidfd).value(), watch});
+  return ok_status();
+}
+
+std::optional<Pidfd> AppMonitorServer::take_process(pid_t pid) {
+  auto it = processes_.find(pid);
+  if (it == processes_.end()) return std::nullopt;
+  loop_.unwatch(it->second.watch);
+  Pidfd pidfd = std::move(it->second.pidfd);
+  processes_.erase(it);
+  return pidfd;
+}
+
+void AppMonitorServer::release_process_if_unused(pid_t pid) {
+  if (table_.count_for_pid(pid) == 0) take_process(pid);
+}
+
+void AppMonitorServer::on_process_exit(pid_t pid) {
+  take_process(pid);
+  for (const Registration& r : table_.remove_pid(pid)) {
+    spdlog::warn("{} exited without unregistering: action {}", describe(r), am::to_string(r.action));
+    actions_.on_exit_without_unregister(r);
+  }
+}
+
+void AppMonitorServer::arm_deadline_timer() {
+  auto next = table_.next_check();
+  if (!next) return;
+  if (armed_for_ && *armed_for_ <= *next) return;  // the armed timer comes first and re-arms
+  if (deadline_timer_ != 0) loop_.cancel(deadline_timer_);
+  armed_for_ = next;
+  deadline_timer_ = loop_.at(*next, [this] { on_deadline_timer(); });
+}
+
+void AppMonitorServer::on_deadline_timer() {
+  deadline_timer_ = 0;
+  armed_for_.reset();
+  const TimePoint now = SteadyClock::now();
+  for (Registration& r : table_.take_expired(now)) {
+    auto process = take_process(r.pid);
+    if (!process) {
+      // An earlier registration of the same process fired in this round and took the process.
+      spdlog::info("dropped {}: its process is already being acted on", describe(r));
+      continue;
+    }
+    const auto silent =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - r.last_refresh).count();
+    spdlog::warn("watchdog timeout: {} sent no refresh for {} ms (timeout {} ms): action {}",
+                 describe(r), silent, r.timeout.count(), am::to_string(r.action));
+    // The process as a whole is acted on, so its other registrations end here too.
+    for (const Registration& sibling : table_.remove_pid(r.pid)) {
+      spdlog::info("dropped {}: its process is being acted on", describe(sibling));
+    }
+    actions_.on_timeout(r, std::move(*process));
+  }
+  arm_deadline_timer();
+}
+
+template <class Reply>
+void AppMonitorServer::send_reply(const zmq::message_t& identity, const Reply& reply) {
+  reply_buffer_.clear();
+  msgpack::packer<msgpack::sbuffer> packer(reply_buffer_);
+  proto::pack_message(packer, reply);
+  zmq::message_t to(identity.data(), identity.size());
+  if (!socket_->send(to, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
+  (void)socket_->send(zmq::message_t(reply_buffer_.data(), reply_buffer_.size()),
+                      zmq::send_flags::dontwait);
+}
+
+void AppMonitorServer::send_error(const zmq::message_t& identity, const Error& error) {
+  send_reply(identity, am::ErrorReply{false, error.message, error.code});
+}
+
+}  // namespace baton::node

@@ -1,0 +1,83 @@
+// The node's application monitor endpoint (shared/DESIGN.md §4): a ROUTER socket that apps
+// register with and refresh, the registration table, and the link to the watchdog actions.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "common/loop/event_loop.hpp"
+#include "common/os/pidfd.hpp"
+#include "common/proto/appmonitor.hpp"
+#include "node/peer_credentials.hpp"
+#include "node/watchdog_actions.hpp"
+#include "node/watchdog_table.hpp"
+
+namespace baton::node {
+
+struct AppMonitorConfig {
+  std::string endpoint = "ipc:///run/baton/appmonitor.sock";
+  std::size_t max_registrations = 100'000;
+  std::size_t max_registrations_per_process = 10'000;
+};
+
+class AppMonitorServer {
+ public:
+  AppMonitorServer(zmq::context_t& context, EventLoop& loop, WatchdogActions& actions,
+                   AppMonitorConfig config);
+  AppMonitorServer(const AppMonitorServer&) = delete;
+  AppMonitorServer& operator=(const AppMonitorServer&) = delete;
+  ~AppMonitorServer();
+
+  // Binds the endpoint. Fails when another node already listens on the same ipc:// path.
+  Status start();
+  // Closes the socket and removes the socket file.
+  void stop();
+
+  const WatchdogTable& table() const { return table_; }
+
+ private:
+  struct WatchedProcess {
+    Pidfd pidfd;
+    EventLoop::WatchId watch;
+  };
+
+  void on_readable();
+  void handle_frame(const zmq::message_t& identity, zmq::message_t& frame);
+  void handle_register(const zmq::message_t& identity, zmq::message_t& frame,
+                       const proto::appmonitor::RegisterRequest& request);
+  void handle_refresh(const zmq::message_t& identity, const proto::appmonitor::RefreshRequest& r);
+  void handle_unregister(const zmq::message_t& identity,
+                         const proto::appmonitor::UnregisterRequest& request);
+  Expected<PeerCredentials> identify(zmq::message_t& frame,
+                                     const proto::appmonitor::RegisterRequest& request);
+  Status watch_process(pid_t pid);
+  void release_process_if_unused(pid_t pid);
+  std::optional<Pidfd> take_process(pid_t pid);
+  void on_process_exit(pid_t pid);
+  void arm_deadline_timer();
+  void on_deadline_timer();
+
+  template <class Reply>
+  void send_reply(const zmq::message_t& identity, const Reply& reply);
+  void send_error(const zmq::message_t& identity, const Error& error);
+
+  zmq::context_t& context_;
+  EventLoop& loop_;
+  WatchdogActions& actions_;
+  AppMonitorConfig config_;
+  std::optional<zmq::socket_t> socket_;
+  EventLoop::WatchId socket_watch_ = 0;
+  std::string socket_path_;  // for ipc:// endpoints
+  bool ipc_ = false;
+
+  WatchdogTable table_;
+  std::unordered_map<pid_t, WatchedProcess> processes_;
+  TimerQueue::Id deadline_timer_ = 0;
+  std::optional<TimePoint> armed_for_;
+  msgpack::sbuffer reply_buffer_;
+};
+
+}  // namespace baton::node

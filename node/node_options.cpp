@@ -1,0 +1,61 @@
+#include "node/node_options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace baton::node {
+
+std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
+  NodeOptions options;
+  CLI::App app{
+      "baton-node: the Baton daemon of one machine. It runs the application monitor that apps\n"
+      "register with through the Baton SDK and carries out their watchdog actions."};
+  app.set_version_flag("--version", "baton-node 0.1.0");
+  app.add_option("--machine", options.machine, "this machine's id, unique in the fleet")
+      ->required();
+  app.add_option("--appmonitor", options.appmonitor.endpoint,
+                 "ipc:// endpoint the SDK connects to; apps the node starts get it in "
+                 "BATON_APPMONITOR")
+      ->capture_default_str();
+  long long grace_ms = options.actions.kill_grace.count();
+  app.add_option("--kill-grace", grace_ms,
+                 "milliseconds between SIGTERM and SIGKILL when a watchdog kills an app")
+      ->check(CLI::Range(0LL, 3'600'000LL))
+      ->capture_default_str();
+  app.add_flag("--allow-reboot", options.actions.allow_reboot,
+               "accept registrations whose action is REBOOT (refused otherwise)");
+  app.add_option("--reboot-command", options.actions.reboot_command,
+                 "shell command run for the REBOOT action")
+      ->capture_default_str();
+  app.add_option("--max-registrations", options.appmonitor.max_registrations,
+                 "most registrations this node holds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-registrations-per-process",
+                 options.appmonitor.max_registrations_per_process,
+                 "most registrations one process may hold")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--log-level", options.log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.footer(
+      "Exit codes: 0 after SIGTERM/SIGINT and a clean shutdown, 2 on bad options or when the\n"
+      "endpoint cannot be used.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  options.actions.kill_grace = std::chrono::milliseconds(grace_ms);
+  return options;
+}
+
+}  // namespace baton::node

@@ -1,0 +1,23 @@
+// baton-node's command line.
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "node/appmonitor_server.hpp"
+#include "node/watchdog_actions.hpp"
+
+namespace baton::node {
+
+struct NodeOptions {
+  std::string machine;
+  std::string log_level = "info";
+  AppMonitorConfig appmonitor;
+  WatchdogActionsConfig actions;
+};
+
+// Parsed options, or the exit code to leave with (0 after --help, 2 after a usage error; the
+// message has been printed).
+std::variant<NodeOptions, int> parse_node_options(int argc, char** argv);
+
+}  // namespace baton::node

@@ -1,0 +1,65 @@
+// Carries out what a registration asked for when its app stops refreshing or exits:
+// KILL (SIGTERM, then SIGKILL after the grace period), RESTART (kill, then the restart command as
+// the app's own user) and REBOOT (the node's reboot command, only where allowed).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+#include "common/loop/event_loop.hpp"
+#include "common/os/child_reaper.hpp"
+#include "common/os/pidfd.hpp"
+#include "common/os/spawn.hpp"
+#include "node/watchdog_table.hpp"
+
+namespace baton::node {
+
+struct WatchdogActionsConfig {
+  std::chrono::milliseconds kill_grace{3000};
+  bool allow_reboot = false;
+  std::string reboot_command = "/sbin/reboot";
+};
+
+class WatchdogActions {
+ public:
+  WatchdogActions(EventLoop& loop, ChildReaper& reaper, WatchdogActionsConfig config);
+  WatchdogActions(const WatchdogActions&) = delete;
+  WatchdogActions& operator=(const WatchdogActions&) = delete;
+
+  // The app's refresh is late: act on the live process behind `process`.
+  void on_timeout(const Registration& registration, Pidfd process);
+  // The app exited without unregistering: act at once (there is nothing left to kill).
+  void on_exit_without_unregister(const Registration& registration);
+
+  // SIGTERM now, SIGKILL after the grace period; `then` runs once the process is gone.
+  void terminate(Pidfd process, std::function<void()> then);
+  // On shutdown: SIGKILL whatever is still being terminated and drop the follow-ups.
+  void abandon_pending();
+
+  const WatchdogActionsConfig& config() const { return config_; }
+  std::size_t pending_terminations() const { return pending_.size(); }
+
+ private:
+  struct PendingTermination {
+    Pidfd process;
+    EventLoop::WatchId watch = 0;
+    TimerQueue::Id kill_timer = 0;
+    TimePoint started{};
+    std::function<void()> then;
+  };
+  void finish_termination(std::uint64_t id);
+  void run_restart_command(const Registration& registration);
+  void run_reboot(const Registration& registration);
+  void run_command(const std::string& what, const SpawnRequest& request);
+
+  EventLoop& loop_;
+  ChildReaper& reaper_;
+  WatchdogActionsConfig config_;
+  std::unordered_map<std::uint64_t, PendingTermination> pending_;
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace baton::node

@@ -1,0 +1,100 @@
+#include "node/watchdog_table.hpp"
+
+namespace baton::node {
+
+WatchdogTable::WatchdogTable() {
+  std::random_device entropy;
+  std::seed_seq seed{entropy(), entropy(), entropy(), entropy()};
+  token_source_.seed(seed);
+}
+
+Token WatchdogTable::add(Registration registration, TimePoint now) {
+  Token token;
+  do {
+    token = token_source_();
+  } while (token == 0 || registrations_.contains(token));
+  registration.token = token;
+  registration.registered_at = now;
+  registration.last_refresh = now;
+  registration.deadline = now + registration.timeout;
+  deadlines_.push(HeapEntry{registration.deadline, token});
+  by_pid_[registration.pid].insert(token);
+  registrations_.emplace(token, std::move(registration));
+  return token;
+}
+
+const Registration* WatchdogTable::refresh(Token token, TimePoint now) {
+  auto it = registrations_.find(token);
+  if (it == registrations_.end()) return nullptr;
+  Registration& r = it->second;
+  r.last_refresh = now;
+  r.deadline = now + r.timeout;
+  ++r.refreshes;
+  return &r;
+}
+
+void WatchdogTable::erase_from_pid_index(pid_t pid, Token token) {
+  auto it = by_pid_.find(pid);
+  if (it == by_pid_.end()) return;
+  it->second.erase(token);
+  if (it->second.empty()) by_pid_.erase(it);
+}
+
+std::optional<Registration> WatchdogTable::remove(Token token) {
+  auto it = registrations_.find(token);
+  if (it == registrations_.end()) return std::nullopt;
+  Registration r = std::move(it->second);
+  registrations_.erase(it);
+  erase_from_pid_index(r.pid, token);
+  // Its heap entry stays and is discarded when it comes due: tokens are never reused.
+  return r;
+}
+
+std::vector<Registration> WatchdogTable::remove_pid(pid_t pid) {
+  std::vector<Registration> removed;
+  auto it = by_pid_.find(pid);
+  if (it == by_pid_.end()) return removed;
+  for (Token token : it->second) {
+    auto reg = registrations_.find(token);
+    removed.push_back(std::move(reg->second));
+    registrations_.erase(reg);
+  }
+  by_pid_.erase(it);
+  return removed;
+}
+
+const Registration* WatchdogTable::find(Token token) const {
+  auto it = registrations_.find(token);
+  return it == registrations_.end() ? nullptr : &it->second;
+}
+
+std::size_t WatchdogTable::count_for_pid(pid_t pid) const {
+  auto it = by_pid_.find(pid);
+  return it == by_pid_.end() ? 0 : it->second.size();
+}
+
+std::vector<Registration> WatchdogTable::take_expired(TimePoint now) {
+  std::vector<Registration> expired;
+  while (!deadlines_.empty() && deadlines_.top().deadline <= now) {
+    HeapEntry entry = deadlines_.top();
+    deadlines_.pop();
+    auto it = registrations_.find(entry.token);
+    if (it == registrations_.end()) continue;  // removed since
+    if (it->second.deadline > now) {
+      deadlines_.push(HeapEntry{it->second.deadline, entry.token});  // refreshed since
+      continue;
+    }
+    Registration r = std::move(it->second);
+    registrations_.erase(it);
+    erase_from_pid_index(r.pid, entry.token);
+    expired.push_back(std::move(r));
+  }
+  return expired;
+}
+
+std::optional<TimePoint> WatchdogTable::next_check() const {
+  if (deadlines_.empty()) return std::nullopt;
+  return deadlines_.top().deadline;
+}
+
+}  // namespace baton::node

@@ -1,0 +1,82 @@
+// The application monitor's registrations and their deadlines.
+//
+// Refresh is the hot path (millions per second): it is one hash lookup and one store. Deadlines sit
+// in a min-heap with exactly one entry per registration, and a refresh does not touch the heap:
+// when an entry comes due, take_expired() compares it with the registration's current deadline and
+// either fires the registration or pushes the entry back at the later deadline. So each
+// registration costs at most one O(log n) heap operation per timeout period, however often it
+// refreshes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <queue>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/loop/timer_queue.hpp"
+#include "common/proto/appmonitor.hpp"
+
+namespace baton::node {
+
+using Token = std::uint64_t;
+using proto::appmonitor::Action;
+
+struct Registration {
+  Token token = 0;
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::chrono::milliseconds timeout{0};
+  Action action = Action::kill;
+  std::string restart_command;
+  std::string app;  // optional app id given at registration
+  std::string cwd;  // the app's working directory at registration; its restart command runs there
+  TimePoint registered_at{};
+  TimePoint last_refresh{};
+  TimePoint deadline{};
+  std::uint64_t refreshes = 0;
+};
+
+class WatchdogTable {
+ public:
+  WatchdogTable();
+
+  // Stores `registration` with a fresh unguessable token and a deadline of now + timeout.
+  Token add(Registration registration, TimePoint now);
+  // Pushes the deadline to now + timeout. nullptr when the token is unknown.
+  const Registration* refresh(Token token, TimePoint now);
+  std::optional<Registration> remove(Token token);
+  // Removes every registration of a process.
+  std::vector<Registration> remove_pid(pid_t pid);
+  const Registration* find(Token token) const;
+
+  // Removes and returns the registrations whose deadline is at or before `now`, earliest first.
+  std::vector<Registration> take_expired(TimePoint now);
+  // When take_expired() should next be called; may be earlier than any real deadline.
+  std::optional<TimePoint> next_check() const;
+
+  std::size_t size() const { return registrations_.size(); }
+  std::size_t count_for_pid(pid_t pid) const;
+
+ private:
+  struct HeapEntry {
+    TimePoint deadline;
+    Token token;
+    bool operator>(const HeapEntry& other) const { return deadline > other.deadline; }
+  };
+  void erase_from_pid_index(pid_t pid, Token token);
+
+  std::unordered_map<Token, Registration> registrations_;
+  std::unordered_map<pid_t, std::unordered_set<Token>> by_pid_;
+  std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<>> deadlines_;
+  std::mt19937_64 token_source_;
+};
+
+}  // namespace baton::node

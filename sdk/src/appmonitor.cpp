@@ -1,0 +1,208 @@
+#include "baton/appmonitor.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <zmq.hpp>
+
+#include "common/proto/appmonitor.hpp"
+
+namespace baton::appmonitor {
+
+namespace am = proto::appmonitor;
+
+namespace {
+
+zmq::context_t& shared_context() {
+  // Deliberately never destroyed: a context destructor blocks while sockets live, and handlers may
+  // outlive any static we could order it against.
+  static zmq::context_t* context = new zmq::context_t(1);
+  return *context;
+}
+
+std::string endpoint_from_env() {
+  const char* value = std::getenv("BATON_APPMONITOR");
+  return value != nullptr && *value != '\0' ? value : kDefaultEndpoint;
+}
+
+std::chrono::milliseconds wait_from_env() {
+  const char* value = std::getenv("BATON_APPMONITOR_TIMEOUT_MS");
+  if (value == nullptr || *value == '\0') return std::chrono::milliseconds(kDefaultWaitMs);
+  long ms = 0;
+  std::string_view text(value);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+  if (ec != std::errc() || end != text.data() + text.size() || ms <= 0) {
+    throw AppMonitorError("BATON_APPMONITOR_TIMEOUT_MS must be a positive number of milliseconds, "
+                          "not '" + std::string(text) + "'");
+  }
+  return std::chrono::milliseconds(ms);
+}
+
+am::Action to_wire(AppMonitorAction action) {
+  switch (action) {
+    case AppMonitorAction::KILL: return am::Action::kill;
+    case AppMonitorAction::RESTART: return am::Action::restart;
+    case AppMonitorAction::REBOOT: return am::Action::reboot;
+  }
+  throw std::invalid_argument("unknown AppMonitorAction");
+}
+
+// One DEALER connection to the node. A request that gets no answer in time resets the connection,
+// so a late answer can never be mistaken for the answer to a later request.
+class Connection {
+ public:
+  Connection(std::string endpoint, std::chrono::milliseconds wait)
+      : endpoint_(std::move(endpoint)), wait_(wait) {
+    connect();
+  }
+
+  // Sends one request frame; returns the reply object (kept alive in `zone`). Throws
+  // AppMonitorError on timeout or on an error reply.
+  msgpack::object request(const std::string& frame, msgpack::zone& zone, const char* what) {
+    if (!socket_) connect();
+    socket_->send(zmq::buffer(frame), zmq::send_flags::none);
+    zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, wait_) == 0) {
+      socket_.reset();
+      throw AppMonitorError(std::string("cannot ") + what + ": no answer from the Baton node at " +
+                            endpoint_ + " within " + std::to_string(wait_.count()) +
+                            " ms (is baton-node running?)");
+    }
+    reply_.rebuild();
+    (void)socket_->recv(reply_, zmq::recv_flags::none);
+    auto object = proto::unpack_frame(zone, reply_.data(), reply_.size());
+    if (!object) {
+      throw AppMonitorError(std::string("cannot ") + what + ": malformed answer from the node: " +
+                            object.error().message);
+    }
+    const msgpack::object* ok = proto::find_key(*object, "ok");
+    if (ok == nullptr || ok->type != msgpack::type::BOOLEAN) {
+      throw AppMonitorError(std::string("cannot ") + what + ": answer without 'ok' field");
+    }
+    if (!ok->via.boolean) {
+      auto error = proto::decode<am::ErrorReply>(*object);
+      throw AppMonitorError(std::string("cannot ") + what + ": " +
+                            (error ? error->error : std::string("the node refused")));
+    }
+    return *object;
+  }
+
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  void connect() {
+    socket_.emplace(shared_context(), zmq::socket_type::dealer);
+    socket_->set(zmq::sockopt::linger, 0);
+    socket_->connect(endpoint_);
+  }
+
+  std::string endpoint_;
+  std::chrono::milliseconds wait_;
+  std::optional<zmq::socket_t> socket_;
+  zmq::message_t reply_;
+};
+
+template <class Reply>
+Reply decode_reply(const msgpack::object& object, const char* what) {
+  auto reply = proto::decode<Reply>(object);
+  if (!reply) {
+    throw AppMonitorError(std::string("cannot ") + what + ": unexpected answer from the node (" +
+                          reply.error().message + ")");
+  }
+  return std::move(reply).value();
+}
+
+}  // namespace
+
+struct AppMonitorHandler::Impl {
+  Connection connection;
+  int timeout_ms;
+  AppMonitorAction action;
+  std::string restart_command;
+  std::uint64_t id = 0;
+  std::uint64_t seq = 0;
+  bool registered = false;
+};
+
+AppMonitorHandler::AppMonitorHandler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AppMonitorHandler::AppMonitorHandler(AppMonitorHandler&&) noexcept = default;
+AppMonitorHandler& AppMonitorHandler::operator=(AppMonitorHandler&&) noexcept = default;
+AppMonitorHandler::~AppMonitorHandler() = default;
+
+int AppMonitorHandler::timeout() const { return impl_->timeout_ms; }
+AppMonitorAction AppMonitorHandler::action() const { return impl_->action; }
+const std::string& AppMonitorHandler::restart_command() const { return impl_->restart_command; }
+std::uint64_t AppMonitorHandler::id() const { return impl_->id; }
+bool AppMonitorHandler::registered() const { return impl_ && impl_->registered; }
+
+void AppMonitorHandler::refresh() {
+  if (!registered()) throw AppMonitorError("cannot refresh: the application is not registered");
+  am::RefreshRequest request;
+  request.id = impl_->id;
+  request.seq = ++impl_->seq;
+  msgpack::zone zone;
+  auto object = impl_->connection.request(proto::pack_to_string(request), zone, "refresh");
+  auto reply = decode_reply<am::RefreshReply>(object, "refresh");
+  if (reply.seq != request.seq) {
+    throw AppMonitorError("cannot refresh: the node answered sequence " +
+                          std::to_string(reply.seq) + " to " + std::to_string(request.seq));
+  }
+}
+
+void AppMonitorHandler::unregister() {
+  if (!registered()) throw AppMonitorError("cannot unregister: the application is not registered");
+  am::UnregisterRequest request;
+  request.id = impl_->id;
+  msgpack::zone zone;
+  auto object = impl_->connection.request(proto::pack_to_string(request), zone, "unregister");
+  decode_reply<am::OkReply>(object, "unregister");
+  impl_->registered = false;
+}
+
+AppMonitorHandler register_app(int timeout_ms, AppMonitorAction action,
+                               const std::string& restart_command) {
+  if (timeout_ms <= 0) throw std::invalid_argument("register_app: timeout must be greater than 0");
+  if (action == AppMonitorAction::RESTART && restart_command.empty()) {
+    throw std::invalid_argument("register_app: RESTART needs a restart command");
+  }
+  if (restart_command.size() > am::kMaxRestartCommand) {
+    throw std::invalid_argument("register_app: restart command is longer than " +
+                                std::to_string(am::kMaxRestartCommand) + " bytes");
+  }
+  const auto wire_action = to_wire(action);
+
+  std::string endpoint = endpoint_from_env();
+  const auto wait = wait_from_env();
+  if (endpoint.starts_with("ipc://")) {
+    struct stat st;
+    std::string path = endpoint.substr(6);
+    if (::stat(path.c_str(), &st) != 0) {
+      throw AppMonitorError("cannot register: no Baton node is listening at " + endpoint +
+                            " (the socket file does not exist)");
+    }
+  }
+
+  am::RegisterRequest request;
+  request.pid = ::getpid();
+  request.timeout_ms = timeout_ms;
+  request.action = std::string(am::to_string(wire_action));
+  if (!restart_command.empty()) request.restart_command = restart_command;
+  if (const char* app = std::getenv("DIRIGENT_APPID"); app != nullptr && *app != '\0') {
+    request.app = std::string(app).substr(0, am::kMaxAppId);
+  }
+
+  auto impl = std::make_unique<AppMonitorHandler::Impl>(
+      AppMonitorHandler::Impl{Connection(std::move(endpoint), wait), timeout_ms, action,
+                              restart_command});
+  msgpack::zone zone;
+  auto object = impl->connection.request(proto::pack_to_string(request), zone, "register");
+  impl->id = decode_reply<am::RegisterReply>(object, "register").id;
+  impl->registered = true;
+  return AppMonitorHandler(std::move(impl));
+}
+
+}  // namespace baton::appmonitor

@@ -1,0 +1,121 @@
+// Application monitor messages: each encodes as schemas/appmonitor/*.json says and decodes back;
+// each kind of bad request gets its error code.
+#include <gtest/gtest.h>
+
+#include "common/proto/appmonitor.hpp"
+
+namespace baton::proto::appmonitor {
+namespace {
+
+template <class T>
+T round_trip(const T& in) {
+  std::string frame = pack_to_string(in);
+  auto out = decode_frame<T>(frame.data(), frame.size());
+  EXPECT_TRUE(out.ok()) << out.error().message;
+  return out.ok() ? *out : T{};
+}
+
+RegisterRequest valid_register() {
+  RegisterRequest r;
+  r.pid = 1234;
+  r.timeout_ms = 5000;
+  r.action = "restart";
+  r.restart_command = "systemctl restart myapp";
+  return r;
+}
+
+TEST(AppMonitorMessages, RegisterRoundTrip) {
+  RegisterRequest out = round_trip(valid_register());
+  EXPECT_EQ(out.op, "register");
+  EXPECT_EQ(out.v, 1);
+  EXPECT_EQ(out.pid, 1234);
+  EXPECT_EQ(out.timeout_ms, 5000);
+  EXPECT_EQ(out.action, "restart");
+  EXPECT_EQ(out.restart_command, "systemctl restart myapp");
+  EXPECT_FALSE(out.app.has_value());
+}
+
+TEST(AppMonitorMessages, RepliesRoundTrip) {
+  EXPECT_EQ(round_trip(RegisterReply{true, 0xdeadbeefcafeULL}).id, 0xdeadbeefcafeULL);
+  EXPECT_EQ(round_trip(RefreshReply{true, 99}).seq, 99u);
+  EXPECT_TRUE(round_trip(OkReply{}).ok);
+  ErrorReply error = round_trip(ErrorReply{false, "nope", "refused"});
+  EXPECT_FALSE(error.ok);
+  EXPECT_EQ(error.error, "nope");
+  EXPECT_EQ(error.code, "refused");
+}
+
+// The exact bytes of the schema examples (schemas/appmonitor/refresh.json).
+TEST(AppMonitorMessages, RefreshMatchesSchemaExample) {
+  RefreshRequest r;
+  r.id = 7;
+  r.seq = 3;
+  std::string frame = pack_to_string(r);
+  msgpack::object_handle h = msgpack::unpack(frame.data(), frame.size());
+  const msgpack::object& map = h.get();
+  ASSERT_EQ(map.type, msgpack::type::MAP);
+  EXPECT_EQ(map.via.map.size, 3u);
+  EXPECT_EQ(find_key(map, "op")->as<std::string>(), "refresh");
+  EXPECT_EQ(find_key(map, "id")->as<std::uint64_t>(), 7u);
+  EXPECT_EQ(find_key(map, "seq")->as<std::uint64_t>(), 3u);
+}
+
+Expected<Request> decode(const std::string& frame) {
+  return decode_request(frame.data(), frame.size());
+}
+
+TEST(AppMonitorMessages, DecodeRequestDispatchesOnOp) {
+  auto reg = decode(pack_to_string(valid_register()));
+  ASSERT_TRUE(reg.ok()) << reg.error().message;
+  EXPECT_TRUE(std::holds_alternative<RegisterRequest>(*reg));
+  auto refresh = decode(pack_to_string(RefreshRequest{"refresh", 1, 2}));
+  ASSERT_TRUE(refresh.ok());
+  EXPECT_TRUE(std::holds_alternative<RefreshRequest>(*refresh));
+  auto unregister = decode(pack_to_string(UnregisterRequest{"unregister", 1}));
+  ASSERT_TRUE(unregister.ok());
+  EXPECT_TRUE(std::holds_alternative<UnregisterRequest>(*unregister));
+}
+
+std::string code_of(const std::string& frame) {
+  auto r = decode(frame);
+  return r.ok() ? "ok" : r.error().code;
+}
+
+TEST(AppMonitorMessages, BadRequestsGetTheirCodes) {
+  EXPECT_EQ(code_of("garbage"), "malformed");
+  EXPECT_EQ(code_of(std::string("\x93\x01\x02\x03", 4)), "malformed");  // an array, not a map
+  EXPECT_EQ(code_of(pack_to_string(OkReply{})), "bad_request");           // no op
+  UnregisterRequest unknown{"explode", 1};
+  EXPECT_EQ(code_of(pack_to_string(unknown)), "unknown_op");
+
+  RegisterRequest r = valid_register();
+  r.v = 2;
+  EXPECT_EQ(code_of(pack_to_string(r)), "unsupported_version");
+  r = valid_register();
+  r.timeout_ms = 0;
+  EXPECT_EQ(code_of(pack_to_string(r)), "bad_request");
+  r = valid_register();
+  r.action = "explode";
+  EXPECT_EQ(code_of(pack_to_string(r)), "bad_request");
+  r = valid_register();
+  r.restart_command.reset();
+  EXPECT_EQ(code_of(pack_to_string(r)), "bad_request");
+  r = valid_register();
+  r.restart_command = std::string(kMaxRestartCommand + 1, 'x');
+  EXPECT_EQ(code_of(pack_to_string(r)), "bad_request");
+  r = valid_register();
+  r.pid = -5;
+  EXPECT_EQ(code_of(pack_to_string(r)), "bad_request");
+}
+
+TEST(AppMonitorMessages, ErrorMessagesSayWhatIsWrong) {
+  RegisterRequest r = valid_register();
+  r.action = "restart";
+  r.restart_command.reset();
+  auto out = decode(pack_to_string(r));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().message, "action \"restart\" needs a restart_command");
+}
+
+}  // namespace
+}  // namespace baton::proto::appmonitor

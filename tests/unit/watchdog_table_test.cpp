@@ -1,0 +1,121 @@
+// The registration table with explicit time: deadlines, refresh, expiry, removal.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "node/watchdog_table.hpp"
+
+namespace baton::node {
+namespace {
+
+using namespace std::chrono_literals;
+
+Registration make(pid_t pid, std::chrono::milliseconds timeout) {
+  Registration r;
+  r.pid = pid;
+  r.timeout = timeout;
+  return r;
+}
+
+TEST(WatchdogTable, ExpiresOnlyAfterTheTimeout) {
+  WatchdogTable table;
+  TimePoint t0{};
+  Token token = table.add(make(10, 100ms), t0);
+  EXPECT_NE(token, 0u);
+  EXPECT_TRUE(table.take_expired(t0 + 99ms).empty());
+  auto expired = table.take_expired(t0 + 100ms);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].token, token);
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.find(token), nullptr);
+}
+
+TEST(WatchdogTable, RefreshPushesTheDeadline) {
+  WatchdogTable table;
+  TimePoint t0{};
+  Token token = table.add(make(10, 100ms), t0);
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_NE(table.refresh(token, t0 + i * 90ms), nullptr);
+    EXPECT_TRUE(table.take_expired(t0 + i * 90ms + 5ms).empty());
+  }
+  EXPECT_TRUE(table.take_expired(t0 + 999ms).empty());  // last refresh at 900 ms
+  EXPECT_EQ(table.take_expired(t0 + 1000ms).size(), 1u);
+  EXPECT_EQ(table.refresh(token, t0 + 1001ms), nullptr);  // already fired
+}
+
+TEST(WatchdogTable, RemovedRegistrationNeverFires) {
+  WatchdogTable table;
+  TimePoint t0{};
+  Token a = table.add(make(10, 50ms), t0);
+  Token b = table.add(make(11, 50ms), t0);
+  ASSERT_TRUE(table.remove(a).has_value());
+  EXPECT_FALSE(table.remove(a).has_value());
+  auto expired = table.take_expired(t0 + 1s);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].token, b);
+}
+
+TEST(WatchdogTable, RemovePidTakesAllOfThatProcess) {
+  WatchdogTable table;
+  TimePoint t0{};
+  table.add(make(10, 50ms), t0);
+  table.add(make(10, 70ms), t0);
+  Token other = table.add(make(11, 50ms), t0);
+  EXPECT_EQ(table.count_for_pid(10), 2u);
+  EXPECT_EQ(table.remove_pid(10).size(), 2u);
+  EXPECT_EQ(table.count_for_pid(10), 0u);
+  auto expired = table.take_expired(t0 + 1s);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].token, other);
+}
+
+TEST(WatchdogTable, TokensAreUniqueAndNonZero) {
+  WatchdogTable table;
+  std::set<Token> tokens;
+  for (int i = 0; i < 10'000; ++i) tokens.insert(table.add(make(1, 1s), TimePoint{}));
+  EXPECT_EQ(tokens.size(), 10'000u);
+  EXPECT_FALSE(tokens.contains(0));
+}
+
+// Many registrations, random refresh pattern: exactly those whose last refresh is older than their
+// timeout expire, and never before their deadline.
+TEST(WatchdogTable, ExactlyTheSilentOnesExpire) {
+  WatchdogTable table;
+  std::mt19937 rng(7);
+  TimePoint t0{};
+  struct Tracked {
+    Token token;
+    std::chrono::milliseconds timeout;
+    bool silent;
+  };
+  std::vector<Tracked> all;
+  for (int i = 0; i < 1000; ++i) {
+    auto timeout = std::chrono::milliseconds(50 + rng() % 450);
+    all.push_back({table.add(make(100 + i, timeout), t0), timeout, i % 10 == 0});
+  }
+  std::set<Token> fired;
+  for (auto now = t0 + 10ms; now <= t0 + 2s; now += 10ms) {
+    for (const auto& t : all) {
+      if (!t.silent && table.find(t.token) != nullptr) table.refresh(t.token, now);
+    }
+    for (const auto& r : table.take_expired(now)) {
+      EXPECT_GE(now, r.deadline);
+      fired.insert(r.token);
+    }
+  }
+  for (const auto& t : all) EXPECT_EQ(fired.contains(t.token), t.silent);
+  EXPECT_EQ(table.size(), 900u);
+}
+
+TEST(WatchdogTable, NextCheckIsNeverLaterThanTheEarliestDeadline) {
+  WatchdogTable table;
+  TimePoint t0{};
+  table.add(make(1, 300ms), t0);
+  table.add(make(2, 100ms), t0);
+  EXPECT_EQ(table.next_check(), t0 + 100ms);
+}
+
+}  // namespace
+}  // namespace baton::node
