@@ -52,6 +52,8 @@ class [[nodiscard]] Expected {
 // Expected<void>: success or an Error.
 struct Ok {};
 using Status = Expected<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 }  // namespace baton

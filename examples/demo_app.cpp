@@ -15,7 +15,9 @@
 
 namespace {
 volatile std::sig_atomic_t stop_requested = 0;
-void on_signal(int) { stop_requested = 1; }
+void on_signal(int) {
+  stop_requested = 1;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -33,8 +35,10 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", timeout_ms, "watchdog timeout in ms")->capture_default_str();
   app.add_option("--refreshes", refreshes_before_hang, "hang: refreshes before it hangs")
       ->capture_default_str();
-  app.add_option("--run-ms", run_ms, "crash: milliseconds before it crashes")->capture_default_str();
-  app.add_option("--exit-code", exit_code, "exitcode: the code to exit with")->capture_default_str();
+  app.add_option("--run-ms", run_ms, "crash: milliseconds before it crashes")
+      ->capture_default_str();
+  app.add_option("--exit-code", exit_code, "exitcode: the code to exit with")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
@@ -59,7 +63,8 @@ int main(int argc, char** argv) {
     for (int i = 0; !stop_requested; ++i) {
       if (mode == "hang" && i == refreshes_before_hang) {
         say("now hanging: no more refreshes");
-        while (!stop_requested) std::this_thread::sleep_for(milliseconds(100));
+        while (!stop_requested)
+          std::this_thread::sleep_for(milliseconds(100));
         say("stopped by a signal");
         return 1;
       }

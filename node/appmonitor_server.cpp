@@ -50,7 +50,9 @@ AppMonitorServer::AppMonitorServer(zmq::context_t& context, EventLoop& loop,
                                    WatchdogActions& actions, AppMonitorConfig config)
     : context_(context), loop_(loop), actions_(actions), config_(std::move(config)) {}
 
-AppMonitorServer::~AppMonitorServer() { stop(); }
+AppMonitorServer::~AppMonitorServer() {
+  stop();
+}
 
 Status AppMonitorServer::start() {
   if (!config_.endpoint.starts_with(kIpcScheme)) {
@@ -98,7 +100,8 @@ void AppMonitorServer::stop() {
     std::error_code ec;
     fs::remove(socket_path_, ec);
   }
-  for (auto& [pid, watched] : processes_) loop_.unwatch(watched.watch);
+  for (auto& [pid, watched] : processes_)
+    loop_.unwatch(watched.watch);
   processes_.clear();
   if (deadline_timer_ != 0) loop_.cancel(deadline_timer_);
   deadline_timer_ = 0;
@@ -158,9 +161,8 @@ Expected<PeerCredentials> AppMonitorServer::identify(zmq::message_t& frame,
     return Error{"cannot read the credentials of this connection", std::string(am::code::kRefused)};
   }
   if (creds->pid != request.pid) {
-    return Error{"registration names pid " + std::to_string(request.pid) +
-                     " but comes from pid " + std::to_string(creds->pid) +
-                     ": an app can register only itself",
+    return Error{"registration names pid " + std::to_string(request.pid) + " but comes from pid " +
+                     std::to_string(creds->pid) + ": an app can register only itself",
                  std::string(am::code::kRefused)};
   }
   return *creds;
@@ -188,8 +190,9 @@ void AppMonitorServer::handle_register(const zmq::message_t& identity, zmq::mess
                   am::code::kLimit);
   }
   if (action == Action::reboot && !actions_.config().allow_reboot) {
-    return refuse("action reboot is not allowed on this node (start baton-node with --allow-reboot)",
-                  am::code::kRefused);
+    return refuse(
+        "action reboot is not allowed on this node (start baton-node with --allow-reboot)",
+        am::code::kRefused);
   }
   if (::geteuid() != 0 && creds->uid != ::geteuid()) {
     return refuse("this node runs as uid " + std::to_string(::geteuid()) +
@@ -212,9 +215,10 @@ void AppMonitorServer::handle_register(const zmq::message_t& identity, zmq::mess
   const Token token = table_.add(std::move(r), SteadyClock::now());
   arm_deadline_timer();
   const Registration& stored = *table_.find(token);
-  spdlog::info("registered {}: timeout {} ms, action {}{}", describe(stored),
-               request.timeout_ms, request.action,
-               stored.restart_command.empty() ? "" : ", restart command '" + stored.restart_command + "'");
+  spdlog::info(
+      "registered {}: timeout {} ms, action {}{}", describe(stored), request.timeout_ms,
+      request.action,
+      stored.restart_command.empty() ? "" : ", restart command '" + stored.restart_command + "'");
   send_reply(identity, am::RegisterReply{true, token});
 }
 
@@ -268,7 +272,8 @@ void AppMonitorServer::release_process_if_unused(pid_t pid) {
 void AppMonitorServer::on_process_exit(pid_t pid) {
   take_process(pid);
   for (const Registration& r : table_.remove_pid(pid)) {
-    spdlog::warn("{} exited without unregistering: action {}", describe(r), am::to_string(r.action));
+    spdlog::warn("{} exited without unregistering: action {}", describe(r),
+                 am::to_string(r.action));
     actions_.on_exit_without_unregister(r);
   }
 }

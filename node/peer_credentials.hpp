@@ -1,5 +1,6 @@
 // Who is at the other end of an ipc:// connection. libzmq reads SO_PEERCRED when it accepts a Unix
-// socket and exposes it as the "Peer-Address" metadata of every message: "<addr>:<uid>:<gid>:<pid>".
+// socket and exposes it as the "Peer-Address" metadata of every message:
+// "<addr>:<uid>:<gid>:<pid>".
 #pragma once
 
 #include <sys/types.h>

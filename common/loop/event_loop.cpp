@@ -76,7 +76,8 @@ void EventLoop::run_once(std::chrono::milliseconds max_wait) {
 
 void EventLoop::run() {
   stopped_ = false;
-  while (!stopped_) run_once(std::chrono::milliseconds(60'000));
+  while (!stopped_)
+    run_once(std::chrono::milliseconds(60'000));
 }
 
 }  // namespace baton

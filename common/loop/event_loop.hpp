@@ -30,14 +30,16 @@ class EventLoop {
   // Safe to call from inside a handler, also for the watch being dispatched.
   void unwatch(WatchId id);
 
-  TimerQueue::Id at(TimePoint when, Handler handler) { return timers_.schedule(when, std::move(handler)); }
+  TimerQueue::Id at(TimePoint when, Handler handler) {
+    return timers_.schedule(when, std::move(handler));
+  }
   TimerQueue::Id after(std::chrono::nanoseconds delay, Handler handler) {
     return at(SteadyClock::now() + delay, std::move(handler));
   }
   bool cancel(TimerQueue::Id id) { return timers_.cancel(id); }
 
-  // Runs until stop(). Exceptions from handlers propagate: a handler that can fail on a peer's input
-  // must turn that into a value itself.
+  // Runs until stop(). Exceptions from handlers propagate: a handler that can fail on a peer's
+  // input must turn that into a value itself.
   void run();
   // Runs one poll round waiting at most `max_wait`; for tests and embedding.
   void run_once(std::chrono::milliseconds max_wait);

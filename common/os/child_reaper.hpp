@@ -11,8 +11,8 @@
 namespace baton {
 
 struct ExitStatus {
-  int code = -1;    // exit code when the process exited normally, else -1
-  int signal = 0;   // terminating signal, else 0
+  int code = -1;   // exit code when the process exited normally, else -1
+  int signal = 0;  // terminating signal, else 0
   bool core_dumped = false;
   bool exited_normally() const { return signal == 0; }
 };

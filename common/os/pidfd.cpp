@@ -14,7 +14,9 @@ namespace baton {
 // Raw syscalls: glibc 2.36's <sys/pidfd.h> declares these without extern "C", so C++ cannot link
 // against it.
 namespace {
-int sys_pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int sys_pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 int sys_pidfd_send_signal(int fd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0));
 }

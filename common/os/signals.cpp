@@ -9,7 +9,8 @@ namespace {
 sigset_t make_set(std::initializer_list<int> signals) {
   sigset_t set;
   sigemptyset(&set);
-  for (int sig : signals) sigaddset(&set, sig);
+  for (int sig : signals)
+    sigaddset(&set, sig);
   return set;
 }
 }  // namespace

@@ -26,18 +26,24 @@ enum Stage { kChdir = 1, kSetgid, kSetuid, kStdio, kExec };
 
 const char* stage_name(int stage) {
   switch (stage) {
-    case kChdir: return "cannot enter directory";
-    case kSetgid: return "cannot switch group";
-    case kSetuid: return "cannot switch user";
-    case kStdio: return "cannot set up stdout/stderr";
-    default: return "cannot execute";
+    case kChdir:
+      return "cannot enter directory";
+    case kSetgid:
+      return "cannot switch group";
+    case kSetuid:
+      return "cannot switch user";
+    case kStdio:
+      return "cannot set up stdout/stderr";
+    default:
+      return "cannot execute";
   }
 }
 
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
   out.reserve(strings.size() + 1);
-  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  for (const auto& s : strings)
+    out.push_back(const_cast<char*>(s.c_str()));
   out.push_back(nullptr);
   return out;
 }
@@ -56,7 +62,8 @@ std::vector<std::string> shell_argv(const std::string& command) {
 
 std::vector<std::string> current_environment() {
   std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e)
+    env.emplace_back(*e);
   return env;
 }
 
@@ -102,7 +109,8 @@ Expected<pid_t> spawn(const SpawnRequest& request) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    for (int sig = 1; sig < NSIG; ++sig)
+      ::signal(sig, SIG_DFL);
     if (request.new_session) ::setsid();
     int null_fd = ::open("/dev/null", O_RDWR);
     int out = request.stdout_fd >= 0 ? request.stdout_fd : null_fd;

@@ -14,13 +14,13 @@
 namespace baton {
 
 struct SpawnRequest {
-  std::vector<std::string> argv;  // argv[0] without '/' is looked up in PATH of `env`
+  std::vector<std::string> argv;                // argv[0] without '/' is looked up in PATH of `env`
   std::optional<std::vector<std::string>> env;  // "K=V" entries; nullopt: the caller's environment
   std::string cwd;                              // empty: inherit
   std::optional<uid_t> uid;                     // switch user (needs privilege)
   std::optional<gid_t> gid;
-  int stdout_fd = -1;  // -1: /dev/null
-  int stderr_fd = -1;  // -1: /dev/null
+  int stdout_fd = -1;       // -1: /dev/null
+  int stderr_fd = -1;       // -1: /dev/null
   bool new_session = true;  // setsid(): own process group, no controlling terminal
 };
 

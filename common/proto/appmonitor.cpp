@@ -4,9 +4,12 @@ namespace baton::proto::appmonitor {
 
 std::string_view to_string(Action action) {
   switch (action) {
-    case Action::kill: return "kill";
-    case Action::restart: return "restart";
-    case Action::reboot: return "reboot";
+    case Action::kill:
+      return "kill";
+    case Action::restart:
+      return "restart";
+    case Action::reboot:
+      return "reboot";
   }
   return "?";
 }
@@ -35,7 +38,9 @@ Expected<Request> decode_as(const msgpack::object& object) {
 }  // namespace
 
 Status validate(const RegisterRequest& r) {
-  auto bad = [](std::string message) { return Error{std::move(message), std::string(code::kBadRequest)}; };
+  auto bad = [](std::string message) {
+    return Error{std::move(message), std::string(code::kBadRequest)};
+  };
   if (r.v != kVersion) {
     return Error{"unsupported protocol version " + std::to_string(r.v) + " (this node speaks 1)",
                  std::string(code::kUnsupportedVersion)};
@@ -44,7 +49,8 @@ Status validate(const RegisterRequest& r) {
   if (r.timeout_ms <= 0) return bad("timeout_ms must be greater than 0");
   if (r.timeout_ms > kMaxTimeoutMs) return bad("timeout_ms must be at most one week");
   auto action = parse_action(r.action);
-  if (!action) return bad("action must be \"kill\", \"restart\" or \"reboot\", not \"" + r.action + "\"");
+  if (!action)
+    return bad("action must be \"kill\", \"restart\" or \"reboot\", not \"" + r.action + "\"");
   if (*action == Action::restart && (!r.restart_command || r.restart_command->empty())) {
     return bad("action \"restart\" needs a restart_command");
   }

@@ -2,8 +2,8 @@
 //
 // A message struct lists its fields once:
 //   static constexpr auto kFields = std::make_tuple(required("id", &Refresh::id), ...);
-// pack_message() writes a msgpack map with string keys (empty std::optional fields are left out) and
-// decode() reads one back: every required key must be present, every value must convert to its
+// pack_message() writes a msgpack map with string keys (empty std::optional fields are left out)
+// and decode() reads one back: every required key must be present, every value must convert to its
 // member's type, unknown keys are ignored (forward compatibility). Nothing a peer sends can throw
 // out of decode(): malformed input comes back as an Error naming the field.
 //

@@ -36,17 +36,22 @@ std::chrono::milliseconds wait_from_env() {
   std::string_view text(value);
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
   if (ec != std::errc() || end != text.data() + text.size() || ms <= 0) {
-    throw AppMonitorError("BATON_APPMONITOR_TIMEOUT_MS must be a positive number of milliseconds, "
-                          "not '" + std::string(text) + "'");
+    throw AppMonitorError(
+        "BATON_APPMONITOR_TIMEOUT_MS must be a positive number of milliseconds, "
+        "not '" +
+        std::string(text) + "'");
   }
   return std::chrono::milliseconds(ms);
 }
 
 am::Action to_wire(AppMonitorAction action) {
   switch (action) {
-    case AppMonitorAction::KILL: return am::Action::kill;
-    case AppMonitorAction::RESTART: return am::Action::restart;
-    case AppMonitorAction::REBOOT: return am::Action::reboot;
+    case AppMonitorAction::KILL:
+      return am::Action::kill;
+    case AppMonitorAction::RESTART:
+      return am::Action::restart;
+    case AppMonitorAction::REBOOT:
+      return am::Action::reboot;
   }
   throw std::invalid_argument("unknown AppMonitorAction");
 }
@@ -76,8 +81,8 @@ class Connection {
     (void)socket_->recv(reply_, zmq::recv_flags::none);
     auto object = proto::unpack_frame(zone, reply_.data(), reply_.size());
     if (!object) {
-      throw AppMonitorError(std::string("cannot ") + what + ": malformed answer from the node: " +
-                            object.error().message);
+      throw AppMonitorError(std::string("cannot ") + what +
+                            ": malformed answer from the node: " + object.error().message);
     }
     const msgpack::object* ok = proto::find_key(*object, "ok");
     if (ok == nullptr || ok->type != msgpack::type::BOOLEAN) {
@@ -133,11 +138,21 @@ AppMonitorHandler::AppMonitorHandler(AppMonitorHandler&&) noexcept = default;
 AppMonitorHandler& AppMonitorHandler::operator=(AppMonitorHandler&&) noexcept = default;
 AppMonitorHandler::~AppMonitorHandler() = default;
 
-int AppMonitorHandler::timeout() const { return impl_->timeout_ms; }
-AppMonitorAction AppMonitorHandler::action() const { return impl_->action; }
-const std::string& AppMonitorHandler::restart_command() const { return impl_->restart_command; }
-std::uint64_t AppMonitorHandler::id() const { return impl_->id; }
-bool AppMonitorHandler::registered() const { return impl_ && impl_->registered; }
+int AppMonitorHandler::timeout() const {
+  return impl_->timeout_ms;
+}
+AppMonitorAction AppMonitorHandler::action() const {
+  return impl_->action;
+}
+const std::string& AppMonitorHandler::restart_command() const {
+  return impl_->restart_command;
+}
+std::uint64_t AppMonitorHandler::id() const {
+  return impl_->id;
+}
+bool AppMonitorHandler::registered() const {
+  return impl_ && impl_->registered;
+}
 
 void AppMonitorHandler::refresh() {
   if (!registered()) throw AppMonitorError("cannot refresh: the application is not registered");
@@ -195,9 +210,8 @@ AppMonitorHandler register_app(int timeout_ms, AppMonitorAction action,
     request.app = std::string(app).substr(0, am::kMaxAppId);
   }
 
-  auto impl = std::make_unique<AppMonitorHandler::Impl>(
-      AppMonitorHandler::Impl{Connection(std::move(endpoint), wait), timeout_ms, action,
-                              restart_command});
+  auto impl = std::make_unique<AppMonitorHandler::Impl>(AppMonitorHandler::Impl{
+      Connection(std::move(endpoint), wait), timeout_ms, action, restart_command});
   msgpack::zone zone;
   auto object = impl->connection.request(proto::pack_to_string(request), zone, "register");
   impl->id = decode_reply<am::RegisterReply>(object, "register").id;

@@ -1,1 +1,132 @@
+// The C++ SDK's own guarantees, in-process: invalid arguments are rejected before anything is sent,
+// and calls never hang when no node runs.
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <zmq.hpp>
+
+#include "baton/appmonitor.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace baton::test {
+namespace {
+
+namespace mon = baton::appmonitor;
+
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = ::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(Sdk, InvalidArgumentsThrowBeforeAnythingIsSent) {
+  // A bare ROUTER stands where the node would be: it must receive nothing.
+  TempDir dir;
+  zmq::context_t context;
+  zmq::socket_t router(context, zmq::socket_type::router);
+  router.bind("ipc://" + dir.path() + "/am.sock");
+  ScopedEnv endpoint("BATON_APPMONITOR", "ipc://" + dir.path() + "/am.sock");
+
+  EXPECT_THROW(mon::register_app(0, mon::AppMonitorAction::KILL), std::invalid_argument);
+  EXPECT_THROW(mon::register_app(-5, mon::AppMonitorAction::KILL), std::invalid_argument);
+  EXPECT_THROW(mon::register_app(1000, mon::AppMonitorAction::RESTART), std::invalid_argument);
+  EXPECT_THROW(mon::register_app(1000, mon::AppMonitorAction::RESTART, std::string(5000, 'x')),
+               std::invalid_argument);
+
+  zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+  EXPECT_EQ(zmq::poll(&item, 1, std::chrono::milliseconds(300)), 0) << "something was sent";
+}
+
+TEST(Sdk, MissingSocketFileFailsAtOnce) {
+  ScopedEnv endpoint("BATON_APPMONITOR", "ipc:///nonexistent/baton/appmonitor.sock");
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    mon::register_app(1000, mon::AppMonitorAction::KILL);
+    FAIL() << "register_app did not throw";
+  } catch (const mon::AppMonitorError& e) {
+    EXPECT_NE(std::string(e.what()).find("no Baton node is listening"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST(Sdk, SilentEndpointFailsWithinTheBoundedWait) {
+  // Something holds the socket file but never answers: a hung or stopped node.
+  TempDir dir;
+  zmq::context_t context;
+  zmq::socket_t mute(context, zmq::socket_type::router);
+  mute.bind("ipc://" + dir.path() + "/am.sock");
+  ScopedEnv endpoint("BATON_APPMONITOR", "ipc://" + dir.path() + "/am.sock");
+  ScopedEnv wait("BATON_APPMONITOR_TIMEOUT_MS", "300");
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    mon::register_app(1000, mon::AppMonitorAction::KILL);
+    FAIL() << "register_app did not throw";
+  } catch (const mon::AppMonitorError& e) {
+    EXPECT_NE(std::string(e.what()).find("within 300 ms"), std::string::npos) << e.what();
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(300));
+  EXPECT_LT(took, std::chrono::seconds(5));
+}
+
+TEST(Sdk, UnusableWaitSettingIsAnError) {
+  ScopedEnv wait("BATON_APPMONITOR_TIMEOUT_MS", "soon");
+  EXPECT_THROW(mon::register_app(1000, mon::AppMonitorAction::KILL), mon::AppMonitorError);
+}
+
+TEST(Sdk, HandlerAgainstARealNode) {
+  TempDir dir;
+  NodeProcess node(dir);
+  ScopedEnv endpoint("BATON_APPMONITOR", node.endpoint());
+  auto handler = mon::register_app(60'000, mon::AppMonitorAction::RESTART, "true");
+  EXPECT_TRUE(handler.registered());
+  EXPECT_EQ(handler.timeout(), 60'000);
+  EXPECT_EQ(handler.action(), mon::AppMonitorAction::RESTART);
+  EXPECT_EQ(handler.restart_command(), "true");
+  EXPECT_NE(handler.id(), 0u);
+  for (int i = 0; i < 100; ++i)
+    handler.refresh();
+
+  mon::AppMonitorHandler moved = std::move(handler);
+  moved.refresh();
+  moved.unregister();
+  EXPECT_FALSE(moved.registered());
+  EXPECT_THROW(moved.refresh(), mon::AppMonitorError);
+  EXPECT_THROW(moved.unregister(), mon::AppMonitorError);
+}
+
+TEST(Sdk, RefreshAfterTheNodeForgotThrows) {
+  TempDir dir;
+  std::optional<NodeProcess> node;
+  node.emplace(dir);
+  ScopedEnv endpoint("BATON_APPMONITOR", node->endpoint());
+  ScopedEnv wait("BATON_APPMONITOR_TIMEOUT_MS", "500");
+  auto handler = mon::register_app(60'000, mon::AppMonitorAction::KILL);
+  // A node that restarts without state knows nothing of the registration.
+  node->process().terminate();
+  node.reset();
+  node.emplace(dir);
+  try {
+    handler.refresh();
+    FAIL() << "refresh did not throw";
+  } catch (const mon::AppMonitorError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown registration"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace baton::test

@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
   std::vector<mon::AppMonitorHandler> handlers;
   try {
     for (int i = 0; i < count; ++i) {
-      std::string command = replace_all(restart_command, "{label}", label + "-" + std::to_string(i));
+      std::string command =
+          replace_all(restart_command, "{label}", label + "-" + std::to_string(i));
       handlers.push_back(mon::register_app(timeouts[i % timeouts.size()], action, command));
     }
   } catch (const mon::AppMonitorError& e) {
@@ -94,7 +95,8 @@ int main(int argc, char** argv) {
         return 0;  // without unregistering
       }
       if (all_stopped && mode == "unregister") {
-        for (auto& h : handlers) h.unregister();
+        for (auto& h : handlers)
+          h.unregister();
         report("unregistered");
         std::this_thread::sleep_for(milliseconds(linger_ms));
         report("done");

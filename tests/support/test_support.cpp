@@ -41,7 +41,9 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
-bool file_exists(const std::string& path) { return std::filesystem::exists(path); }
+bool file_exists(const std::string& path) {
+  return std::filesystem::exists(path);
+}
 
 TempDir::TempDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "baton-test-XXXXXX").string();
@@ -61,10 +63,12 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, Options options) {
   for (const auto& entry : current_environment()) {
     std::string key = entry.substr(0, entry.find('='));
     bool dropped = options.env.contains(key);
-    for (const auto& unset : options.unset_env) dropped = dropped || unset == key;
+    for (const auto& unset : options.unset_env)
+      dropped = dropped || unset == key;
     if (!dropped) env.push_back(entry);
   }
-  for (const auto& [k, v] : options.env) env.push_back(k + "=" + v);
+  for (const auto& [k, v] : options.env)
+    env.push_back(k + "=" + v);
   request.env = std::move(env);
   int out = -1;
   if (!options.output_file.empty()) {
@@ -74,16 +78,15 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, Options options) {
   request.stderr_fd = out;
   auto pid = spawn(request);
   if (out >= 0) ::close(out);
-  if (!pid) throw std::runtime_error("cannot start " + request.argv[0] + ": " + pid.error().message);
+  if (!pid)
+    throw std::runtime_error("cannot start " + request.argv[0] + ": " + pid.error().message);
   pid_ = *pid;
   auto pidfd = Pidfd::open(pid_);
   if (pidfd) pidfd_.emplace(std::move(pidfd).value());
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)),
-      pidfd_(std::move(other.pidfd_)),
-      status_(other.status_) {
+    : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)), status_(other.status_) {
   other.pidfd_.reset();
 }
 

@@ -84,7 +84,7 @@ std::string code_of(const std::string& frame) {
 TEST(AppMonitorMessages, BadRequestsGetTheirCodes) {
   EXPECT_EQ(code_of("garbage"), "malformed");
   EXPECT_EQ(code_of(std::string("\x93\x01\x02\x03", 4)), "malformed");  // an array, not a map
-  EXPECT_EQ(code_of(pack_to_string(OkReply{})), "bad_request");           // no op
+  EXPECT_EQ(code_of(pack_to_string(OkReply{})), "bad_request");         // no op
   UnregisterRequest unknown{"explode", 1};
   EXPECT_EQ(code_of(pack_to_string(unknown)), "unknown_op");
 

@@ -93,7 +93,8 @@ TEST(Codec, FuzzedBytesNeverThrow) {
   for (int i = 0; i < 20'000; ++i) {
     std::string frame = valid;
     int flips = 1 + static_cast<int>(rng() % 4);
-    for (int f = 0; f < flips; ++f) frame[rng() % frame.size()] = static_cast<char>(rng());
+    for (int f = 0; f < flips; ++f)
+      frame[rng() % frame.size()] = static_cast<char>(rng());
     if (rng() % 3 == 0) frame.resize(rng() % frame.size());
     EXPECT_NO_THROW((void)decode_frame<Sample>(frame.data(), frame.size()));
   }

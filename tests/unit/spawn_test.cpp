@@ -1,6 +1,6 @@
 // spawn(): real child processes.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include "common/os/spawn.hpp"
@@ -32,7 +32,8 @@ TEST(Spawn, MissingExecutableIsReportedToTheCaller) {
   r.argv = {"/nonexistent/program", "--flag"};
   auto pid = spawn(r);
   ASSERT_FALSE(pid.ok());
-  EXPECT_EQ(pid.error().message, "cannot execute '/nonexistent/program': No such file or directory");
+  EXPECT_EQ(pid.error().message,
+            "cannot execute '/nonexistent/program': No such file or directory");
 }
 
 TEST(Spawn, BareNameIsFoundInPath) {
@@ -50,7 +51,8 @@ TEST(Spawn, MissingDirectoryIsReported) {
   r.cwd = "/nonexistent/dir";
   auto pid = spawn(r);
   ASSERT_FALSE(pid.ok());
-  EXPECT_EQ(pid.error().message, "cannot enter directory '/nonexistent/dir': No such file or directory");
+  EXPECT_EQ(pid.error().message,
+            "cannot enter directory '/nonexistent/dir': No such file or directory");
 }
 
 TEST(Spawn, ChildGetsItsOwnSessionAndNoInheritedDescriptors) {
@@ -58,8 +60,10 @@ TEST(Spawn, ChildGetsItsOwnSessionAndNoInheritedDescriptors) {
   int leaked = ::open("/dev/null", O_RDONLY);  // deliberately not close-on-exec
   SpawnRequest r;
   const std::string fd = std::to_string(leaked);
-  r.argv = shell_argv("cut -d' ' -f6 /proc/$$/stat > sid.txt; "
-                      "if [ -e /proc/$$/fd/" + fd + " ]; then echo leaked; else echo clean; fi > fd.txt");
+  r.argv = shell_argv(
+      "cut -d' ' -f6 /proc/$$/stat > sid.txt; "
+      "if [ -e /proc/$$/fd/" +
+      fd + " ]; then echo leaked; else echo clean; fi > fd.txt");
   r.cwd = dir.path();
   auto pid = spawn(r);
   ::close(leaked);

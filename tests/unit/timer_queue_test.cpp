@@ -53,7 +53,8 @@ TEST(TimerQueue, EqualDeadlinesRunInScheduleOrder) {
   TimerQueue q;
   TimePoint t0{};
   std::vector<int> ran;
-  for (int i = 0; i < 5; ++i) q.schedule(t0 + 1ms, [&ran, i] { ran.push_back(i); });
+  for (int i = 0; i < 5; ++i)
+    q.schedule(t0 + 1ms, [&ran, i] { ran.push_back(i); });
   q.run_due(t0 + 1ms);
   EXPECT_EQ(ran, (std::vector<int>{0, 1, 2, 3, 4}));
 }

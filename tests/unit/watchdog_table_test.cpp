@@ -74,7 +74,8 @@ TEST(WatchdogTable, RemovePidTakesAllOfThatProcess) {
 TEST(WatchdogTable, TokensAreUniqueAndNonZero) {
   WatchdogTable table;
   std::set<Token> tokens;
-  for (int i = 0; i < 10'000; ++i) tokens.insert(table.add(make(1, 1s), TimePoint{}));
+  for (int i = 0; i < 10'000; ++i)
+    tokens.insert(table.add(make(1, 1s), TimePoint{}));
   EXPECT_EQ(tokens.size(), 10'000u);
   EXPECT_FALSE(tokens.contains(0));
 }
@@ -105,7 +106,8 @@ TEST(WatchdogTable, ExactlyTheSilentOnesExpire) {
       fired.insert(r.token);
     }
   }
-  for (const auto& t : all) EXPECT_EQ(fired.contains(t.token), t.silent);
+  for (const auto& t : all)
+    EXPECT_EQ(fired.contains(t.token), t.silent);
   EXPECT_EQ(table.size(), 900u);
 }
 

@@ -74,6 +74,6 @@ class BATON_APPMONITOR_API AppMonitorHandler {
 // timeout_ms <= 0 or when RESTART comes without a restart command; AppMonitorError when the node is
 // unreachable or refuses (e.g. REBOOT on a node started without --allow-reboot).
 BATON_APPMONITOR_API AppMonitorHandler register_app(int timeout_ms, AppMonitorAction action,
-                               const std::string& restart_command = "");
+                                                    const std::string& restart_command = "");
 
 }  // namespace baton::appmonitor

@@ -1,0 +1,51 @@
+// Encode and decode of the application monitor messages on the heartbeat path.
+#include <benchmark/benchmark.h>
+
+#include "common/proto/appmonitor.hpp"
+
+namespace {
+
+namespace am = baton::proto::appmonitor;
+
+void BM_DecodeRefresh(benchmark::State& state) {
+  std::string frame =
+      baton::proto::pack_to_string(am::RefreshRequest{"refresh", ~0ULL >> 1, 12345});
+  for (auto _ : state) {
+    auto request = am::decode_request(frame.data(), frame.size());
+    benchmark::DoNotOptimize(request);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecodeRefresh);
+
+void BM_EncodeRefreshReply(benchmark::State& state) {
+  msgpack::sbuffer buffer;
+  std::uint64_t seq = 0;
+  for (auto _ : state) {
+    buffer.clear();
+    msgpack::packer<msgpack::sbuffer> pk(buffer);
+    baton::proto::pack_message(pk, am::RefreshReply{true, ++seq});
+    benchmark::DoNotOptimize(buffer.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EncodeRefreshReply);
+
+void BM_DecodeRegister(benchmark::State& state) {
+  am::RegisterRequest r;
+  r.pid = 4242;
+  r.timeout_ms = 5000;
+  r.action = "restart";
+  r.restart_command = "systemctl restart myapp";
+  std::string frame = baton::proto::pack_to_string(r);
+  for (auto _ : state) {
+    auto request = am::decode_request(frame.data(), frame.size());
+    benchmark::DoNotOptimize(request);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecodeRegister);
+
+}  // namespace
+
+BENCHMARK_MAIN();

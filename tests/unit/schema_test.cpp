@@ -1,0 +1,129 @@
+// schemas/ is the single source of truth: every example there decodes with our codec, and what our
+// encoder writes back has exactly the schema's fields, types and values.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/proto/appmonitor.hpp"
+
+namespace baton::proto {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const fs::path kSchemas = fs::path(BATON_SOURCE_DIR) / "schemas";
+
+json load(const fs::path& path) {
+  std::ifstream in(path);
+  return json::parse(in);
+}
+
+// Checks one value against a (small) JSON Schema property: const, enum, type, bounds.
+void check_property(const std::string& where, const json& schema, const json& value) {
+  if (schema.contains("const")) {
+    EXPECT_EQ(value, schema["const"]) << where;
+  }
+  if (schema.contains("enum")) {
+    EXPECT_NE(std::find(schema["enum"].begin(), schema["enum"].end(), value), schema["enum"].end())
+        << where << " = " << value;
+  }
+  if (schema.contains("type")) {
+    const std::string type = schema["type"];
+    const bool matches = (type == "integer" && value.is_number_integer()) ||
+                         (type == "string" && value.is_string()) ||
+                         (type == "boolean" && value.is_boolean());
+    EXPECT_TRUE(matches) << where << " is not of type " << type;
+  }
+  if (schema.contains("maxLength") && value.is_string()) {
+    EXPECT_LE(value.get<std::string>().size(), schema["maxLength"].get<std::size_t>()) << where;
+  }
+}
+
+void check_against_schema(const std::string& name, const json& schema, const json& message) {
+  ASSERT_TRUE(message.is_object()) << name;
+  for (const auto& key : schema["required"]) {
+    EXPECT_TRUE(message.contains(key.get<std::string>())) << name << " lacks " << key;
+  }
+  for (const auto& [key, value] : message.items()) {
+    ASSERT_TRUE(schema["properties"].contains(key)) << name << " has undeclared field " << key;
+    check_property(name + "." + key, schema["properties"][key], value);
+  }
+}
+
+template <class T>
+void check_message(const std::string& file) {
+  json schema = load(kSchemas / file);
+  ASSERT_TRUE(schema.contains("examples")) << file;
+  for (const json& example : schema["examples"]) {
+    check_against_schema(file + " example", schema, example);
+    std::vector<std::uint8_t> bytes = json::to_msgpack(example);
+    auto decoded = decode_frame<T>(bytes.data(), bytes.size());
+    ASSERT_TRUE(decoded.ok()) << file << ": " << decoded.error().message;
+    std::string encoded = pack_to_string(*decoded);
+    json back = json::from_msgpack(encoded);
+    EXPECT_EQ(back, example) << file;
+    check_against_schema(file + " as encoded", schema, back);
+  }
+}
+
+const std::map<std::string, std::function<void(const std::string&)>>& checks() {
+  namespace am = appmonitor;
+  static const std::map<std::string, std::function<void(const std::string&)>> table = {
+      {"appmonitor/register.json", check_message<am::RegisterRequest>},
+      {"appmonitor/register_reply.json", check_message<am::RegisterReply>},
+      {"appmonitor/refresh.json", check_message<am::RefreshRequest>},
+      {"appmonitor/refresh_reply.json", check_message<am::RefreshReply>},
+      {"appmonitor/unregister.json", check_message<am::UnregisterRequest>},
+      {"appmonitor/ok_reply.json", check_message<am::OkReply>},
+      {"appmonitor/error_reply.json", check_message<am::ErrorReply>},
+  };
+  return table;
+}
+
+TEST(Schemas, EveryExampleRoundTripsThroughTheCodec) {
+  for (const auto& [file, check] : checks()) {
+    SCOPED_TRACE(file);
+    check(file);
+  }
+}
+
+TEST(Schemas, EveryMessageSchemaIsChecked) {
+  std::set<std::string> on_disk;
+  for (const auto& entry : fs::recursive_directory_iterator(kSchemas)) {
+    if (entry.path().extension() == ".json") {
+      on_disk.insert(fs::relative(entry.path(), kSchemas).string());
+    }
+  }
+  std::set<std::string> checked;
+  for (const auto& [file, check] : checks())
+    checked.insert(file);
+  EXPECT_EQ(on_disk, checked) << "a schema without a codec check, or a check without a schema";
+}
+
+TEST(Schemas, RequestExamplesAreValidRequests) {
+  for (const char* file :
+       {"appmonitor/register.json", "appmonitor/refresh.json", "appmonitor/unregister.json"}) {
+    json example = load(kSchemas / file)["examples"][0];
+    std::vector<std::uint8_t> bytes = json::to_msgpack(example);
+    auto request = appmonitor::decode_request(bytes.data(), bytes.size());
+    EXPECT_TRUE(request.ok()) << file << ": " << request.error().message;
+  }
+}
+
+TEST(Schemas, ErrorCodesMatchTheCode) {
+  json codes = load(kSchemas / "appmonitor/error_reply.json")["properties"]["code"]["enum"];
+  namespace c = appmonitor::code;
+  std::set<std::string> in_code = {std::string(c::kMalformed),  std::string(c::kUnknownOp),
+                                   std::string(c::kBadRequest), std::string(c::kUnsupportedVersion),
+                                   std::string(c::kRefused),    std::string(c::kUnknownId),
+                                   std::string(c::kLimit)};
+  EXPECT_EQ(codes.get<std::set<std::string>>(), in_code);
+}
+
+}  // namespace
+}  // namespace baton::proto
