@@ -2,6 +2,8 @@
 
 #include <sys/wait.h>
 
+#include <string.h>
+
 #include <cerrno>
 
 namespace baton {
@@ -15,6 +17,14 @@ ExitStatus decode_wait_status(int status) {
     out.core_dumped = WCOREDUMP(status);
   }
   return out;
+}
+
+std::string describe(const ExitStatus& status) {
+  if (status.exited_normally()) return "exit code " + std::to_string(status.code);
+  const char* abbrev = ::sigabbrev_np(status.signal);
+  std::string text = abbrev != nullptr ? std::string("signal SIG") + abbrev
+                                       : "signal " + std::to_string(status.signal);
+  return status.core_dumped ? text + " (core dumped)" : text;
 }
 
 void ChildReaper::reap() {

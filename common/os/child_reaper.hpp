@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <string>
 #include <unordered_map>
 
 namespace baton {
@@ -18,6 +19,8 @@ struct ExitStatus {
 };
 
 ExitStatus decode_wait_status(int status);
+// "exit code 3" or "signal SIGSEGV (core dumped)".
+std::string describe(const ExitStatus& status);
 
 class ChildReaper {
  public:

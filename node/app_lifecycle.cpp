@@ -1,0 +1,330 @@
+#include "node/app_lifecycle.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+
+namespace baton::node {
+
+using S = LifecycleState;
+using E = LifecycleEvent;
+using L = AppLifecycle;
+
+// Rows: states. Columns: launch, kill, plan_kill, restart, watchdog_restart, exited, kill_timeout,
+// restart_due, init_timeout, registered.
+const std::array<std::array<L::Handler, kLifecycleEvents>, kLifecycleStates> L::kTable = {{
+    /* idle */ {&L::start_fresh, &L::mark_killed, &L::ignore, &L::start_fresh, &L::ignore,
+                &L::ignore, &L::ignore, &L::ignore, &L::ignore, &L::ignore},
+    /* running */
+    {&L::ignore, &L::kill_by_command, &L::kill_by_plan, &L::kill_then_relaunch,
+     &L::watchdog_relaunch, &L::process_exited, &L::ignore, &L::ignore, &L::init_timer_fired,
+     &L::heartbeat_seen},
+    /* dying */
+    {&L::relaunch_after_exit, &L::mark_killed_while_dying, &L::cancel_relaunch,
+     &L::relaunch_after_exit, &L::ignore, &L::killed_process_exited, &L::force_kill, &L::ignore,
+     &L::ignore, &L::ignore},
+    /* restart_wait */
+    {&L::cancel_wait_and_start, &L::cancel_wait_killed, &L::cancel_wait, &L::cancel_wait_and_start,
+     &L::ignore, &L::ignore, &L::ignore, &L::restart_now, &L::ignore, &L::ignore},
+}};
+
+std::string_view to_string(LifecycleState state) {
+  switch (state) {
+    case S::idle:
+      return "idle";
+    case S::running:
+      return "running";
+    case S::dying:
+      return "dying";
+    case S::restart_wait:
+      return "restart_wait";
+  }
+  return "?";
+}
+
+std::string_view to_string(LifecycleEvent event) {
+  switch (event) {
+    case E::launch:
+      return "launch";
+    case E::kill:
+      return "kill";
+    case E::plan_kill:
+      return "plan_kill";
+    case E::restart:
+      return "restart";
+    case E::watchdog_restart:
+      return "watchdog_restart";
+    case E::exited:
+      return "exited";
+    case E::kill_timeout:
+      return "kill_timeout";
+    case E::restart_due:
+      return "restart_due";
+    case E::init_timeout:
+      return "init_timeout";
+    case E::registered:
+      return "registered";
+  }
+  return "?";
+}
+
+std::string_view to_string(AppEventKind kind) {
+  switch (kind) {
+    case AppEventKind::launched:
+      return "launched";
+    case AppEventKind::start_failed:
+      return "start_failed";
+    case AppEventKind::exited:
+      return "exited";
+    case AppEventKind::crashed:
+      return "crashed";
+    case AppEventKind::killed:
+      return "killed";
+    case AppEventKind::restarting:
+      return "restarting";
+    case AppEventKind::initialized:
+      return "initialized";
+  }
+  return "?";
+}
+
+bool LifecyclePolicy::exit_code_initializes(int code) const {
+  return std::any_of(init_exit_codes.begin(), init_exit_codes.end(), [code](const auto& range) {
+    return code >= range.first && code <= range.second;
+  });
+}
+
+AppLifecycle::AppLifecycle(std::string id, LifecyclePolicy policy, LifecycleHost& host)
+    : id_(std::move(id)), policy_(std::move(policy)), host_(host) {}
+
+void AppLifecycle::handle(LifecycleEvent event, std::optional<ExitStatus> exit) {
+  Handler handler = kTable[static_cast<std::size_t>(state_)][static_cast<std::size_t>(event)];
+  if (handler == &L::ignore) return;
+  state_ = (this->*handler)(exit);
+  host_.state_changed(*this);
+}
+
+std::vector<std::string> AppLifecycle::flags() const {
+  std::vector<std::string> out;
+  if (started_) out.emplace_back("Started");
+  if (start_failed_) out.emplace_back("StartFailed");
+  if (running()) out.emplace_back("Running");
+  if (dying()) out.emplace_back("Dying");
+  if (killed_) out.emplace_back("Killed");
+  if (initialized_) out.emplace_back("Initialized");
+  if (plan_applied_) out.emplace_back("PlanApplied");
+  if (restarting()) out.emplace_back("Restarting");
+  return out;
+}
+
+void AppLifecycle::set_plan_applied(bool applied) {
+  if (plan_applied_ == applied) return;
+  plan_applied_ = applied;
+  host_.state_changed(*this);
+}
+
+void AppLifecycle::cancel(TimerQueue::Id& timer) {
+  if (timer != 0) host_.cancel_timer(timer);
+  timer = 0;
+}
+
+void AppLifecycle::set_initialized(const std::string& why) {
+  if (initialized_) return;
+  initialized_ = true;
+  host_.event(*this, AppEventKind::initialized, why);
+}
+
+void AppLifecycle::record_exit(const ExitStatus& exit) {
+  pid_ = 0;
+  // A negative exit code is the signal that ended the process.
+  exit_code_ = exit.exited_normally() ? exit.code : -exit.signal;
+}
+
+std::chrono::milliseconds AppLifecycle::next_restart_delay() {
+  auto delay = policy_.restart_delay;
+  if (policy_.backoff_cap.count() > 0 && quick_deaths_ >= policy_.quick_deaths_before_backoff) {
+    const int doublings = std::min(quick_deaths_ - policy_.quick_deaths_before_backoff, 16);
+    auto backoff = std::min(policy_.backoff_base * (1 << doublings), policy_.backoff_cap);
+    delay = std::max(delay, backoff);
+  }
+  return delay;
+}
+
+// --- handlers ---
+
+LifecycleState AppLifecycle::ignore(const std::optional<ExitStatus>&) {
+  return state_;
+}
+
+LifecycleState AppLifecycle::start(const std::optional<ExitStatus>&) {
+  started_ = true;
+  start_failed_ = false;
+  killed_ = false;
+  initialized_ = false;
+  exit_code_.reset();
+  last_error_.clear();
+  auto pid = host_.start_process(*this);
+  if (!pid) {
+    start_failed_ = true;
+    last_error_ = pid.error().message;
+    host_.event(*this, AppEventKind::start_failed, last_error_);
+    return S::idle;
+  }
+  pid_ = *pid;
+  launched_at_ = host_.now();
+  started_at_ =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  host_.event(*this, AppEventKind::launched, "pid " + std::to_string(pid_));
+  if (!policy_.has_init_detector()) {
+    set_initialized("no init detector: initialized at launch");
+  } else if (policy_.init_timeout) {
+    init_timer_ = host_.start_timer(*this, *policy_.init_timeout, TimerKind::init);
+  }
+  return S::running;
+}
+
+LifecycleState AppLifecycle::start_fresh(const std::optional<ExitStatus>& exit) {
+  tries_ = 0;
+  return start(exit);
+}
+
+LifecycleState AppLifecycle::begin_kill() {
+  cancel(init_timer_);
+  if (policy_.soft_kill_timeout) {
+    host_.signal_process(*this, SIGTERM);
+    kill_timer_ = host_.start_timer(*this, *policy_.soft_kill_timeout, TimerKind::kill);
+  } else {
+    host_.signal_process(*this, SIGKILL);
+  }
+  return S::dying;
+}
+
+LifecycleState AppLifecycle::kill_by_command(const std::optional<ExitStatus>&) {
+  killed_ = true;
+  plan_applied_ = true;  // a plan must not launch it again
+  relaunch_after_exit_ = false;
+  return begin_kill();
+}
+
+LifecycleState AppLifecycle::kill_by_plan(const std::optional<ExitStatus>&) {
+  relaunch_after_exit_ = false;
+  return begin_kill();
+}
+
+LifecycleState AppLifecycle::kill_then_relaunch(const std::optional<ExitStatus>&) {
+  tries_ = 0;
+  relaunch_after_exit_ = true;
+  host_.event(*this, AppEventKind::restarting, "restart requested");
+  return begin_kill();
+}
+
+LifecycleState AppLifecycle::watchdog_relaunch(const std::optional<ExitStatus>&) {
+  relaunch_after_exit_ = true;
+  host_.event(*this, AppEventKind::restarting, "application monitor action restart");
+  return begin_kill();
+}
+
+LifecycleState AppLifecycle::process_exited(const std::optional<ExitStatus>& exit) {
+  const ExitStatus status = exit.value_or(ExitStatus{});
+  record_exit(status);
+  cancel(init_timer_);
+  const bool init_by_code = status.exited_normally() && policy_.exit_code_initializes(status.code);
+  if (init_by_code) set_initialized("exited with code " + std::to_string(status.code));
+  const bool crashed = !status.exited_normally() || status.code != 0;
+  host_.event(*this, crashed ? AppEventKind::crashed : AppEventKind::exited, describe(status));
+
+  const auto ran = host_.now() - launched_at_;
+  if (ran < policy_.quick_run) {
+    ++quick_deaths_;
+  } else if (ran >= policy_.stable_run) {
+    quick_deaths_ = 0;
+  }
+  const bool tries_left = policy_.max_tries < 0 || tries_ < policy_.max_tries;
+  if (init_by_code || !policy_.restart_on_crash || !tries_left) return S::idle;
+
+  ++tries_;
+  ++restarts_;
+  const auto delay = next_restart_delay();
+  restart_timer_ = host_.start_timer(*this, delay, TimerKind::restart);
+  host_.event(*this, AppEventKind::restarting,
+              "in " + std::to_string(delay.count()) + " ms, try " + std::to_string(tries_) +
+                  (policy_.max_tries < 0 ? "" : " of " + std::to_string(policy_.max_tries)));
+  return S::restart_wait;
+}
+
+LifecycleState AppLifecycle::killed_process_exited(const std::optional<ExitStatus>& exit) {
+  const ExitStatus status = exit.value_or(ExitStatus{});
+  record_exit(status);
+  cancel(kill_timer_);
+  host_.event(*this, AppEventKind::killed, describe(status));
+  if (!relaunch_after_exit_) return S::idle;
+  relaunch_after_exit_ = false;
+  ++restarts_;
+  return start(exit);
+}
+
+LifecycleState AppLifecycle::mark_killed_while_dying(const std::optional<ExitStatus>&) {
+  killed_ = true;
+  plan_applied_ = true;
+  relaunch_after_exit_ = false;
+  return S::dying;
+}
+
+LifecycleState AppLifecycle::cancel_relaunch(const std::optional<ExitStatus>&) {
+  relaunch_after_exit_ = false;
+  return S::dying;
+}
+
+LifecycleState AppLifecycle::relaunch_after_exit(const std::optional<ExitStatus>&) {
+  relaunch_after_exit_ = true;
+  killed_ = false;
+  tries_ = 0;
+  return S::dying;
+}
+
+LifecycleState AppLifecycle::force_kill(const std::optional<ExitStatus>&) {
+  kill_timer_ = 0;
+  host_.signal_process(*this, SIGKILL);
+  return S::dying;
+}
+
+LifecycleState AppLifecycle::restart_now(const std::optional<ExitStatus>& exit) {
+  restart_timer_ = 0;
+  return start(exit);
+}
+
+LifecycleState AppLifecycle::cancel_wait_and_start(const std::optional<ExitStatus>& exit) {
+  cancel(restart_timer_);
+  return start_fresh(exit);
+}
+
+LifecycleState AppLifecycle::cancel_wait_killed(const std::optional<ExitStatus>&) {
+  cancel(restart_timer_);
+  killed_ = true;
+  plan_applied_ = true;
+  return S::idle;
+}
+
+LifecycleState AppLifecycle::cancel_wait(const std::optional<ExitStatus>&) {
+  cancel(restart_timer_);
+  return S::idle;
+}
+
+LifecycleState AppLifecycle::mark_killed(const std::optional<ExitStatus>&) {
+  killed_ = true;
+  plan_applied_ = true;
+  return S::idle;
+}
+
+LifecycleState AppLifecycle::init_timer_fired(const std::optional<ExitStatus>&) {
+  init_timer_ = 0;
+  set_initialized("still running after " + std::to_string(policy_.init_timeout->count()) + " ms");
+  return S::running;
+}
+
+LifecycleState AppLifecycle::heartbeat_seen(const std::optional<ExitStatus>&) {
+  if (policy_.init_heartbeat) set_initialized("registered with the application monitor");
+  return S::running;
+}
+
+}  // namespace baton::node

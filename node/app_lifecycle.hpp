@@ -1,0 +1,210 @@
+// The life of one supervised app as an explicit state machine: four states × ten events, one table
+// of small handlers (app_lifecycle.cpp), every cell written out. Everything that happens to an app
+// (commands, its process exiting, timers, the application monitor) becomes an Event before
+// dispatch, and the handlers act only through LifecycleHost, so the machine is tested with fake
+// time and fake child exits as well as with real processes.
+//
+// Status flags (shared/reference/dirigent-apps.txt) are derived from the state and a few facts:
+//   Started      a launch attempt has been made (kept after exit; cleared by nothing but a new
+//   attempt) StartFailed  the last launch attempt failed Running      the process exists (also
+//   while Dying) Dying        termination requested, the process has not exited yet Killed
+//   terminated by a direct KillApp (not by KillPlan); cleared by the next launch Initialized  the
+//   init detector fired for the current (or last) run; cleared at launch PlanApplied  a plan has
+//   processed the app (set by plans and by KillApp; cleared by KillPlan) Restarting   a relaunch is
+//   pending: after a crash (RestartOnCrash) or a RestartApp
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/expected.hpp"
+#include "common/loop/timer_queue.hpp"
+#include "common/os/child_reaper.hpp"
+
+namespace baton::node {
+
+// What the lifecycle needs to know of an app's definition (built from SharedConfig's AppDef).
+struct LifecyclePolicy {
+  bool restart_on_crash = false;
+  int max_tries = -1;  // -1: unlimited
+  std::chrono::milliseconds restart_delay{1000};
+  // Init detectors; none at all means Initialized at launch. Several: the first met.
+  std::optional<std::chrono::milliseconds> init_timeout;
+  std::vector<std::pair<int, int>> init_exit_codes;  // inclusive ranges
+  bool init_heartbeat = false;
+  // Kill: SIGTERM then SIGKILL after soft_kill_timeout; without it SIGKILL at once.
+  std::optional<std::chrono::milliseconds> soft_kill_timeout;
+  // An app that dies within `quick_run` of its start, again and again, waits longer each time:
+  // from `backoff_base` doubling up to `backoff_cap` (0: no backoff); a run of `stable_run` resets.
+  int quick_deaths_before_backoff = 3;
+  std::chrono::milliseconds quick_run{1000};
+  std::chrono::milliseconds stable_run{10'000};
+  std::chrono::milliseconds backoff_base{500};
+  std::chrono::milliseconds backoff_cap{30'000};
+
+  bool has_init_detector() const {
+    return init_timeout || !init_exit_codes.empty() || init_heartbeat;
+  }
+  bool exit_code_initializes(int code) const;
+};
+
+enum class LifecycleState { idle, running, dying, restart_wait };
+inline constexpr std::size_t kLifecycleStates = 4;
+
+enum class LifecycleEvent {
+  launch,            // LaunchApp, or a plan starting the app
+  kill,              // KillApp: sets Killed, no automatic restart
+  plan_kill,         // KillPlan / KillAll: kill without the Killed flag
+  restart,           // RestartApp: kill if running, then launch
+  watchdog_restart,  // the application monitor's RESTART action for an app the node launched
+  exited,            // the process exited (ExitStatus given)
+  kill_timeout,      // the soft-kill grace period is over
+  restart_due,       // the restart delay is over
+  init_timeout,      // the Timeout init detector's time has come
+  registered,        // the process registered with the application monitor (Heartbeat detector)
+};
+inline constexpr std::size_t kLifecycleEvents = 10;
+
+std::string_view to_string(LifecycleState state);
+std::string_view to_string(LifecycleEvent event);
+
+enum class TimerKind { kill, restart, init };
+
+// Event kinds published on event/<machine>/<app> (shared/DESIGN.md §3).
+enum class AppEventKind {
+  launched,
+  start_failed,
+  exited,
+  crashed,
+  killed,
+  restarting,
+  initialized
+};
+std::string_view to_string(AppEventKind kind);
+
+class AppLifecycle;
+
+// The outside world of a lifecycle. The supervisor implements it with real processes and the event
+// loop; tests implement it with a fake clock and fake processes.
+class LifecycleHost {
+ public:
+  virtual ~LifecycleHost() = default;
+  virtual Expected<pid_t> start_process(AppLifecycle& app) = 0;
+  // Delivers `sig` to the app's process (its group, or its whole tree where configured).
+  virtual void signal_process(AppLifecycle& app, int sig) = 0;
+  virtual TimerQueue::Id start_timer(AppLifecycle& app, std::chrono::milliseconds delay,
+                                     TimerKind kind) = 0;
+  virtual void cancel_timer(TimerQueue::Id id) = 0;
+  virtual TimePoint now() = 0;
+  virtual void state_changed(AppLifecycle& app) = 0;
+  virtual void event(AppLifecycle& app, AppEventKind kind, const std::string& details) = 0;
+};
+
+class AppLifecycle {
+ public:
+  AppLifecycle(std::string id, LifecyclePolicy policy, LifecycleHost& host);
+
+  // The one entry point: dispatches through the state × event table. `exit` goes with `exited`.
+  void handle(LifecycleEvent event, std::optional<ExitStatus> exit = std::nullopt);
+
+  const std::string& id() const { return id_; }
+  LifecycleState state() const { return state_; }
+  const LifecyclePolicy& policy() const { return policy_; }
+  void set_policy(LifecyclePolicy policy) { policy_ = std::move(policy); }
+
+  // Flags, in DESIGN order.
+  std::vector<std::string> flags() const;
+  bool started() const { return started_; }
+  bool start_failed() const { return start_failed_; }
+  bool running() const {
+    return state_ == LifecycleState::running || state_ == LifecycleState::dying;
+  }
+  bool dying() const { return state_ == LifecycleState::dying; }
+  bool killed() const { return killed_; }
+  bool initialized() const { return initialized_; }
+  bool plan_applied() const { return plan_applied_; }
+  bool restarting() const {
+    return state_ == LifecycleState::restart_wait ||
+           (state_ == LifecycleState::dying && relaunch_after_exit_);
+  }
+
+  pid_t pid() const { return pid_; }
+  std::optional<int> exit_code() const { return exit_code_; }
+  int restarts() const { return restarts_; }
+  const std::string& last_error() const { return last_error_; }
+  // Wall-clock launch time of the current run (seconds since the epoch), 0 before the first launch.
+  double started_at() const { return started_at_; }
+  const std::string& plan() const { return plan_; }
+
+  // Plans set the plan context and PlanApplied around a launch; KillPlan clears PlanApplied.
+  void set_plan(std::string plan) { plan_ = std::move(plan); }
+  void set_plan_applied(bool applied);
+
+ private:
+  using Handler = LifecycleState (AppLifecycle::*)(const std::optional<ExitStatus>&);
+
+  // Handlers, one per table cell kind. Each returns the next state.
+  LifecycleState ignore(const std::optional<ExitStatus>&);
+  LifecycleState start(const std::optional<ExitStatus>&);
+  LifecycleState start_fresh(const std::optional<ExitStatus>&);
+  LifecycleState kill_by_command(const std::optional<ExitStatus>&);
+  LifecycleState kill_by_plan(const std::optional<ExitStatus>&);
+  LifecycleState kill_then_relaunch(const std::optional<ExitStatus>&);
+  LifecycleState watchdog_relaunch(const std::optional<ExitStatus>&);
+  LifecycleState process_exited(const std::optional<ExitStatus>&);
+  LifecycleState killed_process_exited(const std::optional<ExitStatus>&);
+  LifecycleState mark_killed_while_dying(const std::optional<ExitStatus>&);
+  LifecycleState cancel_relaunch(const std::optional<ExitStatus>&);
+  LifecycleState relaunch_after_exit(const std::optional<ExitStatus>&);
+  LifecycleState force_kill(const std::optional<ExitStatus>&);
+  LifecycleState restart_now(const std::optional<ExitStatus>&);
+  LifecycleState cancel_wait_and_start(const std::optional<ExitStatus>&);
+  LifecycleState cancel_wait_killed(const std::optional<ExitStatus>&);
+  LifecycleState cancel_wait(const std::optional<ExitStatus>&);
+  LifecycleState mark_killed(const std::optional<ExitStatus>&);
+  LifecycleState init_timer_fired(const std::optional<ExitStatus>&);
+  LifecycleState heartbeat_seen(const std::optional<ExitStatus>&);
+
+  static const std::array<std::array<Handler, kLifecycleEvents>, kLifecycleStates> kTable;
+
+  LifecycleState begin_kill();
+  void set_initialized(const std::string& why);
+  void record_exit(const ExitStatus& exit);
+  std::chrono::milliseconds next_restart_delay();
+  void cancel(TimerQueue::Id& timer);
+
+  std::string id_;
+  LifecyclePolicy policy_;
+  LifecycleHost& host_;
+  LifecycleState state_ = LifecycleState::idle;
+
+  bool started_ = false;
+  bool start_failed_ = false;
+  bool killed_ = false;
+  bool initialized_ = false;
+  bool plan_applied_ = false;
+  bool relaunch_after_exit_ = false;
+
+  pid_t pid_ = 0;
+  std::optional<int> exit_code_;
+  int restarts_ = 0;
+  int tries_ = 0;  // automatic restarts since the last Launch/Restart/plan start
+  int quick_deaths_ = 0;
+  std::string last_error_;
+  std::string plan_;
+  double started_at_ = 0;
+  TimePoint launched_at_{};
+
+  TimerQueue::Id kill_timer_ = 0;
+  TimerQueue::Id restart_timer_ = 0;
+  TimerQueue::Id init_timer_ = 0;
+};
+
+}  // namespace baton::node
