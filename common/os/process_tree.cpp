@@ -1,0 +1,102 @@
+#include "common/os/process_tree.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/os/unique_fd.hpp"
+
+namespace baton {
+
+namespace {
+
+// Reads a small /proc file whole; "" when it cannot be read (process gone, no permission).
+std::string read_proc_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return {};
+  std::string out;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+// The parent pid from /proc/<pid>/stat; the command name may contain spaces and parentheses, so
+// parse after the last ')'.
+pid_t parent_of(const std::string& stat) {
+  auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 4 >= stat.size()) return -1;
+  // ") S 1234 ..." : state, then ppid
+  std::size_t at = stat.find(' ', close + 2);
+  if (at == std::string::npos) return -1;
+  pid_t ppid = -1;
+  std::from_chars(stat.data() + at + 1, stat.data() + stat.size(), ppid);
+  return ppid;
+}
+
+bool environment_has(const std::string& environ, std::string_view entry) {
+  std::size_t start = 0;
+  while (start < environ.size()) {
+    std::size_t end = environ.find('\0', start);
+    if (end == std::string::npos) end = environ.size();
+    if (std::string_view(environ).substr(start, end - start) == entry) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
+  std::unordered_map<pid_t, std::vector<pid_t>> children;
+  std::vector<pid_t> queue{root};  // the root, the marked processes, and then all their descendants
+  const pid_t self = ::getpid();
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return {};
+  while (dirent* entry = ::readdir(proc)) {
+    pid_t pid = 0;
+    const char* name = entry->d_name;
+    auto [end, ec] = std::from_chars(name, name + std::char_traits<char>::length(name), pid);
+    if (ec != std::errc() || *end != '\0' || pid == self) continue;
+    const std::string base = "/proc/" + std::string(name);
+    const pid_t parent = parent_of(read_proc_file(base + "/stat"));
+    if (parent > 0) children[parent].push_back(pid);
+    if (pid != root && !marker.empty() &&
+        environment_has(read_proc_file(base + "/environ"), marker)) {
+      queue.push_back(pid);
+    }
+  }
+  ::closedir(proc);
+
+  std::unordered_set<pid_t> seen(queue.begin(), queue.end());
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    auto it = children.find(queue[i]);
+    if (it == children.end()) continue;
+    for (pid_t child : it->second) {
+      if (child != self && seen.insert(child).second) queue.push_back(child);
+    }
+  }
+  seen.erase(root);
+  return {seen.begin(), seen.end()};
+}
+
+std::size_t signal_process_tree(pid_t root, std::string_view marker, int sig) {
+  // A process forked between the scan and the signals escapes this round; the caller's SIGKILL
+  // after the grace period scans again.
+  auto members = find_app_processes(root, marker);
+  ::kill(root, sig);
+  ::kill(-root, sig);
+  for (pid_t pid : members)
+    ::kill(pid, sig);
+  return members.size();
+}
+
+}  // namespace baton

@@ -1,0 +1,25 @@
+// Finding every process that belongs to an app, for KillTree, without cgroups (which a container
+// or an old kernel may not let us create): the descendants of the app's process by parent links,
+// plus every process whose environment carries the app's launch marker. The marker catches what
+// parent links miss: a grandchild that called setsid() and whose parent has exited, so that it was
+// re-parented to the node (a child subreaper) or to init. Only a process that scrubs its
+// environment and leaves the tree escapes both.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace baton {
+
+// The pids of `root`'s descendants (not root itself) and of processes whose environment contains
+// the exact entry `marker` ("NAME=value"); empty marker: descendants only.
+std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker);
+
+// Sends `sig` to `root`, to its process group, and to every process find_app_processes() finds.
+// Returns how many processes were signalled beside root.
+std::size_t signal_process_tree(pid_t root, std::string_view marker, int sig);
+
+}  // namespace baton

@@ -1,0 +1,119 @@
+// KillTree's process discovery with real process trees.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+
+#include "common/os/process_tree.hpp"
+#include "common/os/spawn.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace baton {
+namespace {
+
+using test::read_file;
+using test::wait_until;
+
+// Running, and not a zombie waiting for a parent (maybe init) to reap it.
+bool alive(pid_t pid) {
+  if (::kill(pid, 0) != 0) return false;
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+class ProcessTreeTest : public ::testing::Test {
+ protected:
+  // Starts `script` under /bin/sh with the marker in its environment; returns its pid.
+  pid_t start(const std::string& script, const std::string& marker) {
+    SpawnRequest r;
+    r.argv = shell_argv(script);
+    r.env = current_environment();
+    if (!marker.empty()) r.env->push_back(marker);
+    r.cwd = dir_.path();
+    auto pid = spawn(r);
+    EXPECT_TRUE(pid.ok()) << pid.error().message;
+    return pid.ok() ? *pid : -1;
+  }
+  pid_t read_pid(const std::string& file) {
+    std::string text;
+    if (!wait_until(
+            [&] { return !(text = read_file(dir_ / file)).empty() && text.back() == '\n'; })) {
+      return -1;
+    }
+    return std::stoi(text);
+  }
+  void TearDown() override {
+    for (pid_t pid : cleanup_)
+      ::kill(pid, SIGKILL);
+    for (pid_t pid : children_)
+      ::waitpid(pid, nullptr, 0);
+  }
+
+  test::TempDir dir_;
+  std::vector<pid_t> cleanup_;
+  std::vector<pid_t> children_;
+};
+
+TEST_F(ProcessTreeTest, FindsDescendantsByParentLinks) {
+  pid_t root = start("sleep 60 & echo $! > child; wait", "");
+  children_.push_back(root);
+  pid_t child = read_pid("child");
+  ASSERT_GT(child, 0);
+  cleanup_ = {root, child};
+  auto found = find_app_processes(root, "");
+  EXPECT_NE(std::find(found.begin(), found.end(), child), found.end());
+  EXPECT_EQ(std::find(found.begin(), found.end(), root), found.end());
+}
+
+TEST_F(ProcessTreeTest, FindsAnOrphanedSetsidGrandchildByItsMarker) {
+  const std::string marker = "BATON_LAUNCH_ID=test." + std::to_string(::getpid()) + ".1";
+  // The middle process starts a grandchild in a new session and exits at once: the grandchild is
+  // re-parented away from the app's tree.
+  pid_t root = start("(setsid sleep 60 & echo $! > grandchild) ; sleep 60", marker);
+  children_.push_back(root);
+  pid_t grandchild = read_pid("grandchild");
+  ASSERT_GT(grandchild, 0);
+  cleanup_ = {root, grandchild};
+  ASSERT_TRUE(wait_until([&] {
+    // Wait for the re-parenting: the grandchild's parent is no longer in the root's tree.
+    auto by_links = find_app_processes(root, "");
+    return std::find(by_links.begin(), by_links.end(), grandchild) == by_links.end();
+  }));
+  auto found = find_app_processes(root, marker);
+  EXPECT_NE(std::find(found.begin(), found.end(), grandchild), found.end());
+}
+
+TEST_F(ProcessTreeTest, SignalProcessTreeKillsEveryMember) {
+  const std::string marker = "BATON_LAUNCH_ID=test." + std::to_string(::getpid()) + ".2";
+  pid_t root =
+      start("(setsid sleep 60 & echo $! > grandchild) ; sleep 60 & echo $! > child; wait", marker);
+  children_.push_back(root);
+  pid_t grandchild = read_pid("grandchild");
+  pid_t child = read_pid("child");
+  ASSERT_GT(grandchild, 0);
+  ASSERT_GT(child, 0);
+  cleanup_ = {root, child, grandchild};
+  EXPECT_GE(signal_process_tree(root, marker, SIGKILL), 2u);
+  EXPECT_TRUE(wait_until([&] { return !alive(grandchild) && !alive(child); }));
+  int status = 0;
+  ASSERT_EQ(::waitpid(root, &status, 0), root);
+  children_.clear();
+  EXPECT_TRUE(WIFSIGNALED(status));
+}
+
+TEST_F(ProcessTreeTest, LeavesOtherProcessesAlone) {
+  pid_t app = start("sleep 60", "BATON_LAUNCH_ID=test.app");
+  pid_t bystander = start("sleep 60", "BATON_LAUNCH_ID=test.other");
+  children_ = {app, bystander};
+  cleanup_ = {app, bystander};
+  signal_process_tree(app, "BATON_LAUNCH_ID=test.app", SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(app, &status, 0), app);
+  children_ = {bystander};
+  EXPECT_TRUE(alive(bystander));
+}
+
+}  // namespace
+}  // namespace baton
