@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/proto/appmonitor.hpp"
+#include "common/proto/bus.hpp"
 
 namespace baton::proto {
 namespace {
@@ -34,10 +35,16 @@ void check_property(const std::string& where, const json& schema, const json& va
   }
   if (schema.contains("type")) {
     const std::string type = schema["type"];
-    const bool matches = (type == "integer" && value.is_number_integer()) ||
-                         (type == "string" && value.is_string()) ||
-                         (type == "boolean" && value.is_boolean());
+    const bool matches =
+        (type == "integer" && value.is_number_integer()) ||
+        (type == "number" && value.is_number()) || (type == "string" && value.is_string()) ||
+        (type == "boolean" && value.is_boolean()) || (type == "array" && value.is_array()) ||
+        (type == "object" && value.is_object());
     EXPECT_TRUE(matches) << where << " is not of type " << type;
+  }
+  if (schema.contains("items") && value.is_array()) {
+    for (const auto& item : value)
+      check_property(where + "[]", schema["items"], item);
   }
   if (schema.contains("maxLength") && value.is_string()) {
     EXPECT_LE(value.get<std::string>().size(), schema["maxLength"].get<std::size_t>()) << where;
@@ -71,6 +78,33 @@ void check_message(const std::string& file) {
   }
 }
 
+// Commands carry an op-specific "args" map: decode the envelope and the args, encode both again.
+void check_command(const std::string& file) {
+  json schema = load(kSchemas / file);
+  for (const json& example : schema["examples"]) {
+    check_against_schema(file + " example", schema, example);
+    std::vector<std::uint8_t> bytes = json::to_msgpack(example);
+    msgpack::zone zone;
+    auto object = unpack_frame(zone, bytes.data(), bytes.size());
+    ASSERT_TRUE(object.ok());
+    auto header = decode<bus::CommandHeader>(*object);
+    ASSERT_TRUE(header.ok()) << header.error().message;
+    const msgpack::object* args = find_key(*object, "args");
+    ASSERT_NE(args, nullptr);
+    std::string encoded;
+    if (header->op == "set_vars") {
+      auto vars = bus::decode_set_vars(*args);
+      ASSERT_TRUE(vars.ok()) << vars.error().message;
+      encoded = bus::pack_set_vars(*header, *vars);
+    } else {
+      auto app_args = decode<bus::AppCommandArgs>(*args);
+      ASSERT_TRUE(app_args.ok()) << app_args.error().message;
+      encoded = bus::pack_command(*header, *app_args);
+    }
+    EXPECT_EQ(json::from_msgpack(encoded), example) << file;
+  }
+}
+
 const std::map<std::string, std::function<void(const std::string&)>>& checks() {
   namespace am = appmonitor;
   static const std::map<std::string, std::function<void(const std::string&)>> table = {
@@ -81,6 +115,11 @@ const std::map<std::string, std::function<void(const std::string&)>>& checks() {
       {"appmonitor/unregister.json", check_message<am::UnregisterRequest>},
       {"appmonitor/ok_reply.json", check_message<am::OkReply>},
       {"appmonitor/error_reply.json", check_message<am::ErrorReply>},
+      {"bus/app_state.json", check_message<bus::AppState>},
+      {"bus/event.json", check_message<bus::Event>},
+      {"bus/node_state.json", check_message<bus::NodeState>},
+      {"bus/command.json", check_command},
+      {"bus/reply.json", check_message<bus::ReplyHeader>},
   };
   return table;
 }

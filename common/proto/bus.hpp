@@ -1,0 +1,144 @@
+// Messages on the bus (shared/DESIGN.md §3): two frames [topic, msgpack map with "v": 1].
+// Nodes publish status, events and replies to the broker's ingest socket; the broker relays them on
+// its bus socket and sends commands to one node on cmd/<machine>.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "common/expected.hpp"
+#include "common/proto/codec.hpp"
+
+namespace baton::proto::bus {
+
+inline constexpr int kVersion = 1;
+inline constexpr std::int64_t kMaxFrameBytes = 4 * 1024 * 1024;  // a deploy of many apps fits
+
+// Topic builders. A receiver compares whole topics: "cmd/m1" must not act on "cmd/m10".
+std::string status_topic(std::string_view machine, std::string_view app);
+std::string event_topic(std::string_view machine, std::string_view app);
+std::string node_topic(std::string_view machine);
+std::string plan_topic(std::string_view plan);
+std::string command_topic(std::string_view machine);
+std::string reply_topic(std::string_view client);
+
+// status/<machine>/<app>: the whole state of one app, published on every change.
+struct AppState {
+  int v = kVersion;
+  std::string machine;
+  std::string app;
+  std::vector<std::string> flags;         // names, in DESIGN order
+  std::int64_t pid = 0;                   // 0: no process
+  std::optional<std::int64_t> exit_code;  // of the last run; negative: killed by that signal
+  std::int64_t restarts = 0;
+  std::string plan;                  // plan context of the last launch, "" when none
+  double started_at = 0;             // seconds since the epoch of the last launch, 0: never
+  std::uint64_t seq = 0;             // the publishing node's sequence number, increasing
+  std::optional<std::string> error;  // why the last launch failed (StartFailed)
+  static constexpr auto kFields =
+      std::make_tuple(required("v", &AppState::v), required("machine", &AppState::machine),
+                      required("app", &AppState::app), required("flags", &AppState::flags),
+                      required("pid", &AppState::pid), optional("exit_code", &AppState::exit_code),
+                      required("restarts", &AppState::restarts), required("plan", &AppState::plan),
+                      required("started_at", &AppState::started_at),
+                      required("seq", &AppState::seq), optional("error", &AppState::error));
+};
+
+// event/<machine>/<app>: something happened, as it happens.
+struct Event {
+  int v = kVersion;
+  std::string machine;
+  std::string app;
+  std::string kind;  // launched, start_failed, exited, crashed, killed, restarting, initialized,
+                     // watchdog_timeout, watchdog_action, registered, unregistered
+  double time = 0;   // seconds since the epoch
+  std::string details;
+  std::uint64_t seq = 0;
+  static constexpr auto kFields = std::make_tuple(
+      required("v", &Event::v), required("machine", &Event::machine), required("app", &Event::app),
+      required("kind", &Event::kind), required("time", &Event::time),
+      required("details", &Event::details), required("seq", &Event::seq));
+};
+
+// node/<machine>: presence, every second and on change.
+struct NodeState {
+  int v = kVersion;
+  std::string machine;
+  bool online = true;
+  std::int64_t apps = 0;           // app definitions deployed
+  std::int64_t registrations = 0;  // application monitor registrations
+  double uptime = 0;               // seconds
+  std::uint64_t seq = 0;
+  static constexpr auto kFields =
+      std::make_tuple(required("v", &NodeState::v), required("machine", &NodeState::machine),
+                      required("online", &NodeState::online), required("apps", &NodeState::apps),
+                      required("registrations", &NodeState::registrations),
+                      required("uptime", &NodeState::uptime), required("seq", &NodeState::seq));
+};
+
+// cmd/<machine>: the envelope of a command; its "args" map is decoded per op (see below).
+struct CommandHeader {
+  int v = kVersion;
+  std::string id;        // chosen by the sender, echoed in the reply
+  std::string op;        // deploy, launch, kill, restart, set_vars, kill_all, get_state
+  std::string reply_to;  // the reply goes to reply/<reply_to>
+  static constexpr auto kFields = std::make_tuple(
+      required("v", &CommandHeader::v), required("id", &CommandHeader::id),
+      required("op", &CommandHeader::op), required("reply_to", &CommandHeader::reply_to));
+};
+
+// args of launch, kill and restart.
+struct AppCommandArgs {
+  std::string app;
+  std::optional<std::string> plan;  // launch: the plan context (sets PlanApplied)
+  std::optional<bool> by_plan;      // kill: KillPlan (no Killed flag, clears PlanApplied)
+  static constexpr auto kFields = std::make_tuple(required("app", &AppCommandArgs::app),
+                                                  optional("plan", &AppCommandArgs::plan),
+                                                  optional("by_plan", &AppCommandArgs::by_plan));
+};
+
+// args of set_vars: "VAR": "value" sets, "VAR": "" unsets.
+struct SetVarsArgs {
+  std::vector<std::pair<std::string, std::string>> vars;
+};
+
+// reply/<client>: the answer to one command.
+struct ReplyHeader {
+  int v = kVersion;
+  std::string id;
+  bool ok = true;
+  std::optional<std::string> error;
+  std::optional<std::string> machine;  // the node that answered
+  static constexpr auto kFields =
+      std::make_tuple(required("v", &ReplyHeader::v), required("id", &ReplyHeader::id),
+                      required("ok", &ReplyHeader::ok), optional("error", &ReplyHeader::error),
+                      optional("machine", &ReplyHeader::machine));
+};
+
+// Packs a message with kFields as one map, adding `extra_key` with a value packed by `pack_extra`
+// (a nested map or array: a command's args, a reply's result).
+template <class T, class PackExtra>
+std::string pack_with(const T& msg, std::string_view extra_key, PackExtra&& pack_extra) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_map(static_cast<std::uint32_t>(field_count(msg) + 1));
+  std::apply([&](const auto&... f) { (detail::pack_field(pk, msg, f), ...); }, T::kFields);
+  pk.pack(extra_key);
+  pack_extra(pk);
+  return std::string(buffer.data(), buffer.size());
+}
+
+template <class Args>
+std::string pack_command(const CommandHeader& header, const Args& args) {
+  return pack_with(header, "args", [&](auto& pk) { pack_message(pk, args); });
+}
+
+// Decodes "vars" of set_vars: a map of strings to strings.
+Expected<SetVarsArgs> decode_set_vars(const msgpack::object& args);
+std::string pack_set_vars(const CommandHeader& header, const SetVarsArgs& args);
+
+}  // namespace baton::proto::bus

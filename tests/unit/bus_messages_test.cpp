@@ -1,0 +1,75 @@
+// Bus messages: topics, round trips, and bad command arguments.
+#include <gtest/gtest.h>
+
+#include "common/proto/bus.hpp"
+
+namespace baton::proto::bus {
+namespace {
+
+TEST(BusMessages, TopicsFollowTheDesign) {
+  EXPECT_EQ(status_topic("m1", "web"), "status/m1/web");
+  EXPECT_EQ(event_topic("m1", "web"), "event/m1/web");
+  EXPECT_EQ(node_topic("m1"), "node/m1");
+  EXPECT_EQ(plan_topic("main"), "plan/main");
+  EXPECT_EQ(command_topic("m10"), "cmd/m10");
+  EXPECT_EQ(reply_topic("cli-1"), "reply/cli-1");
+}
+
+TEST(BusMessages, AppStateRoundTripKeepsOptionalFields) {
+  AppState in;
+  in.machine = "m1";
+  in.app = "web";
+  in.flags = {"Started", "Running"};
+  in.pid = 77;
+  in.exit_code = -9;
+  in.error = "boom";
+  in.seq = 5;
+  std::string frame = pack_to_string(in);
+  auto out = decode_frame<AppState>(frame.data(), frame.size());
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->flags, in.flags);
+  EXPECT_EQ(out->exit_code, -9);
+  EXPECT_EQ(out->error, "boom");
+  in.exit_code.reset();
+  frame = pack_to_string(in);
+  out = decode_frame<AppState>(frame.data(), frame.size());
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->exit_code.has_value());
+}
+
+TEST(BusMessages, CommandCarriesItsArgs) {
+  CommandHeader header{kVersion, "c1", "launch", "cli"};
+  std::string frame = pack_command(header, AppCommandArgs{"web", "main", std::nullopt});
+  msgpack::zone zone;
+  auto object = unpack_frame(zone, frame.data(), frame.size());
+  ASSERT_TRUE(object.ok());
+  auto decoded = decode<CommandHeader>(*object);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->op, "launch");
+  auto args = decode<AppCommandArgs>(*find_key(*object, "args"));
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(args->app, "web");
+  EXPECT_EQ(args->plan, "main");
+  EXPECT_FALSE(args->by_plan.has_value());
+}
+
+TEST(BusMessages, SetVarsRejectsBadNamesAndTypes) {
+  auto decode_vars = [](const std::string& frame) {
+    msgpack::zone zone;
+    auto object = unpack_frame(zone, frame.data(), frame.size());
+    return decode_set_vars(*find_key(*object, "args"));
+  };
+  CommandHeader header{kVersion, "c1", "set_vars", "cli"};
+  auto ok = decode_vars(pack_set_vars(header, SetVarsArgs{{{"A", "1"}, {"B", ""}}}));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->vars.size(), 2u);
+  auto bad = decode_vars(pack_set_vars(header, SetVarsArgs{{{"A=B", "1"}}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "set_vars: 'A=B' is not a valid variable name");
+  auto wrong = decode_vars(pack_command(header, AppCommandArgs{"x", {}, {}}));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().message, "set_vars needs a map 'vars' of names to values");
+}
+
+}  // namespace
+}  // namespace baton::proto::bus
