@@ -220,6 +220,7 @@ void AppMonitorServer::handle_register(const zmq::message_t& identity, zmq::mess
       request.action,
       stored.restart_command.empty() ? "" : ", restart command '" + stored.restart_command + "'");
   send_reply(identity, am::RegisterReply{true, token});
+  if (listener_) listener_->registered(stored);
 }
 
 void AppMonitorServer::handle_refresh(const zmq::message_t& identity, const am::RefreshRequest& r) {
@@ -242,6 +243,7 @@ void AppMonitorServer::handle_unregister(const zmq::message_t& identity,
     return;
   }
   spdlog::info("unregistered {}", describe(*removed));
+  if (listener_) listener_->unregistered(*removed);
   release_process_if_unused(removed->pid);
   send_reply(identity, am::OkReply{});
 }
@@ -302,6 +304,11 @@ void AppMonitorServer::on_deadline_timer() {
         std::chrono::duration_cast<std::chrono::milliseconds>(now - r.last_refresh).count();
     spdlog::warn("watchdog timeout: {} sent no refresh for {} ms (timeout {} ms): action {}",
                  describe(r), silent, r.timeout.count(), am::to_string(r.action));
+    if (listener_) {
+      listener_->fired(r, "watchdog_timeout",
+                       fmt::format("no refresh for {} ms (timeout {} ms): action {}", silent,
+                                   r.timeout.count(), am::to_string(r.action)));
+    }
     // The process as a whole is acted on, so its other registrations end here too.
     for (const Registration& sibling : table_.remove_pid(r.pid)) {
       spdlog::info("dropped {}: its process is being acted on", describe(sibling));

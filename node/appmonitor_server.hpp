@@ -17,6 +17,18 @@
 
 namespace baton::node {
 
+// Told about registrations, so the node can link them to the apps it launched (Heartbeat init
+// detector, watchdog events in the app's status).
+class AppMonitorListener {
+ public:
+  virtual ~AppMonitorListener() = default;
+  virtual void registered(const Registration& registration) = 0;
+  virtual void unregistered(const Registration& registration) = 0;
+  // `what` is "watchdog_timeout" (late refresh) or "exited" (exit without unregistering).
+  virtual void fired(const Registration& registration, std::string_view what,
+                     const std::string& details) = 0;
+};
+
 struct AppMonitorConfig {
   std::string endpoint = "ipc:///run/baton/appmonitor.sock";
   std::size_t max_registrations = 100'000;
@@ -37,6 +49,7 @@ class AppMonitorServer {
   void stop();
 
   const WatchdogTable& table() const { return table_; }
+  void set_listener(AppMonitorListener* listener) { listener_ = listener; }
 
  private:
   struct WatchedProcess {
@@ -78,6 +91,7 @@ class AppMonitorServer {
   TimerQueue::Id deadline_timer_ = 0;
   std::optional<TimePoint> armed_for_;
   msgpack::sbuffer reply_buffer_;
+  AppMonitorListener* listener_ = nullptr;
 };
 
 }  // namespace baton::node

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
 
 namespace baton::node {
@@ -9,11 +10,27 @@ namespace baton::node {
 std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
   NodeOptions options;
   CLI::App app{
-      "baton-node: the Baton daemon of one machine. It runs the application monitor that apps\n"
-      "register with through the Baton SDK and carries out their watchdog actions."};
+      "baton-node: the Baton daemon of one machine. It launches, watches, kills and restarts the\n"
+      "apps the broker deploys to it, and runs the application monitor that apps register with\n"
+      "through the Baton SDK. Without --broker it is a standalone application monitor."};
   app.set_version_flag("--version", "baton-node 0.1.0");
   app.add_option("--machine", options.machine, "this machine's id, unique in the fleet")
       ->required();
+  if (const char* env = std::getenv("BATON_BROKER")) options.broker = env;
+  app.add_option(
+      "--broker", options.broker,
+      "the broker's control endpoint, e.g. tcp://127.0.0.1:7100 (default: $BATON_BROKER; "
+      "none: standalone application monitor)");
+  options.supervisor.log_dir = "/var/log/baton";
+  app.add_option("--log-dir", options.supervisor.log_dir,
+                 "folder of the apps' output logs, one <app>.log each")
+      ->capture_default_str();
+  long long backoff_ms = options.supervisor.restart_backoff_cap.count();
+  app.add_option("--restart-backoff-cap", backoff_ms,
+                 "longest wait, in ms, before relaunching an app that keeps dying at once "
+                 "(0: no backoff)")
+      ->check(CLI::Range(0LL, 3'600'000LL))
+      ->capture_default_str();
   app.add_option("--appmonitor", options.appmonitor.endpoint,
                  "ipc:// endpoint the SDK connects to; apps the node starts get it in "
                  "BATON_APPMONITOR")
@@ -55,6 +72,9 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
     return 2;
   }
   options.actions.kill_grace = std::chrono::milliseconds(grace_ms);
+  options.supervisor.restart_backoff_cap = std::chrono::milliseconds(backoff_ms);
+  options.supervisor.machine = options.machine;
+  options.supervisor.appmonitor_endpoint = options.appmonitor.endpoint;
   return options;
 }
 

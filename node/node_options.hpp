@@ -4,6 +4,7 @@
 #include <string>
 #include <variant>
 
+#include "node/app_supervisor.hpp"
 #include "node/appmonitor_server.hpp"
 #include "node/watchdog_actions.hpp"
 
@@ -12,8 +13,10 @@ namespace baton::node {
 struct NodeOptions {
   std::string machine;
   std::string log_level = "info";
+  std::string broker;  // control endpoint; empty: a standalone application monitor
   AppMonitorConfig appmonitor;
   WatchdogActionsConfig actions;
+  SupervisorConfig supervisor;
 };
 
 // Parsed options, or the exit code to leave with (0 after --help, 2 after a usage error; the

@@ -22,6 +22,11 @@ void WatchdogActions::on_timeout(const Registration& r, Pidfd process) {
       terminate(std::move(process), nullptr);
       break;
     case Action::restart:
+      if (relauncher_ && relauncher_(r)) {
+        spdlog::info("watchdog action restart: pid {} is relaunched from its app definition",
+                     r.pid);
+        break;
+      }
       terminate(std::move(process), [this, r] { run_restart_command(r); });
       break;
     case Action::reboot:
@@ -36,6 +41,11 @@ void WatchdogActions::on_exit_without_unregister(const Registration& r) {
       spdlog::info("watchdog action kill: pid {} already exited, nothing to kill", r.pid);
       break;
     case Action::restart:
+      if (relauncher_ && relauncher_(r)) {
+        spdlog::info("watchdog action restart: pid {} is relaunched from its app definition",
+                     r.pid);
+        break;
+      }
       run_restart_command(r);
       break;
     case Action::reboot:

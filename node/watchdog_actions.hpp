@@ -40,6 +40,11 @@ class WatchdogActions {
   void abandon_pending();
 
   const WatchdogActionsConfig& config() const { return config_; }
+  // For RESTART: asked first whether the registration's process is an app the node launched and
+  // relaunches from its definition itself (true); otherwise the restart command runs.
+  void set_relauncher(std::function<bool(const Registration&)> relauncher) {
+    relauncher_ = std::move(relauncher);
+  }
   std::size_t pending_terminations() const { return pending_.size(); }
 
  private:
@@ -60,6 +65,7 @@ class WatchdogActions {
   WatchdogActionsConfig config_;
   std::unordered_map<std::uint64_t, PendingTermination> pending_;
   std::uint64_t next_id_ = 1;
+  std::function<bool(const Registration&)> relauncher_;
 };
 
 }  // namespace baton::node

@@ -19,11 +19,15 @@ ExitStatus decode_wait_status(int status) {
   return out;
 }
 
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
 std::string describe(const ExitStatus& status) {
   if (status.exited_normally()) return "exit code " + std::to_string(status.code);
-  const char* abbrev = ::sigabbrev_np(status.signal);
-  std::string text = abbrev != nullptr ? std::string("signal SIG") + abbrev
-                                       : "signal " + std::to_string(status.signal);
+  std::string text = "signal " + signal_name(status.signal);
+  if (text.starts_with("signal signal")) text = text.substr(7);
   return status.core_dumped ? text + " (core dumped)" : text;
 }
 

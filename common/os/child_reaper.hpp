@@ -19,6 +19,8 @@ struct ExitStatus {
 };
 
 ExitStatus decode_wait_status(int status);
+// "SIGTERM", or "signal 42" for a number without a name.
+std::string signal_name(int sig);
 // "exit code 3" or "signal SIGSEGV (core dumped)".
 std::string describe(const ExitStatus& status);
 

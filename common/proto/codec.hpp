@@ -25,6 +25,12 @@
 
 namespace baton::proto {
 
+// A message: a struct that lists its fields in kFields.
+template <class T>
+concept Message = requires {
+  T::kFields;
+};
+
 template <class T, class M>
 struct Field {
   std::string_view key;
@@ -133,3 +139,29 @@ Expected<T> decode_frame(const void* data, std::size_t size) {
 }
 
 }  // namespace baton::proto
+
+// A message nested in another (a vector of them, an optional one) packs and unpacks as a map
+// through the same field table.
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <baton::proto::Message T>
+  struct pack<T> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& pk, const T& msg) const {
+      baton::proto::pack_message(pk, msg);
+      return pk;
+    }
+  };
+  template <baton::proto::Message T>
+  struct convert<T> {
+    const msgpack::object& operator()(const msgpack::object& object, T& msg) const {
+      auto decoded = baton::proto::decode<T>(object);
+      if (!decoded) throw msgpack::type_error();
+      msg = std::move(decoded).value();
+      return object;
+    }
+  };
+  }  // namespace adaptor
+}  // MSGPACK_API_VERSION_NAMESPACE
+}  // namespace msgpack

@@ -140,10 +140,16 @@ NodeProcess::NodeProcess(const TempDir& dir, std::vector<std::string> extra_args
     : endpoint_("ipc://" + dir.path() + "/" + machine + ".sock"),
       socket_path_(dir.path() + "/" + machine + ".sock"),
       log_path_(dir.path() + "/node-" + machine + ".log"),
+      log_dir_(dir.path() + "/logs-" + machine),
       process_(
           [&] {
-            std::vector<std::string> argv{binary_path("baton-node"), "--machine", machine,
-                                          "--appmonitor", endpoint_};
+            std::vector<std::string> argv{binary_path("baton-node"),
+                                          "--machine",
+                                          machine,
+                                          "--appmonitor",
+                                          endpoint_,
+                                          "--log-dir",
+                                          log_dir_};
             argv.insert(argv.end(), extra_args.begin(), extra_args.end());
             return argv;
           }(),

@@ -78,6 +78,7 @@ class NodeProcess {
  public:
   NodeProcess(const TempDir& dir, std::vector<std::string> extra_args = {},
               const std::string& machine = "m1");
+  std::string log_dir() const { return log_dir_; }
   const std::string& endpoint() const { return endpoint_; }
   const std::string& log_path() const { return log_path_; }
   std::string log() const { return read_file(log_path_); }
@@ -88,6 +89,7 @@ class NodeProcess {
   std::string endpoint_;
   std::string socket_path_;
   std::string log_path_;
+  std::string log_dir_;
   ChildProcess process_;
 };
 

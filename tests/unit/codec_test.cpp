@@ -102,3 +102,42 @@ TEST(Codec, FuzzedBytesNeverThrow) {
 
 }  // namespace
 }  // namespace baton::proto
+
+namespace baton::proto {
+namespace {
+
+struct Inner {
+  std::string name;
+  std::int64_t size = 0;
+  static constexpr auto kFields =
+      std::make_tuple(required("name", &Inner::name), required("size", &Inner::size));
+};
+struct Outer {
+  std::vector<Inner> items;
+  std::optional<Inner> extra;
+  static constexpr auto kFields =
+      std::make_tuple(required("items", &Outer::items), optional("extra", &Outer::extra));
+};
+
+TEST(Codec, NestedMessagesRoundTrip) {
+  Outer in{{{"a", 1}, {"b", 2}}, Inner{"c", 3}};
+  std::string frame = pack_to_string(in);
+  auto out = decode_frame<Outer>(frame.data(), frame.size());
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->items.size(), 2u);
+  EXPECT_EQ(out->items[1].name, "b");
+  EXPECT_EQ(out->extra->size, 3);
+}
+
+TEST(Codec, BrokenNestedMessageNamesTheOuterField) {
+  // An item without its required "size".
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_map(1).pack("items").pack_array(1).pack_map(1).pack("name").pack("a");
+  auto out = decode_frame<Outer>(buffer.data(), buffer.size());
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().message, "field 'items' has the wrong type");
+}
+
+}  // namespace
+}  // namespace baton::proto

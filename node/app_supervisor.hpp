@@ -1,0 +1,113 @@
+// The apps of this machine: their definitions (deployed by the broker), one AppLifecycle each, and
+// the real world behind LifecycleHost: processes started with spawn(), exits from the ChildReaper,
+// timers on the event loop, AppState and Event published on every change.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/loop/event_loop.hpp"
+#include "common/os/child_reaper.hpp"
+#include "common/os/unique_fd.hpp"
+#include "common/proto/bus.hpp"
+#include "node/app_lifecycle.hpp"
+#include "node/launch_request.hpp"
+
+namespace baton::node {
+
+struct SupervisorConfig {
+  std::string machine;
+  std::string appmonitor_endpoint;
+  std::string log_dir;  // each app's stdout and stderr go to <log_dir>/<app>.log
+  std::chrono::milliseconds restart_backoff_cap{30'000};  // 0: no backoff for crash loops
+};
+
+class AppSupervisor final : public LifecycleHost {
+ public:
+  // Sends one bus message [topic, payload].
+  using Publish = std::function<void(const std::string& topic, const std::string& payload)>;
+
+  AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorConfig config, Publish publish);
+  ~AppSupervisor() override;
+  AppSupervisor(const AppSupervisor&) = delete;
+  AppSupervisor& operator=(const AppSupervisor&) = delete;
+
+  // Replaces the definitions: new apps appear (not launched), a changed definition applies from
+  // the app's next launch, an app no longer listed is killed and forgotten.
+  void deploy(std::vector<proto::bus::AppSpec> apps);
+
+  // LaunchApp (ignores dependencies; `plan` sets the plan context and PlanApplied).
+  Status launch(const std::string& app, const std::optional<std::string>& plan);
+  // KillApp, or with by_plan the kill of a KillPlan (no Killed flag, PlanApplied cleared).
+  Status kill(const std::string& app, bool by_plan);
+  Status restart(const std::string& app);
+  void kill_all();
+  // SetVars: the node's variables for later launches; an empty value unsets.
+  void set_vars(const std::vector<std::pair<std::string, std::string>>& vars);
+  void set_master_ip(std::string ip) { master_ip_ = std::move(ip); }
+
+  std::vector<proto::bus::AppState> states() const;
+  // The node's sequence number: every message the node publishes takes the next one.
+  std::uint64_t next_seq() { return ++seq_; }
+  std::size_t app_count() const { return apps_.size(); }
+  std::size_t running_count() const;
+  // Publishes the state of every app again (after the broker reconnects).
+  void publish_all();
+
+  // Links to the application monitor, by pid of a process this node launched. The id of the app,
+  // or nullopt when the pid is not one of ours.
+  std::optional<std::string> app_of_pid(pid_t pid) const;
+  // The app registered: the Heartbeat init detector.
+  void on_registered(pid_t pid);
+  // The watchdog's RESTART for one of our apps: relaunch it from its definition (true), instead of
+  // running the registration's restart command.
+  bool relaunch_for_watchdog(pid_t pid);
+  // An application monitor event about one of our apps (watchdog_timeout, registered, ...).
+  void publish_event(const std::string& app, const std::string& kind, const std::string& details);
+
+  // LifecycleHost
+  Expected<pid_t> start_process(AppLifecycle& app) override;
+  void signal_process(AppLifecycle& app, int sig) override;
+  TimerQueue::Id start_timer(AppLifecycle& app, std::chrono::milliseconds delay,
+                             TimerKind kind) override;
+  void cancel_timer(TimerQueue::Id id) override { loop_.cancel(id); }
+  TimePoint now() override { return SteadyClock::now(); }
+  void state_changed(AppLifecycle& app) override;
+  void event(AppLifecycle& app, AppEventKind kind, const std::string& details) override;
+
+ private:
+  struct Supervised {
+    proto::bus::AppSpec spec;
+    std::unique_ptr<AppLifecycle> lifecycle;
+    std::string launch_id;  // of the current run: BATON_LAUNCH_ID, KillTree's marker
+    std::uint64_t launches = 0;
+    pid_t last_pid = 0;
+    bool remove_when_stopped = false;
+    std::optional<proto::bus::AppState> published;
+  };
+
+  Supervised* find(const std::string& app);
+  LifecyclePolicy policy_of(const proto::bus::AppSpec& spec) const;
+  proto::bus::AppState state_of(const Supervised& s) const;
+  void on_exit(const std::string& app, pid_t pid, ExitStatus status);
+  void remove_stopped_apps();
+  UniqueFd open_log(const std::string& app);
+
+  EventLoop& loop_;
+  ChildReaper& reaper_;
+  SupervisorConfig config_;
+  Publish publish_;
+  Environment env_;
+  std::string master_ip_;
+  std::map<std::string, Supervised> apps_;
+  std::unordered_map<pid_t, std::string> app_by_pid_;
+  std::uint64_t seq_ = 0;
+};
+
+}  // namespace baton::node

@@ -1,0 +1,31 @@
+// Executes the commands a node receives on cmd/<machine> and answers each on reply/<reply_to>.
+// A command that cannot be decoded far enough to know where to reply is logged and dropped; any
+// other failure (unknown op, unknown app, bad arguments, missing executable) is an error reply.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <functional>
+#include <string>
+
+#include "node/app_supervisor.hpp"
+
+namespace baton::node {
+
+class CommandHandler {
+ public:
+  using Publish = std::function<void(const std::string& topic, const std::string& payload)>;
+  CommandHandler(std::string machine, AppSupervisor& supervisor, Publish publish);
+
+  void handle(const void* data, std::size_t size);
+
+ private:
+  void reply(const proto::bus::CommandHeader& command, const Status& status);
+  void reply_with_state(const proto::bus::CommandHeader& command);
+
+  std::string machine_;
+  AppSupervisor& supervisor_;
+  Publish publish_;
+};
+
+}  // namespace baton::node

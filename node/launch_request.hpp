@@ -1,0 +1,47 @@
+// From an app's definition and the variables of the moment to what spawn() runs.
+//
+// %VAR% expands from the app's <Env><Local> variables, then the environment being built; an
+// unknown variable expands to "" and "%%" is a literal "%". The environment is built in
+// shared/DESIGN.md §5's order: the node's environment (as SetVars left it), <Env><Set> (values
+// expanded, in name order), PATH prepend/append, then the DIRIGENT_* variables, BATON_APPMONITOR
+// and BATON_LAUNCH_ID (the marker KillTree looks for).
+//
+// Paths: an absolute ExeFullPath is used as is; a relative one with a '/' resolves against the
+// config folder; a bare name is taken from the config folder if a file of that name is there,
+// else looked up in the app's PATH. StartupDir resolves against the config folder, which is also
+// the default.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/expected.hpp"
+#include "common/os/spawn.hpp"
+#include "common/proto/bus.hpp"
+
+namespace baton::node {
+
+using VariableLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+std::string expand_vars(std::string_view text, const VariableLookup& lookup);
+
+struct LaunchContext {
+  std::string machine;
+  std::string plan;
+  std::string master_ip;
+  std::string appmonitor_endpoint;
+  std::string launch_id;  // BATON_LAUNCH_ID: unique per launch, the marker KillTree looks for
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// The environment of this process as a map (the node's starting variables).
+Environment environment_of_this_process();
+
+Expected<SpawnRequest> build_launch_request(const proto::bus::AppSpec& spec,
+                                            const Environment& node_env,
+                                            const LaunchContext& context);
+
+}  // namespace baton::node

@@ -1,0 +1,148 @@
+#include "node/node.hpp"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include <iostream>
+
+#include "common/log.hpp"
+
+namespace baton::node {
+
+namespace bus = proto::bus;
+using namespace std::chrono_literals;
+
+namespace {
+// How long the node waits on shutdown for its apps to go before it SIGKILLs what is left.
+constexpr auto kShutdownGrace = 10s;
+constexpr auto kPresenceInterval = 1s;
+}  // namespace
+
+Node::Node(NodeOptions options)
+    : options_(std::move(options)),
+      signals_({SIGTERM, SIGINT, SIGCHLD}),
+      actions_(loop_, reaper_, options_.actions),
+      appmonitor_(context_, loop_, actions_, options_.appmonitor),
+      supervisor_(loop_, reaper_, options_.supervisor,
+                  [this](const std::string& topic, const std::string& payload) {
+                    publish(topic, payload);
+                  }),
+      commands_(options_.machine, supervisor_,
+                [this](const std::string& topic, const std::string& payload) {
+                  publish(topic, payload);
+                }),
+      started_(SteadyClock::now()) {}
+
+int Node::run() {
+  // Orphans of our apps (a daemonizing child whose parent exited) come to us, so that KillTree can
+  // reach them and no zombie is left for init to collect.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  reaper_.on_unknown_child([](pid_t pid, ExitStatus status) {
+    spdlog::debug("reaped pid {} ({})", pid, describe(status));
+  });
+  loop_.watch_fd(signals_.fd(), [this] { on_signal(); });
+
+  appmonitor_.set_listener(this);
+  actions_.set_relauncher(
+      [this](const Registration& r) { return supervisor_.relaunch_for_watchdog(r.pid); });
+  if (auto started = appmonitor_.start(); !started) {
+    std::cerr << "baton-node: " << started.error().message << "\n";
+    return 2;
+  }
+  if (!options_.broker.empty()) {
+    broker_.emplace(
+        context_, loop_, options_.machine, options_.broker,
+        [this](const zmq::message_t& payload) { commands_.handle(payload.data(), payload.size()); },
+        [this] {
+          supervisor_.set_master_ip(broker_->master_ip());
+          supervisor_.publish_all();
+          publish_node_state();
+        });
+    supervisor_.set_master_ip(broker_->master_ip());
+    broker_->start();
+  }
+  std::function<void()> presence = [this, &presence] {
+    publish_node_state();
+    if (!shutting_down_) loop_.after(kPresenceInterval, presence);
+  };
+  loop_.after(kPresenceInterval, presence);
+
+  spdlog::info("node {} running (pid {})", options_.machine, ::getpid());
+  loop_.run();
+
+  appmonitor_.stop();
+  actions_.abandon_pending();
+  if (broker_) {
+    publish_node_state();  // online: false
+    broker_->stop();
+  }
+  spdlog::info("node {} stopped", options_.machine);
+  return 0;
+}
+
+void Node::on_signal() {
+  while (auto info = signals_.read()) {
+    if (info->ssi_signo == SIGCHLD) {
+      reaper_.reap();
+      if (shutting_down_ && supervisor_.running_count() == 0) loop_.stop();
+    } else if (!shutting_down_) {
+      spdlog::info("received {}, stopping the apps and shutting down",
+                   signal_name(static_cast<int>(info->ssi_signo)));
+      begin_shutdown();
+    }
+  }
+}
+
+void Node::begin_shutdown() {
+  shutting_down_ = true;
+  supervisor_.kill_all();
+  if (supervisor_.running_count() == 0) {
+    loop_.stop();
+    return;
+  }
+  loop_.after(kShutdownGrace, [this] {
+    spdlog::warn("{} apps still running after {} s: stopping anyway", supervisor_.running_count(),
+                 std::chrono::duration_cast<std::chrono::seconds>(kShutdownGrace).count());
+    loop_.stop();
+  });
+}
+
+void Node::publish(const std::string& topic, const std::string& payload) {
+  if (broker_) broker_->publish(topic, payload);
+}
+
+void Node::publish_node_state() {
+  if (!broker_) return;
+  bus::NodeState state;
+  state.machine = options_.machine;
+  state.online = !shutting_down_;
+  state.apps = static_cast<std::int64_t>(supervisor_.app_count());
+  state.registrations = static_cast<std::int64_t>(appmonitor_.table().size());
+  state.uptime = std::chrono::duration<double>(SteadyClock::now() - started_).count();
+  state.seq = supervisor_.next_seq();
+  broker_->publish(bus::node_topic(options_.machine), proto::pack_to_string(state));
+}
+
+void Node::registered(const Registration& r) {
+  auto app = supervisor_.app_of_pid(r.pid);
+  if (!app) return;
+  supervisor_.publish_event(*app, "registered",
+                            fmt::format("pid {}, timeout {} ms", r.pid, r.timeout.count()));
+  supervisor_.on_registered(r.pid);
+}
+
+void Node::unregistered(const Registration& r) {
+  if (auto app = supervisor_.app_of_pid(r.pid)) {
+    supervisor_.publish_event(*app, "unregistered", fmt::format("pid {}", r.pid));
+  }
+}
+
+void Node::fired(const Registration& r, std::string_view what, const std::string& details) {
+  auto app = supervisor_.app_of_pid(r.pid);
+  if (!app) return;
+  if (what == "watchdog_timeout") supervisor_.publish_event(*app, "watchdog_timeout", details);
+  supervisor_.publish_event(*app, "watchdog_action", details);
+}
+
+}  // namespace baton::node

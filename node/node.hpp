@@ -1,0 +1,55 @@
+// baton-node as a whole: one event loop on zmq::poll carrying the signalfd (SIGTERM, SIGINT,
+// SIGCHLD), the application monitor, the app supervisor, the link to the broker and the presence
+// timer. Nothing here blocks.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <memory>
+#include <optional>
+
+#include "common/loop/event_loop.hpp"
+#include "common/os/child_reaper.hpp"
+#include "common/os/signals.hpp"
+#include "node/app_supervisor.hpp"
+#include "node/appmonitor_server.hpp"
+#include "node/broker_link.hpp"
+#include "node/command_handler.hpp"
+#include "node/node_options.hpp"
+#include "node/watchdog_actions.hpp"
+
+namespace baton::node {
+
+class Node final : private AppMonitorListener {
+ public:
+  explicit Node(NodeOptions options);
+  // Runs until SIGTERM/SIGINT, then stops the apps and returns the exit code (0; 2 when the
+  // endpoint cannot be used). signals must be blocked before (block_signals), before any thread.
+  int run();
+
+ private:
+  void on_signal();
+  void begin_shutdown();
+  void publish(const std::string& topic, const std::string& payload);
+  void publish_node_state();
+
+  // AppMonitorListener
+  void registered(const Registration& r) override;
+  void unregistered(const Registration& r) override;
+  void fired(const Registration& r, std::string_view what, const std::string& details) override;
+
+  NodeOptions options_;
+  zmq::context_t context_{1};
+  EventLoop loop_;
+  ChildReaper reaper_;
+  SignalFd signals_;
+  WatchdogActions actions_;
+  AppMonitorServer appmonitor_;
+  AppSupervisor supervisor_;
+  CommandHandler commands_;
+  std::optional<BrokerLink> broker_;
+  TimePoint started_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace baton::node
