@@ -59,23 +59,21 @@ Expected<SpawnRequest> build_launch_request(const proto::bus::AppSpec& spec,
                                             const Environment& node_env,
                                             const LaunchContext& context) {
   Environment env = node_env;
-  auto lookup = [&](std::string_view name) -> std::optional<std::string> {
-    std::string key(name);
-    if (auto it = spec.env_local.find(key); it != spec.env_local.end()) return it->second;
-    if (auto it = env.find(key); it != env.end()) return it->second;
-    return std::nullopt;
-  };
-
-  // DIRIGENT_* are visible to %VAR% in Set values and paths too, so set them first and again last
-  // (last wins over an <Env><Set> of the same name).
+  // DIRIGENT_* and BATON_* are the node's word on where and what the app is: they win over any
+  // variable of the same name, in expansion and in the environment.
   const Environment dirigent = {
       {"DIRIGENT_MACHINEID", context.machine},   {"DIRIGENT_APPID", spec.app},
       {"DIRIGENT_PLAN", context.plan},           {"DIRIGENT_SHAREDCONFDIR", spec.config_dir},
       {"DIRIGENT_MASTER_IP", context.master_ip}, {"BATON_APPMONITOR", context.appmonitor_endpoint},
       {"BATON_LAUNCH_ID", context.launch_id},
   };
-  for (const auto& [k, v] : dirigent)
-    env[k] = v;
+  auto lookup = [&](std::string_view name) -> std::optional<std::string> {
+    std::string key(name);
+    if (auto it = dirigent.find(key); it != dirigent.end()) return it->second;
+    if (auto it = spec.env_local.find(key); it != spec.env_local.end()) return it->second;
+    if (auto it = env.find(key); it != env.end()) return it->second;
+    return std::nullopt;
+  };
   for (const auto& [name, value] : spec.env_set)
     env[name] = expand_vars(value, lookup);
   std::string path = env.contains("PATH") ? env["PATH"] : "/usr/local/bin:/usr/bin:/bin";

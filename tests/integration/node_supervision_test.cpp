@@ -199,6 +199,29 @@ TEST_F(NodeSupervisionTest, KillNeverTriggersRestartOnCrash) {
   EXPECT_FALSE(FakeBroker::has_flag(state("service"), "Running"));
 }
 
+TEST_F(NodeSupervisionTest, CommandsAreAnsweredDuringACrashLoop) {
+  // Dies at once and is relaunched at once (no delay; the fixture turns backoff off): the worst
+  // case for the event loop. Commands must still get through, and KillApp must end the loop.
+  auto looper = shell_app("looper", "exit 1");
+  looper.restart_on_crash = true;
+  looper.restart_delay_ms = 0;
+  deploy({looper});
+  command("launch", "looper");
+  ASSERT_TRUE(broker_.wait_state("m1", "looper", [](const bus::AppState& s) {
+    return s.restarts >= 20;
+  })) << node_->log();
+  for (int i = 0; i < 50; ++i) {
+    auto reply = broker_.wait_reply(broker_.simple("m1", "get_state"));
+    ASSERT_TRUE(reply.has_value()) << "get_state " << i << " unanswered";
+    EXPECT_TRUE(reply->ok);
+  }
+  EXPECT_TRUE(command("kill", "looper").ok);
+  EXPECT_TRUE(broker_.wait_state("m1", "looper", [](const bus::AppState& s) {
+    return FakeBroker::has_flag(s, "Killed") && !FakeBroker::has_flag(s, "Running") &&
+           !FakeBroker::has_flag(s, "Restarting");
+  }));
+}
+
 TEST_F(NodeSupervisionTest, RestartAppRelaunchesWithANewProcess) {
   deploy({shell_app("a", "exec sleep 60")});
   command("launch", "a");
