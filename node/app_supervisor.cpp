@@ -47,23 +47,39 @@ AppSupervisor::Supervised* AppSupervisor::find(const std::string& app) {
   return it == apps_.end() || it->second.remove_when_stopped ? nullptr : &it->second;
 }
 
-LifecyclePolicy AppSupervisor::policy_of(const bus::AppSpec& spec) const {
+namespace {
+milliseconds from_seconds(double seconds) {
+  return std::chrono::round<milliseconds>(std::chrono::duration<double>(seconds));
+}
+}  // namespace
+
+LifecyclePolicy AppSupervisor::policy_of(const config::AppDef& spec) const {
   LifecyclePolicy p;
   p.restart_on_crash = spec.restart_on_crash;
-  p.max_tries = static_cast<int>(spec.max_tries);
-  p.restart_delay = milliseconds(spec.restart_delay_ms);
-  if (spec.init_timeout_ms) p.init_timeout = milliseconds(*spec.init_timeout_ms);
-  p.init_exit_codes = spec.init_exit_codes;
-  p.init_heartbeat = spec.init_heartbeat;
-  if (spec.soft_kill_timeout_ms) p.soft_kill_timeout = milliseconds(*spec.soft_kill_timeout_ms);
+  p.max_tries = spec.restart_max_tries;
+  p.restart_delay = from_seconds(spec.restart_delay_s);
+  const config::InitDetectors& init = spec.init_detectors;
+  if (init.timeout_s) p.init_timeout = from_seconds(*init.timeout_s);
+  for (const auto& range : init.exit_codes)
+    p.init_exit_codes.emplace_back(range.first, range.last);
+  p.init_heartbeat = init.heartbeat;
+  if (spec.soft_kill_timeout_s) p.soft_kill_timeout = from_seconds(*spec.soft_kill_timeout_s);
   p.backoff_cap = config_.restart_backoff_cap;
   return p;
 }
 
-void AppSupervisor::deploy(std::vector<bus::AppSpec> apps) {
-  std::map<std::string, bus::AppSpec> incoming;
-  for (auto& spec : apps)
-    incoming.emplace(spec.app, std::move(spec));
+Status AppSupervisor::deploy(std::vector<config::AppDef> apps) {
+  std::map<std::string, config::AppDef> incoming;
+  for (auto& spec : apps) {
+    if (spec.machine != config_.machine) {
+      return Error{"app " + spec.machine + "." + spec.app + " belongs to machine " + spec.machine +
+                   ", not to " + config_.machine};
+    }
+    const std::string id = spec.app;
+    if (!incoming.emplace(id, std::move(spec)).second) {
+      return Error{"app " + config_.machine + "." + id + " is deployed twice"};
+    }
+  }
 
   for (auto& [id, s] : apps_) {
     if (incoming.contains(id) || s.remove_when_stopped) continue;
@@ -93,6 +109,7 @@ void AppSupervisor::deploy(std::vector<bus::AppSpec> apps) {
     state_changed(*inserted->second.lifecycle);
   }
   remove_stopped_apps();
+  return ok_status();
 }
 
 void AppSupervisor::remove_stopped_apps() {

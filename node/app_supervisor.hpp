@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/config/app_def.hpp"
 #include "common/loop/event_loop.hpp"
 #include "common/os/child_reaper.hpp"
 #include "common/os/unique_fd.hpp"
@@ -39,8 +40,9 @@ class AppSupervisor final : public LifecycleHost {
   AppSupervisor& operator=(const AppSupervisor&) = delete;
 
   // Replaces the definitions: new apps appear (not launched), a changed definition applies from
-  // the app's next launch, an app no longer listed is killed and forgotten.
-  void deploy(std::vector<proto::bus::AppSpec> apps);
+  // the app's next launch, an app no longer listed is killed and forgotten. Refused (nothing
+  // changes) when a definition is for another machine or an app id comes twice.
+  Status deploy(std::vector<config::AppDef> apps);
 
   // LaunchApp (ignores dependencies; `plan` sets the plan context and PlanApplied).
   Status launch(const std::string& app, const std::optional<std::string>& plan);
@@ -83,7 +85,7 @@ class AppSupervisor final : public LifecycleHost {
 
  private:
   struct Supervised {
-    proto::bus::AppSpec spec;
+    config::AppDef spec;
     std::unique_ptr<AppLifecycle> lifecycle;
     std::string launch_id;  // of the current run: BATON_LAUNCH_ID, KillTree's marker
     std::uint64_t launches = 0;
@@ -93,7 +95,7 @@ class AppSupervisor final : public LifecycleHost {
   };
 
   Supervised* find(const std::string& app);
-  LifecyclePolicy policy_of(const proto::bus::AppSpec& spec) const;
+  LifecyclePolicy policy_of(const config::AppDef& spec) const;
   proto::bus::AppState state_of(const Supervised& s) const;
   void on_exit(const std::string& app, pid_t pid, ExitStatus status);
   void remove_stopped_apps();

@@ -1,5 +1,6 @@
 #include "node/command_handler.hpp"
 
+#include "common/config/deploy.hpp"
 #include "common/log.hpp"
 
 namespace baton::node {
@@ -45,12 +46,12 @@ void CommandHandler::handle(const void* data, std::size_t size) {
     return reply(*command, supervisor_.restart(app->app));
   }
   if (op == "deploy") {
-    auto deploy = proto::decode<bus::DeployArgs>(args);
+    auto deploy = proto::decode<config::DeployArgs>(args);
     if (!deploy) return reply(*command, Error{"deploy: " + deploy.error().message});
     const std::size_t count = deploy->apps.size();
-    supervisor_.deploy(std::move(deploy->apps));
-    spdlog::info("deployed {} app definitions", count);
-    return reply(*command, ok_status());
+    auto deployed = supervisor_.deploy(std::move(deploy->apps));
+    if (deployed) spdlog::info("deployed {} app definitions", count);
+    return reply(*command, deployed);
   }
   if (op == "set_vars") {
     auto vars = bus::decode_set_vars(args);

@@ -1,7 +1,7 @@
 // From an app's definition and the variables of the moment to what spawn() runs.
 //
-// %VAR% expands from the app's <Env><Local> variables, then the environment being built; an
-// unknown variable expands to "" and "%%" is a literal "%". The environment is built in
+// %VAR% (common/config/expand_vars.hpp) expands from the DIRIGENT_*/BATON_* variables, then the
+// app's <Env><Local> variables, then the environment being built. The environment is built in
 // shared/DESIGN.md §5's order: the node's environment (as SetVars left it), <Env><Set> (values
 // expanded, in name order), PATH prepend/append, then the DIRIGENT_* variables, BATON_APPMONITOR
 // and BATON_LAUNCH_ID (the marker KillTree looks for).
@@ -17,15 +17,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/config/app_def.hpp"
+#include "common/config/expand_vars.hpp"
 #include "common/expected.hpp"
 #include "common/os/spawn.hpp"
-#include "common/proto/bus.hpp"
 
 namespace baton::node {
-
-using VariableLookup = std::function<std::optional<std::string>(std::string_view name)>;
-
-std::string expand_vars(std::string_view text, const VariableLookup& lookup);
 
 struct LaunchContext {
   std::string machine;
@@ -40,8 +37,7 @@ using Environment = std::map<std::string, std::string>;
 // The environment of this process as a map (the node's starting variables).
 Environment environment_of_this_process();
 
-Expected<SpawnRequest> build_launch_request(const proto::bus::AppSpec& spec,
-                                            const Environment& node_env,
+Expected<SpawnRequest> build_launch_request(const config::AppDef& app, const Environment& node_env,
                                             const LaunchContext& context);
 
 }  // namespace baton::node

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -53,6 +54,18 @@ bool environment_has(const std::string& environ, std::string_view entry) {
   return false;
 }
 
+// A process in the middle of execve shows an empty environ for a moment (the new memory map is in
+// place before its environment is copied in), so an empty read is tried again a few times.
+std::string read_environ(const std::string& base) {
+  std::string environ = read_proc_file(base + "/environ");
+  for (int retry = 0; environ.empty() && retry < 20; ++retry) {
+    ::sched_yield();
+    if (::access(base.c_str(), F_OK) != 0) break;  // gone
+    environ = read_proc_file(base + "/environ");
+  }
+  return environ;
+}
+
 }  // namespace
 
 std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
@@ -69,8 +82,7 @@ std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
     const std::string base = "/proc/" + std::string(name);
     const pid_t parent = parent_of(read_proc_file(base + "/stat"));
     if (parent > 0) children[parent].push_back(pid);
-    if (pid != root && !marker.empty() &&
-        environment_has(read_proc_file(base + "/environ"), marker)) {
+    if (pid != root && !marker.empty() && environment_has(read_environ(base), marker)) {
       queue.push_back(pid);
     }
   }
@@ -89,14 +101,18 @@ std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
 }
 
 std::size_t signal_process_tree(pid_t root, std::string_view marker, int sig) {
-  // A process forked between the scan and the signals escapes this round; the caller's SIGKILL
-  // after the grace period scans again.
+  // A process forked during the first scan escapes it, so a second scan after the signals catches
+  // those; the caller's SIGKILL after the grace period scans again.
   auto members = find_app_processes(root, marker);
   ::kill(root, sig);
   ::kill(-root, sig);
   for (pid_t pid : members)
     ::kill(pid, sig);
-  return members.size();
+  std::unordered_set<pid_t> signalled(members.begin(), members.end());
+  for (pid_t pid : find_app_processes(root, marker)) {
+    if (signalled.insert(pid).second) ::kill(pid, sig);
+  }
+  return signalled.size();
 }
 
 }  // namespace baton

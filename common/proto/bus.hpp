@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -100,50 +99,6 @@ struct AppCommandArgs {
   static constexpr auto kFields = std::make_tuple(required("app", &AppCommandArgs::app),
                                                   optional("plan", &AppCommandArgs::plan),
                                                   optional("by_plan", &AppCommandArgs::by_plan));
-};
-
-// One app as a node runs it: what SharedConfig.xml says of it with templates resolved, %VAR% not
-// yet expanded (that happens at each launch, with the variables of that moment). The broker sends
-// a machine's apps in deploy; the node compares specs to tell a changed definition.
-struct AppSpec {
-  std::string app;          // the app id; the machine is the node's
-  std::string exe;          // ExeFullPath
-  std::string args;         // CmdLineArgs, split without a shell at launch
-  std::string startup_dir;  // StartupDir; "" means config_dir
-  std::string config_dir;   // SharedConfig.xml's folder: relative paths, DIRIGENT_SHAREDCONFDIR
-  std::map<std::string, std::string> env_set;    // <Env><Set>
-  std::map<std::string, std::string> env_local;  // <Env><Local>: for %VAR% expansion only
-  std::vector<std::string> path_prepend;         // <Env><Path Prepend>
-  std::vector<std::string> path_append;          // <Env><Path Append>
-  bool restart_on_crash = false;
-  std::int64_t max_tries = -1;  // <Restarter maxTries>, -1 unlimited
-  std::int64_t restart_delay_ms = 1000;
-  std::optional<std::int64_t> init_timeout_ms;       // Timeout detector
-  std::vector<std::pair<int, int>> init_exit_codes;  // ExitCode detector, inclusive ranges
-  bool init_heartbeat = false;                       // Heartbeat detector
-  bool kill_tree = false;
-  std::optional<std::int64_t> soft_kill_timeout_ms;  // SIGTERM first, SIGKILL after this
-  bool operator==(const AppSpec&) const = default;
-  static constexpr auto kFields = std::make_tuple(
-      required("app", &AppSpec::app), required("exe", &AppSpec::exe),
-      required("args", &AppSpec::args), required("startup_dir", &AppSpec::startup_dir),
-      required("config_dir", &AppSpec::config_dir), required("env_set", &AppSpec::env_set),
-      required("env_local", &AppSpec::env_local), required("path_prepend", &AppSpec::path_prepend),
-      required("path_append", &AppSpec::path_append),
-      required("restart_on_crash", &AppSpec::restart_on_crash),
-      required("max_tries", &AppSpec::max_tries),
-      required("restart_delay_ms", &AppSpec::restart_delay_ms),
-      optional("init_timeout_ms", &AppSpec::init_timeout_ms),
-      required("init_exit_codes", &AppSpec::init_exit_codes),
-      required("init_heartbeat", &AppSpec::init_heartbeat),
-      required("kill_tree", &AppSpec::kill_tree),
-      optional("soft_kill_timeout_ms", &AppSpec::soft_kill_timeout_ms));
-};
-
-// args of deploy: every app of the machine. Apps not listed are forgotten (killed first).
-struct DeployArgs {
-  std::vector<AppSpec> apps;
-  static constexpr auto kFields = std::make_tuple(required("apps", &DeployArgs::apps));
 };
 
 // args of set_vars: "VAR": "value" sets, "VAR": "" unsets.

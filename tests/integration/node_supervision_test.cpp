@@ -31,15 +31,16 @@ class NodeSupervisionTest : public ::testing::Test {
   }
 
   // An app running `script` under /bin/sh in the test folder.
-  bus::AppSpec shell_app(const std::string& app, const std::string& script) {
-    bus::AppSpec spec;
+  config::AppDef shell_app(const std::string& app, const std::string& script) {
+    config::AppDef spec;
+    spec.machine = "m1";
     spec.app = app;
-    spec.exe = "/bin/sh";
-    spec.args = "-c '" + script + "'";
+    spec.exe_full_path = "/bin/sh";
+    spec.cmd_line_args = "-c '" + script + "'";
     spec.config_dir = dir_.path();
     return spec;
   }
-  void deploy(const std::vector<bus::AppSpec>& apps) {
+  void deploy(const std::vector<config::AppDef>& apps) {
     auto reply = broker_.wait_reply(broker_.deploy("m1", apps));
     ASSERT_TRUE(reply.has_value()) << node_->log();
     ASSERT_TRUE(reply->ok) << reply->error.value_or("");
@@ -106,7 +107,7 @@ TEST_F(NodeSupervisionTest, SoftKillSendsSigtermFirst) {
   auto polite = shell_app("polite",
                           "trap \"echo term > polite.txt; exit 0\" TERM; touch polite.ready; "
                           "while :; do sleep 0.05; done");
-  polite.soft_kill_timeout_ms = 5000;
+  polite.soft_kill_timeout_s = 5.0;
   deploy({polite});
   command("launch", "polite");
   ASSERT_TRUE(wait_flags("polite", {"Started", "Running", "Initialized"}));
@@ -120,7 +121,7 @@ TEST_F(NodeSupervisionTest, SoftKillSendsSigtermFirst) {
 TEST_F(NodeSupervisionTest, SoftKillEscalatesToSigkill) {
   auto stubborn =
       shell_app("stubborn", "trap \"\" TERM; touch stubborn.ready; while :; do sleep 0.05; done");
-  stubborn.soft_kill_timeout_ms = 300;
+  stubborn.soft_kill_timeout_s = 0.3;
   deploy({stubborn});
   command("launch", "stubborn");
   ASSERT_TRUE(wait_flags("stubborn", {"Started", "Running", "Initialized"}));
@@ -133,9 +134,10 @@ TEST_F(NodeSupervisionTest, SoftKillEscalatesToSigkill) {
 }
 
 TEST_F(NodeSupervisionTest, MissingExecutableIsStartFailedWithTheReason) {
-  bus::AppSpec spec;
+  config::AppDef spec;
+  spec.machine = "m1";
   spec.app = "ghost";
-  spec.exe = "/nonexistent/ghost";
+  spec.exe_full_path = "/nonexistent/ghost";
   spec.config_dir = dir_.path();
   deploy({spec});
   auto reply = command("launch", "ghost");
@@ -169,8 +171,8 @@ TEST_F(NodeSupervisionTest, UnknownAppIsAnError) {
 TEST_F(NodeSupervisionTest, RestartOnCrashHonoursDelayAndMaxTries) {
   auto crasher = shell_app("crasher", "echo run >> runs.txt; exit 3");
   crasher.restart_on_crash = true;
-  crasher.max_tries = 2;
-  crasher.restart_delay_ms = 200;
+  crasher.restart_max_tries = 2;
+  crasher.restart_delay_s = 0.2;
   deploy({crasher});
   command("launch", "crasher");
   ASSERT_TRUE(broker_.wait_state("m1", "crasher", [](const bus::AppState& s) {
@@ -187,7 +189,7 @@ TEST_F(NodeSupervisionTest, RestartOnCrashHonoursDelayAndMaxTries) {
 TEST_F(NodeSupervisionTest, KillNeverTriggersRestartOnCrash) {
   auto service = shell_app("service", "exec sleep 60");
   service.restart_on_crash = true;
-  service.restart_delay_ms = 0;
+  service.restart_delay_s = 0;
   deploy({service});
   command("launch", "service");
   ASSERT_TRUE(wait_flags("service", {"Started", "Running", "Initialized"}));
@@ -204,7 +206,7 @@ TEST_F(NodeSupervisionTest, CommandsAreAnsweredDuringACrashLoop) {
   // case for the event loop. Commands must still get through, and KillApp must end the loop.
   auto looper = shell_app("looper", "exit 1");
   looper.restart_on_crash = true;
-  looper.restart_delay_ms = 0;
+  looper.restart_delay_s = 0;
   deploy({looper});
   command("launch", "looper");
   ASSERT_TRUE(broker_.wait_state("m1", "looper", [](const bus::AppState& s) {
@@ -236,7 +238,7 @@ TEST_F(NodeSupervisionTest, RestartAppRelaunchesWithANewProcess) {
 
 TEST_F(NodeSupervisionTest, TimeoutDetector) {
   auto slow = shell_app("slow", "exec sleep 60");
-  slow.init_timeout_ms = 400;
+  slow.init_detectors.timeout_s = 0.4;
   deploy({slow});
   command("launch", "slow");
   // The state right after launch is not yet Initialized; later it is.
@@ -248,9 +250,9 @@ TEST_F(NodeSupervisionTest, TimeoutDetector) {
 
 TEST_F(NodeSupervisionTest, ExitCodeDetectorWithRanges) {
   auto setup = shell_app("setup", "exit 6");
-  setup.init_exit_codes = {{0, 0}, {5, 7}};
+  setup.init_detectors.exit_codes = {{0, 0}, {5, 7}};
   auto failing = shell_app("failing", "exit 4");
-  failing.init_exit_codes = {{0, 0}, {5, 7}};
+  failing.init_detectors.exit_codes = {{0, 0}, {5, 7}};
   deploy({setup, failing});
   command("launch", "setup");
   command("launch", "failing");
@@ -261,12 +263,13 @@ TEST_F(NodeSupervisionTest, ExitCodeDetectorWithRanges) {
 }
 
 TEST_F(NodeSupervisionTest, HeartbeatDetectorJoinsTheApplicationMonitor) {
-  bus::AppSpec client;
+  config::AppDef client;
+  client.machine = "m1";
   client.app = "monitored";
-  client.exe = binary_path("appmon_client");
-  client.args = "--timeouts 5000 --mode refresh";
+  client.exe_full_path = binary_path("appmon_client");
+  client.cmd_line_args = "--timeouts 5000 --mode refresh";
   client.config_dir = dir_.path();
-  client.init_heartbeat = true;
+  client.init_detectors.heartbeat = true;
   deploy({client});
   command("launch", "monitored");
   EXPECT_TRUE(wait_flags("monitored", {"Started", "Running", "Initialized"}));
@@ -276,10 +279,11 @@ TEST_F(NodeSupervisionTest, HeartbeatDetectorJoinsTheApplicationMonitor) {
 }
 
 TEST_F(NodeSupervisionTest, WatchdogRestartRelaunchesFromTheDefinition) {
-  bus::AppSpec client;
+  config::AppDef client;
+  client.machine = "m1";
   client.app = "hanger";
-  client.exe = binary_path("appmon_client");
-  client.args =
+  client.exe_full_path = binary_path("appmon_client");
+  client.cmd_line_args =
       "--timeouts 300 --mode hang --refreshes 1 --action restart --restart-command 'touch " +
       dir_ / "restart-command-ran" + "'";
   client.config_dir = dir_.path();
@@ -300,7 +304,7 @@ TEST_F(NodeSupervisionTest, EnvironmentAndVariableExpansion) {
   app.env_local = {{"LOCAL_ONLY", "local-value"}};
   app.path_prepend = {"/opt/first"};
   app.path_append = {"/opt/last"};
-  app.init_exit_codes = {{0, 0}};
+  app.init_detectors.exit_codes = {{0, 0}};
   deploy({app});
   command("launch", "envy", "main");
   ASSERT_TRUE(wait_flags("envy", {"Started", "Initialized", "PlanApplied"}));

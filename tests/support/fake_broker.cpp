@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/config/deploy.hpp"
 #include "common/proto/control.hpp"
 
 namespace baton::test {
@@ -127,10 +128,11 @@ std::string FakeBroker::set_vars(const std::string& machine, const bus::SetVarsA
   return id;
 }
 
-std::string FakeBroker::deploy(const std::string& machine, const std::vector<bus::AppSpec>& apps) {
+std::string FakeBroker::deploy(const std::string& machine,
+                               const std::vector<config::AppDef>& apps) {
   const std::string id = "c" + std::to_string(next_id_++);
   send(machine, bus::pack_command(bus::CommandHeader{bus::kVersion, id, "deploy", "test"},
-                                  bus::DeployArgs{apps}));
+                                  config::DeployArgs{apps}));
   return id;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config/app_def.hpp"
 #include "common/proto/bus.hpp"
 
 namespace baton::test {
@@ -36,7 +37,7 @@ class FakeBroker {
   std::string command(const std::string& machine, const std::string& op,
                       const proto::bus::AppCommandArgs& args);  // sends, returns the id
   std::string set_vars(const std::string& machine, const proto::bus::SetVarsArgs& args);
-  std::string deploy(const std::string& machine, const std::vector<proto::bus::AppSpec>& apps);
+  std::string deploy(const std::string& machine, const std::vector<config::AppDef>& apps);
   std::string simple(const std::string& machine, const std::string& op);  // kill_all, get_state
   // The raw reply payload of command `id` (for results).
   std::string reply_payload(const std::string& id) const;

@@ -11,24 +11,6 @@
 namespace baton::node {
 namespace {
 
-namespace bus = proto::bus;
-
-std::optional<std::string> from(const std::map<std::string, std::string>& vars,
-                                std::string_view k) {
-  auto it = vars.find(std::string(k));
-  return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
-}
-
-TEST(ExpandPercentVars, KnownUnknownAndLiteral) {
-  std::map<std::string, std::string> vars{{"A", "1"}, {"B", "two"}};
-  auto lookup = [&](std::string_view k) { return from(vars, k); };
-  EXPECT_EQ(expand_vars("%A%-%B%", lookup), "1-two");
-  EXPECT_EQ(expand_vars("x%MISSING%y", lookup), "xy");
-  EXPECT_EQ(expand_vars("100%%", lookup), "100%");
-  EXPECT_EQ(expand_vars("50% off, %A%", lookup), "50% off, 1");
-  EXPECT_EQ(expand_vars("trailing %", lookup), "trailing %");
-}
-
 struct Built {
   SpawnRequest request;
   std::string env(const std::string& name) const {
@@ -39,24 +21,25 @@ struct Built {
   }
 };
 
-Built build(const bus::AppSpec& spec, const Environment& env = {{"PATH", "/usr/bin:/bin"}}) {
+Built build(const config::AppDef& spec, const Environment& env = {{"PATH", "/usr/bin:/bin"}}) {
   LaunchContext context{"m1", "plan1", "10.0.0.1", "ipc:///run/am.sock", "m1.a.1"};
   auto request = build_launch_request(spec, env, context);
   EXPECT_TRUE(request.ok()) << request.error().message;
   return Built{request.ok() ? *request : SpawnRequest{}};
 }
 
-bus::AppSpec spec_in(const std::string& dir) {
-  bus::AppSpec spec;
+config::AppDef spec_in(const std::string& dir) {
+  config::AppDef spec;
+  spec.machine = "m1";
   spec.app = "a";
-  spec.exe = "/bin/echo";
+  spec.exe_full_path = "/bin/echo";
   spec.config_dir = dir;
   return spec;
 }
 
 TEST(LaunchRequest, DirigentVariablesAreSetAndUsableInArguments) {
   auto spec = spec_in("/etc/baton");
-  spec.args = "%DIRIGENT_MACHINEID%_%DIRIGENT_APPID%.txt \"%DIRIGENT_PLAN% plan\"";
+  spec.cmd_line_args = "%DIRIGENT_MACHINEID%_%DIRIGENT_APPID%.txt \"%DIRIGENT_PLAN% plan\"";
   Built b = build(spec);
   EXPECT_EQ(b.request.argv, (std::vector<std::string>{"/bin/echo", "m1_a.txt", "plan1 plan"}));
   EXPECT_EQ(b.env("DIRIGENT_MACHINEID"), "m1");
@@ -83,7 +66,7 @@ TEST(LaunchRequest, EnvironmentBuildOrder) {
 TEST(LaunchRequest, LocalVariablesExpandButAreNotExported) {
   auto spec = spec_in("/cfg");
   spec.env_local = {{"ROOT", "/opt/app"}};
-  spec.exe = "%ROOT%/bin/run";
+  spec.exe_full_path = "%ROOT%/bin/run";
   spec.startup_dir = "%ROOT%/work";
   Built b = build(spec);
   EXPECT_EQ(b.request.argv[0], "/opt/app/bin/run");
@@ -93,7 +76,7 @@ TEST(LaunchRequest, LocalVariablesExpandButAreNotExported) {
 
 TEST(LaunchRequest, RelativePathsResolveAgainstTheConfigFolder) {
   auto spec = spec_in("/etc/baton/plans");
-  spec.exe = "../bin/tool";
+  spec.exe_full_path = "../bin/tool";
   spec.startup_dir = "data";
   Built b = build(spec);
   EXPECT_EQ(b.request.argv[0], "/etc/baton/bin/tool");
@@ -103,7 +86,7 @@ TEST(LaunchRequest, RelativePathsResolveAgainstTheConfigFolder) {
 TEST(LaunchRequest, BareNamePrefersTheConfigFolderThenPath) {
   test::TempDir dir;
   auto spec = spec_in(dir.path());
-  spec.exe = "sleep";
+  spec.exe_full_path = "sleep";
   EXPECT_EQ(build(spec).request.argv[0], "sleep");  // not in the folder: left to PATH
   { std::ofstream(dir / "sleep") << "#!/bin/sh\n"; }
   std::filesystem::permissions(dir / "sleep", std::filesystem::perms::owner_all);
@@ -112,7 +95,7 @@ TEST(LaunchRequest, BareNamePrefersTheConfigFolderThenPath) {
 
 TEST(LaunchRequest, BadCommandLineIsAnError) {
   auto spec = spec_in("/cfg");
-  spec.args = "\"unterminated";
+  spec.cmd_line_args = "\"unterminated";
   LaunchContext context{"m1", "", "", "", "x"};
   auto request = build_launch_request(spec, {}, context);
   ASSERT_FALSE(request.ok());

@@ -1,0 +1,80 @@
+#include "common/config/app_def.hpp"
+
+#include <algorithm>
+
+namespace baton::config {
+
+namespace {
+
+bool is_forbidden_in_id(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u <= 0x20 || u == 0x7f || c == '/' || c == ';' || c == '@' || c == '%';
+}
+
+bool is_valid_id_part(std::string_view part) {
+  return !part.empty() && std::none_of(part.begin(), part.end(), is_forbidden_in_id);
+}
+
+}  // namespace
+
+Expected<AppId> parse_app_id(std::string_view text, std::string_view default_machine) {
+  const std::string quoted = "\"" + std::string(text) + "\"";
+  const std::size_t dot = text.find('.');
+  if (dot == std::string_view::npos && default_machine.empty()) {
+    return Error{quoted + " is not machine.app"};
+  }
+  AppId id;
+  if (dot == std::string_view::npos) {
+    id.machine = std::string(default_machine);
+    id.app = std::string(text);
+  } else {
+    id.machine = std::string(text.substr(0, dot));
+    id.app = std::string(text.substr(dot + 1));
+  }
+  if (id.machine.empty() || id.app.empty()) return Error{quoted + " is not machine.app"};
+  if (!is_valid_id_part(id.machine) || !is_valid_id_part(id.app)) {
+    return Error{quoted + " holds a character not allowed in an app id (white space, / ; @ %)"};
+  }
+  return id;
+}
+
+bool InitDetectors::exit_code_matches(int code) const {
+  return std::any_of(exit_codes.begin(), exit_codes.end(),
+                     [&](const ExitCodeRange& r) { return r.first <= code && code <= r.last; });
+}
+
+void InitDetectors::merge(const InitDetectors& other) {
+  if (other.timeout_s && (!timeout_s || *other.timeout_s < *timeout_s)) timeout_s = other.timeout_s;
+  exit_codes.insert(exit_codes.end(), other.exit_codes.begin(), other.exit_codes.end());
+  exit_codes = normalize_exit_codes(std::move(exit_codes));
+  heartbeat = heartbeat || other.heartbeat;
+}
+
+std::vector<ExitCodeRange> normalize_exit_codes(std::vector<ExitCodeRange> ranges) {
+  std::sort(ranges.begin(), ranges.end(), [](const ExitCodeRange& a, const ExitCodeRange& b) {
+    return std::tie(a.first, a.last) < std::tie(b.first, b.last);
+  });
+  std::vector<ExitCodeRange> joined;
+  for (const ExitCodeRange& r : ranges) {
+    // 64-bit arithmetic: last + 1 must not overflow for INT_MAX.
+    if (!joined.empty() &&
+        static_cast<std::int64_t>(r.first) <= static_cast<std::int64_t>(joined.back().last) + 1) {
+      joined.back().last = std::max(joined.back().last, r.last);
+    } else {
+      joined.push_back(r);
+    }
+  }
+  return joined;
+}
+
+std::uint64_t fingerprint(const AppDef& app) {
+  const std::string packed = proto::pack_to_string(app);
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
+  for (unsigned char c : packed) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;  // FNV-1a 64 prime
+  }
+  return hash;
+}
+
+}  // namespace baton::config
