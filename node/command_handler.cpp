@@ -12,7 +12,7 @@ CommandHandler::CommandHandler(std::string machine, AppSupervisor& supervisor, P
 
 void CommandHandler::handle(const void* data, std::size_t size) {
   msgpack::zone zone;
-  auto object = proto::unpack_frame(zone, data, size);
+  auto object = proto::unpack_frame(zone, data, size, proto::bulk_frame_limits());
   if (!object) {
     spdlog::warn("dropped a malformed command: {}", object.error().message);
     return;

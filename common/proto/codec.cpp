@@ -4,12 +4,13 @@
 
 namespace baton::proto {
 
-Expected<msgpack::object> unpack_frame(msgpack::zone& zone, const void* data, std::size_t size) {
+Expected<msgpack::object> unpack_frame(msgpack::zone& zone, const void* data, std::size_t size,
+                                       const msgpack::unpack_limit& limits) {
   if (size == 0) return Error{"empty frame"};
   try {
     std::size_t offset = 0;
     msgpack::object object = msgpack::unpack(zone, static_cast<const char*>(data), size, offset,
-                                             nullptr, nullptr, frame_limits());
+                                             nullptr, nullptr, limits);
     if (offset != size) return Error{"trailing bytes after the message"};
     return object;
   } catch (const msgpack::insufficient_bytes&) {

@@ -52,6 +52,12 @@ inline msgpack::unpack_limit frame_limits() {
   return msgpack::unpack_limit(/*array=*/1024, /*map=*/1024, /*str=*/64 * 1024,
                                /*bin=*/64 * 1024, /*ext=*/0, /*depth=*/8);
 }
+// For frames that legitimately carry many items (a deploy of thousands of apps, the state of a
+// whole fleet): still bounded, by these counts and by the socket's maximum message size.
+inline msgpack::unpack_limit bulk_frame_limits() {
+  return msgpack::unpack_limit(/*array=*/1 << 20, /*map=*/1 << 20, /*str=*/1 << 20,
+                               /*bin=*/1 << 20, /*ext=*/0, /*depth=*/8);
+}
 
 namespace detail {
 template <class M>
@@ -101,7 +107,8 @@ std::string pack_to_string(const T& msg) {
 }
 
 // Unpacks one frame into an object living in `zone`. Errors as values.
-Expected<msgpack::object> unpack_frame(msgpack::zone& zone, const void* data, std::size_t size);
+Expected<msgpack::object> unpack_frame(msgpack::zone& zone, const void* data, std::size_t size,
+                                       const msgpack::unpack_limit& limits = frame_limits());
 
 // Finds a string-keyed entry of a map object; nullptr when absent.
 const msgpack::object* find_key(const msgpack::object& map, std::string_view key);

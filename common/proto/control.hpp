@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "common/proto/bus.hpp"
 #include "common/proto/codec.hpp"
@@ -54,6 +55,125 @@ struct HelloResult {
   static constexpr auto kFields =
       std::make_tuple(required("ingest", &HelloResult::ingest), required("bus", &HelloResult::bus),
                       required("master_ip", &HelloResult::master_ip));
+};
+
+// ---- The requests after hello, by op. An op without args sends an empty map. ----
+//   get_app_state    AppArgs      -> AppStateResult
+//   get_all_apps_state {}         -> AllAppsResult
+//   launch | kill | restart AppArgs -> {} once the owning node has answered
+//   plan_start | plan_stop | plan_kill | plan_restart PlanArgs -> {}
+//   plan_status      PlanArgs     -> PlanState
+//   plans            {}           -> PlansResult
+//   machines         {}           -> MachinesResult
+//   set_vars         SetVarsRequest -> {} once every addressed node has answered
+//   kill_all         MachineArgs  -> {}
+//   reload           {}           -> ReloadResult
+
+// The args or result of an op that has none: an empty map.
+struct Empty {
+  static constexpr auto kFields = std::make_tuple();
+};
+
+// An app as "machine.app".
+struct AppArgs {
+  std::string app;
+  static constexpr auto kFields = std::make_tuple(required("app", &AppArgs::app));
+};
+
+struct PlanArgs {
+  std::string plan;
+  static constexpr auto kFields = std::make_tuple(required("plan", &PlanArgs::plan));
+};
+
+// kill_all: one machine, or every machine when absent.
+struct MachineArgs {
+  std::optional<std::string> machine;
+  static constexpr auto kFields = std::make_tuple(optional("machine", &MachineArgs::machine));
+};
+
+// set_vars: machine "all" (or absent) means every machine; "vars" is a map of strings to strings
+// (an empty value unsets), decoded with bus::decode_set_vars.
+struct SetVarsTarget {
+  std::optional<std::string> machine;
+  static constexpr auto kFields = std::make_tuple(optional("machine", &SetVarsTarget::machine));
+};
+
+// The broker's view of one app: the node's last AppState (flags empty and pid 0 when the node
+// never reported it) and whether its machine is online now.
+struct AppStatus {
+  bus::AppState state;
+  bool online = false;
+  std::vector<std::string> plans;  // the plans that contain this app
+  static constexpr auto kFields =
+      std::make_tuple(required("state", &AppStatus::state), required("online", &AppStatus::online),
+                      optional("plans", &AppStatus::plans));
+};
+
+struct AppStateResult {
+  AppStatus app;
+  static constexpr auto kFields = std::make_tuple(required("app", &AppStateResult::app));
+};
+
+// Every app of the config, sorted by machine.app. A client that subscribed to status/ before
+// asking drops any AppState whose seq is not above the one here for that machine: snapshot, then
+// deltas, without a gap.
+struct AllAppsResult {
+  std::vector<AppStatus> apps;
+  static constexpr auto kFields = std::make_tuple(required("apps", &AllAppsResult::apps));
+};
+
+// One app of a plan and how far the plan got with it: waiting (for its dependencies or its
+// turn), launched, initialized, failed, disabled (skipped), killed.
+struct PlanAppState {
+  std::string app;  // machine.app
+  std::string status;
+  static constexpr auto kFields = std::make_tuple(required("app", &PlanAppState::app),
+                                                  required("status", &PlanAppState::status));
+};
+
+// plan/<plan> on the bus, and the answer to plan_status. status: None, InProgress, Success,
+// Failure, Killing.
+struct PlanState {
+  int v = kVersion;
+  std::string plan;
+  std::string status;
+  std::vector<PlanAppState> apps;
+  std::optional<std::string> reason;  // why Failure
+  std::uint64_t seq = 0;
+  static constexpr auto kFields =
+      std::make_tuple(required("v", &PlanState::v), required("plan", &PlanState::plan),
+                      required("status", &PlanState::status), required("apps", &PlanState::apps),
+                      optional("reason", &PlanState::reason), required("seq", &PlanState::seq));
+};
+
+struct PlansResult {
+  std::vector<PlanState> plans;
+  static constexpr auto kFields = std::make_tuple(required("plans", &PlansResult::plans));
+};
+
+// One machine the config names or that said hello: its last NodeState (online false when it has
+// been silent for 3 s or never appeared) and when it was last heard from (0: never).
+struct MachineStatus {
+  bus::NodeState node;
+  double last_seen = 0;  // seconds since the epoch
+  static constexpr auto kFields = std::make_tuple(required("node", &MachineStatus::node),
+                                                  required("last_seen", &MachineStatus::last_seen));
+};
+
+struct MachinesResult {
+  std::vector<MachineStatus> machines;
+  static constexpr auto kFields = std::make_tuple(required("machines", &MachinesResult::machines));
+};
+
+// reload: what changed against the config loaded before (app ids as machine.app).
+struct ReloadResult {
+  std::vector<std::string> added;
+  std::vector<std::string> changed;
+  std::vector<std::string> removed;
+  std::vector<std::string> warnings;
+  static constexpr auto kFields = std::make_tuple(
+      required("added", &ReloadResult::added), required("changed", &ReloadResult::changed),
+      required("removed", &ReloadResult::removed), required("warnings", &ReloadResult::warnings));
 };
 
 template <class Args>

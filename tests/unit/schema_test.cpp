@@ -10,6 +10,7 @@
 
 #include "common/proto/appmonitor.hpp"
 #include "common/proto/bus.hpp"
+#include "common/proto/control.hpp"
 
 namespace baton::proto {
 namespace {
@@ -105,6 +106,56 @@ void check_command(const std::string& file) {
   }
 }
 
+// Control requests: the envelope, and the args of each op through their own declaration.
+void check_request(const std::string& file) {
+  namespace c = control;
+  json schema = load(kSchemas / file);
+  for (const json& example : schema["examples"]) {
+    check_against_schema(file + " example", schema, example);
+    std::vector<std::uint8_t> bytes = json::to_msgpack(example);
+    msgpack::zone zone;
+    auto object = unpack_frame(zone, bytes.data(), bytes.size());
+    ASSERT_TRUE(object.ok());
+    auto header = decode<c::RequestHeader>(*object);
+    ASSERT_TRUE(header.ok()) << header.error().message;
+    const msgpack::object* args = find_key(*object, "args");
+    ASSERT_NE(args, nullptr);
+    const std::string& op = header->op;
+    auto again = [&](const auto& decoded) {
+      ASSERT_TRUE(decoded.ok()) << op << ": " << decoded.error().message;
+      EXPECT_EQ(json::from_msgpack(c::pack_request(*header, *decoded)), example) << op;
+    };
+    if (op == "hello") {
+      again(decode<c::HelloArgs>(*args));
+    } else if (op == "launch" || op == "kill" || op == "restart" || op == "get_app_state") {
+      again(decode<c::AppArgs>(*args));
+    } else if (op.starts_with("plan_")) {
+      again(decode<c::PlanArgs>(*args));
+    } else if (op == "kill_all") {
+      again(decode<c::MachineArgs>(*args));
+    } else if (op == "set_vars") {
+      auto target = decode<c::SetVarsTarget>(*args);
+      auto vars = bus::decode_set_vars(*args);
+      ASSERT_TRUE(target.ok() && vars.ok());
+      EXPECT_EQ(target->machine, example["args"]["machine"].get<std::string>());
+      EXPECT_EQ(vars->vars.size(), example["args"]["vars"].size());
+    } else {
+      again(decode<c::Empty>(*args));
+    }
+  }
+}
+
+void check_control_reply(const std::string& file) {
+  json schema = load(kSchemas / file);
+  for (const json& example : schema["examples"]) {
+    check_against_schema(file + " example", schema, example);
+    std::vector<std::uint8_t> bytes = json::to_msgpack(example);
+    auto header = decode_frame<control::ReplyHeader>(bytes.data(), bytes.size());
+    ASSERT_TRUE(header.ok()) << header.error().message;
+    EXPECT_EQ(json::from_msgpack(control::pack_reply(*header, control::Empty{})), example);
+  }
+}
+
 const std::map<std::string, std::function<void(const std::string&)>>& checks() {
   namespace am = appmonitor;
   static const std::map<std::string, std::function<void(const std::string&)>> table = {
@@ -120,6 +171,13 @@ const std::map<std::string, std::function<void(const std::string&)>>& checks() {
       {"bus/node_state.json", check_message<bus::NodeState>},
       {"bus/command.json", check_command},
       {"bus/reply.json", check_message<bus::ReplyHeader>},
+      {"bus/plan_state.json", check_message<control::PlanState>},
+      {"control/request.json", check_request},
+      {"control/reply.json", check_control_reply},
+      {"control/hello_result.json", check_message<control::HelloResult>},
+      {"control/app_status.json", check_message<control::AppStatus>},
+      {"control/machine_status.json", check_message<control::MachineStatus>},
+      {"control/reload_result.json", check_message<control::ReloadResult>},
   };
   return table;
 }

@@ -1,0 +1,304 @@
+#include "broker/broker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "common/config/deploy.hpp"
+#include "common/proto/codec.hpp"
+
+namespace baton::broker {
+
+namespace bus = proto::bus;
+namespace control = proto::control;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kPresenceCheck = 250ms;
+// Only what nodes legitimately publish is relayed; anything else on ingest is dropped (a node
+// must not be able to forge commands to another machine).
+constexpr std::string_view kRelayedPrefixes[] = {"status/", "event/", "node/", "reply/"};
+
+// "tcp://0.0.0.0:7101" bound to every interface is no address a client can connect to: name
+// `host` (the --advertise-host, else this machine's name) instead.
+std::string advertised(const std::string& bound, const std::string& advertise_host) {
+  std::string host = control::endpoint_host(bound);
+  if (host.empty()) return bound;  // ipc://, inproc://
+  std::string wanted = advertise_host;
+  if (wanted.empty() && (host == "0.0.0.0" || host == "::")) {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    wanted = name;
+  }
+  if (wanted.empty()) return bound;
+  const std::size_t at = bound.find(host);
+  std::string out = bound;
+  out.replace(at, host.size(), wanted);
+  if (out.find("[" + wanted + "]") != std::string::npos && wanted.find(':') == std::string::npos) {
+    out.replace(out.find("[" + wanted + "]"), wanted.size() + 2, wanted);
+  }
+  return out;
+}
+
+// The machine named by a topic "kind/<machine>/..." or "kind/<machine>".
+std::string machine_of_topic(std::string_view topic) {
+  const auto slash = topic.find('/');
+  if (slash == std::string_view::npos) return {};
+  topic.remove_prefix(slash + 1);
+  return std::string(topic.substr(0, topic.find('/')));
+}
+
+}  // namespace
+
+Broker::Broker(BrokerOptions options, zmq::context_t& context, EventLoop& loop)
+    : options_(std::move(options)),
+      context_(context),
+      loop_(loop),
+      control_(context, zmq::socket_type::router),
+      ingest_(context, zmq::socket_type::xsub),
+      bus_(context, zmq::socket_type::xpub),
+      fleet_(options_.offline_after),
+      router_(
+          loop,
+          [this](const std::string& topic, const std::string& payload) { publish(topic, payload); },
+          options_.command_timeout),
+      plans_(loop, fleet_, *this) {}
+
+Broker::~Broker() {
+  for (auto id : watches_)
+    loop_.unwatch(id);
+  if (presence_timer_ != 0) loop_.cancel(presence_timer_);
+}
+
+Status Broker::load_config() {
+  auto loaded = config::load_shared_config(options_.config_file);
+  if (!loaded) return loaded.error();
+  for (const auto& warning : loaded->warnings)
+    spdlog::warn("{}", warning.text());
+  apply_config(std::move(*loaded));
+  return ok_status();
+}
+
+control::ReloadResult Broker::apply_config(config::SharedConfig config) {
+  control::ReloadResult changes = deployment_.load(config);
+  std::map<config::AppId, std::vector<std::string>> plans_of_app;
+  for (const auto& id : config.app_ids())
+    plans_of_app[id];
+  for (const auto& plan : config.plans) {
+    for (const auto& app : plan.apps)
+      plans_of_app[app.id()].push_back(plan.name);
+  }
+  fleet_.set_config_apps(std::move(plans_of_app));
+  plans_.set_plans(config.plans);
+  config_ = std::move(config);
+  return changes;
+}
+
+Status Broker::start() {
+  if (auto loaded = load_config(); !loaded) return loaded;
+  for (zmq::socket_t* s : {&control_, &ingest_, &bus_}) {
+    s->set(zmq::sockopt::linger, 0);
+    s->set(zmq::sockopt::maxmsgsize, bus::kMaxFrameBytes);
+  }
+  // Every subscription reaches us, also a repeated one: a node that resubscribes is resynced.
+  bus_.set(zmq::sockopt::xpub_verbose, 1);
+  // A monitor that cannot keep up loses messages instead of growing the broker without bound.
+  bus_.set(zmq::sockopt::sndhwm, 100'000);
+  control_.set(zmq::sockopt::router_mandatory, 0);
+  const std::pair<zmq::socket_t*, const std::string*> binds[] = {
+      {&control_, &options_.control}, {&ingest_, &options_.ingest}, {&bus_, &options_.bus}};
+  for (auto [socket, endpoint] : binds) {
+    try {
+      socket->bind(*endpoint);
+    } catch (const zmq::error_t& e) {
+      return Error{"cannot bind " + *endpoint + ": " + e.what()};
+    }
+  }
+  control_endpoint_ =
+      advertised(control_.get(zmq::sockopt::last_endpoint), options_.advertise_host);
+  ingest_endpoint_ = advertised(ingest_.get(zmq::sockopt::last_endpoint), options_.advertise_host);
+  bus_endpoint_ = advertised(bus_.get(zmq::sockopt::last_endpoint), options_.advertise_host);
+  master_ip_ = control::endpoint_host(control_endpoint_);
+
+  const char subscribe_all = 1;  // XSUB: everything the nodes publish
+  ingest_.send(zmq::buffer(&subscribe_all, 1));
+  watches_.push_back(loop_.watch_socket(control_, [this] { on_control_readable(); }));
+  watches_.push_back(loop_.watch_socket(ingest_, [this] { on_ingest_readable(); }));
+  watches_.push_back(loop_.watch_socket(bus_, [this] { on_bus_readable(); }));
+  presence_timer_ = loop_.after(kPresenceCheck, [this] { check_presence(); });
+  spdlog::info("broker: control {}, ingest {}, bus {}; {} apps on {} machines, {} plans from {}",
+               control_endpoint_, ingest_endpoint_, bus_endpoint_, fleet_.all_apps().size(),
+               deployment_.machines().size(), config_->plans.size(), options_.config_file);
+  return ok_status();
+}
+
+void Broker::publish(const std::string& topic, const std::string& payload) {
+  bus_.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+  bus_.send(zmq::buffer(payload), zmq::send_flags::dontwait);
+}
+
+// ---- ingest: what the nodes publish ----
+
+void Broker::on_ingest_readable() {
+  for (int budget = 0; budget < 1000; ++budget) {
+    zmq::message_t topic;
+    if (!ingest_.recv(topic, zmq::recv_flags::dontwait)) return;
+    std::vector<zmq::message_t> rest;
+    bool more = topic.more();
+    while (more) {
+      zmq::message_t part;
+      (void)ingest_.recv(part, zmq::recv_flags::dontwait);
+      more = part.more();
+      rest.push_back(std::move(part));
+    }
+    if (rest.size() != 1) {
+      if (dropped_frames_++ % 1000 == 0) {
+        spdlog::warn("ingest: dropped a message of {} frames (expected topic and payload)",
+                     rest.size() + 1);
+      }
+      continue;
+    }
+    relay(topic, rest.front());
+  }
+}
+
+void Broker::relay(const zmq::message_t& topic_msg, const zmq::message_t& payload) {
+  const std::string topic = topic_msg.to_string();
+  bool allowed = false;
+  for (auto prefix : kRelayedPrefixes)
+    allowed = allowed || topic.starts_with(prefix);
+  if (!allowed) {
+    if (dropped_frames_++ % 1000 == 0) {
+      spdlog::warn("ingest: dropped a message on topic '{}'", topic.substr(0, 64));
+    }
+    return;
+  }
+  const std::string machine = machine_of_topic(topic);
+  if (topic.starts_with("status/")) {
+    auto state = proto::decode_frame<bus::AppState>(payload.data(), payload.size());
+    if (!state || bus::status_topic(state->machine, state->app) != topic) {
+      if (dropped_frames_++ % 1000 == 0)
+        spdlog::warn("ingest: dropped a bad AppState on {}", topic);
+      return;
+    }
+    if (fleet_.heard_from(machine, SteadyClock::now())) plans_.machine_changed();
+    app_state_arrived(*state);
+  } else if (topic.starts_with("node/")) {
+    auto state = proto::decode_frame<bus::NodeState>(payload.data(), payload.size());
+    if (!state || bus::node_topic(state->machine) != topic) {
+      if (dropped_frames_++ % 1000 == 0)
+        spdlog::warn("ingest: dropped a bad NodeState on {}", topic);
+      return;
+    }
+    if (fleet_.update_node(*state, SteadyClock::now())) {
+      spdlog::info("machine {} is online", state->machine);
+      plans_.machine_changed();
+    }
+  } else if (topic == bus::reply_topic(kBrokerReplyTo)) {
+    auto reply = proto::decode_frame<bus::ReplyHeader>(payload.data(), payload.size());
+    if (!reply) return;
+    if (reply->machine) fleet_.heard_from(*reply->machine, SteadyClock::now());
+    router_.on_reply(*reply, payload.to_string());
+    return;  // ours alone
+  }
+  bus_.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+  bus_.send(zmq::buffer(payload.data(), payload.size()), zmq::send_flags::dontwait);
+}
+
+void Broker::app_state_arrived(const bus::AppState& state) {
+  if (fleet_.update_app(state)) plans_.app_changed(config::AppId{state.machine, state.app});
+}
+
+// ---- bus: subscriptions ----
+
+void Broker::on_bus_readable() {
+  for (int budget = 0; budget < 1000; ++budget) {
+    zmq::message_t message;
+    if (!bus_.recv(message, zmq::recv_flags::dontwait)) return;
+    const std::string_view text(static_cast<const char*>(message.data()), message.size());
+    // A subscription is 0x01 followed by the topic; anything else a peer sends is ignored.
+    if (text.size() < 2 || text[0] != 1) continue;
+    const std::string_view topic = text.substr(1);
+    const std::string prefix = bus::command_topic("");
+    if (!topic.starts_with(prefix)) continue;
+    const std::string machine(topic.substr(prefix.size()));
+    if (machine.empty() || machine.find('/') != std::string::npos) continue;
+    resync_node(machine);
+  }
+}
+
+void Broker::resync_node(const std::string& machine) {
+  spdlog::info("machine {} subscribed to its commands: deploying {} apps and asking its state",
+               machine, deployment_.apps_of(machine).size());
+  if (fleet_.heard_from(machine, SteadyClock::now())) plans_.machine_changed();
+  deploy_to(machine);
+  std::vector<std::pair<std::string, std::string>> vars = vars_for_all_;
+  if (auto it = vars_for_machine_.find(machine); it != vars_for_machine_.end()) {
+    vars.insert(vars.end(), it->second.begin(), it->second.end());
+  }
+  if (!vars.empty()) {
+    router_.send_packed(
+        machine, "set_vars",
+        [&](const bus::CommandHeader& header) {
+          return bus::pack_set_vars(header, bus::SetVarsArgs{vars});
+        },
+        nullptr);
+  }
+  router_.send(machine, "get_state", control::Empty{},
+               [this](const CommandRouter::Outcome& outcome) {
+                 if (outcome.ok) take_state_reply(outcome.payload);
+               });
+}
+
+void Broker::deploy_to(const std::string& machine) {
+  router_.send(machine, "deploy", config::DeployArgs{deployment_.apps_of(machine)}, nullptr);
+}
+
+void Broker::take_state_reply(const std::string& payload) {
+  msgpack::zone zone;
+  auto object =
+      proto::unpack_frame(zone, payload.data(), payload.size(), proto::bulk_frame_limits());
+  if (!object) return;
+  const msgpack::object* result = proto::find_key(*object, "result");
+  const msgpack::object* apps = result ? proto::find_key(*result, "apps") : nullptr;
+  if (apps == nullptr || apps->type != msgpack::type::ARRAY) return;
+  for (std::uint32_t i = 0; i < apps->via.array.size; ++i) {
+    auto state = proto::decode<bus::AppState>(apps->via.array.ptr[i]);
+    if (state) app_state_arrived(*state);
+  }
+}
+
+void Broker::check_presence() {
+  presence_timer_ = loop_.after(kPresenceCheck, [this] { check_presence(); });
+  for (const auto& machine : fleet_.expire(SteadyClock::now())) {
+    spdlog::warn("machine {} is offline: silent for {} ms", machine,
+                 options_.offline_after.count());
+    router_.fail_machine(machine, "machine " + machine + " went offline");
+    bus::NodeState state = fleet_.node_state(machine);
+    state.online = false;
+    publish(bus::node_topic(machine), proto::pack_to_string(state));
+    plans_.machine_changed();
+  }
+}
+
+// ---- PlanHost ----
+
+void Broker::launch_for_plan(const config::AppDef& app, const std::string& plan,
+                             std::function<void(const Status&)> done) {
+  // The plan's own definition of the app applies from this launch on.
+  if (deployment_.use(app)) deploy_to(app.machine);
+  router_.send(app.machine, "launch", bus::AppCommandArgs{app.app, plan, std::nullopt},
+               [done = std::move(done)](const CommandRouter::Outcome& outcome) {
+                 done(outcome.ok ? ok_status() : Status(Error{outcome.error}));
+               });
+}
+
+void Broker::kill_for_plan(const config::AppId& app) {
+  router_.send(app.machine, "kill", bus::AppCommandArgs{app.app, std::nullopt, true}, nullptr);
+}
+
+void Broker::publish_plan(const control::PlanState& state) {
+  publish(bus::plan_topic(state.plan), proto::pack_to_string(state));
+}
+
+}  // namespace baton::broker

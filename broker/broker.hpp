@@ -1,0 +1,113 @@
+// baton-broker as a whole (shared/DESIGN.md §1–§3): the control ROUTER that answers clients and
+// nodes, the ingest XSUB that the nodes publish to, and the bus XPUB that relays their status to
+// any subscriber and carries commands to one node on cmd/<machine>. Around them: the config and
+// what each node runs (Deployment), the last value of everything (FleetState), commands in flight
+// (CommandRouter) and plans (PlanRunner). All of it on the caller's event loop; nothing blocks.
+//
+// A node is (re)synchronised whenever its subscription to cmd/<machine> arrives — at its first
+// start, after it restarts, after the broker restarts, after a network cut heals: it gets its
+// definitions (deploy; unchanged ones keep running), the variables set for it, and a get_state.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/broker_options.hpp"
+#include "broker/command_router.hpp"
+#include "broker/deployment.hpp"
+#include "broker/fleet_state.hpp"
+#include "broker/plan_runner.hpp"
+#include "common/config/shared_config.hpp"
+#include "common/expected.hpp"
+#include "common/loop/event_loop.hpp"
+#include "common/proto/control.hpp"
+
+namespace baton::broker {
+
+class Broker final : private PlanHost {
+ public:
+  Broker(BrokerOptions options, zmq::context_t& context, EventLoop& loop);
+  ~Broker() override;
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Loads the config and binds the sockets; an error says which (file:line, or the endpoint).
+  Status start();
+  // The endpoints as clients reach them (after binding; port 0 / * resolved).
+  const std::string& control_endpoint() const { return control_endpoint_; }
+  const std::string& ingest_endpoint() const { return ingest_endpoint_; }
+  const std::string& bus_endpoint() const { return bus_endpoint_; }
+
+ private:
+  struct Client {
+    std::string identity;  // ROUTER routing id
+    std::string request_id;
+  };
+  // Collects the answers of several nodes to one client request.
+  struct Gather;
+
+  // Sockets.
+  void on_control_readable();
+  void on_ingest_readable();
+  void on_bus_readable();
+  void relay(const zmq::message_t& topic, const zmq::message_t& payload);
+  void publish(const std::string& topic, const std::string& payload);
+
+  // Nodes.
+  void resync_node(const std::string& machine);
+  void deploy_to(const std::string& machine);
+  void take_state_reply(const std::string& payload);
+  void check_presence();
+  void app_state_arrived(const proto::bus::AppState& state);
+
+  // Control requests (control_requests.cpp).
+  void handle_request(const std::string& identity, const zmq::message_t& frame);
+  void dispatch(const Client& client, const std::string& op, const msgpack::object& args);
+  void app_command(const Client& client, const std::string& op, const msgpack::object& args);
+  void set_vars(const Client& client, const msgpack::object& args);
+  void kill_all(const Client& client, const msgpack::object& args);
+  void reload(const Client& client);
+  Status routable(const config::AppId& app) const;
+  template <class Result>
+  void reply(const Client& client, const Result& result);
+  void reply_error(const Client& client, const std::string& message);
+  void reply_status(const Client& client, const Status& status);
+
+  Status load_config();
+  proto::control::ReloadResult apply_config(config::SharedConfig config);
+  // Sends one command to each machine and answers the client when all have answered.
+  void send_to_machines(const Client& client, const std::vector<std::string>& machines,
+                        const std::string& op, const CommandRouter::Pack& pack);
+
+  // PlanHost
+  void launch_for_plan(const config::AppDef& app, const std::string& plan,
+                       std::function<void(const Status&)> done) override;
+  void kill_for_plan(const config::AppId& app) override;
+  void publish_plan(const proto::control::PlanState& state) override;
+
+  BrokerOptions options_;
+  zmq::context_t& context_;
+  EventLoop& loop_;
+  zmq::socket_t control_;
+  zmq::socket_t ingest_;
+  zmq::socket_t bus_;
+  std::vector<EventLoop::WatchId> watches_;
+  TimerQueue::Id presence_timer_ = 0;
+  std::string control_endpoint_, ingest_endpoint_, bus_endpoint_, master_ip_;
+
+  std::optional<config::SharedConfig> config_;
+  Deployment deployment_;
+  FleetState fleet_;
+  CommandRouter router_;
+  PlanRunner plans_;
+  // SetVars to remember for nodes that (re)appear: first those for all, then per machine.
+  std::vector<std::pair<std::string, std::string>> vars_for_all_;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> vars_for_machine_;
+  std::size_t dropped_frames_ = 0;
+};
+
+}  // namespace baton::broker

@@ -1,0 +1,58 @@
+#include "broker/broker_options.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace baton::broker {
+
+std::variant<BrokerOptions, int> parse_broker_options(int argc, char** argv) {
+  BrokerOptions options;
+  CLI::App app{
+      "baton-broker: the master of a Baton fleet. It loads SharedConfig.xml, deploys each\n"
+      "machine's apps to its node, runs plans across machines, keeps the last state of every app\n"
+      "and relays status and events to any subscriber."};
+  app.set_version_flag("--version", "baton-broker 0.1.0");
+  app.add_option("--config", options.config_file, "the SharedConfig.xml to load")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--control", options.control,
+                 "ROUTER endpoint for requests of clients and nodes (what --broker names)")
+      ->capture_default_str();
+  app.add_option("--ingest", options.ingest, "XSUB endpoint the nodes publish to")
+      ->capture_default_str();
+  app.add_option("--bus", options.bus, "XPUB endpoint for commands to nodes and for monitors")
+      ->capture_default_str();
+  app.add_option("--advertise-host", options.advertise_host,
+                 "host named in the endpoints hello hands out, when binding to * or 0.0.0.0 "
+                 "(default: the host of the bound endpoint)");
+  long long offline_ms = options.offline_after.count();
+  app.add_option("--offline-after", offline_ms,
+                 "milliseconds of silence after which a node is offline")
+      ->check(CLI::Range(100LL, 600'000LL))
+      ->capture_default_str();
+  long long timeout_ms = options.command_timeout.count();
+  app.add_option("--command-timeout", timeout_ms,
+                 "milliseconds a node has to answer a command routed to it")
+      ->check(CLI::Range(100LL, 600'000LL))
+      ->capture_default_str();
+  app.add_option("--log-level", options.log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.footer(
+      "Exit codes: 0 after SIGTERM/SIGINT, 2 on bad options, an unusable config (its message\n"
+      "names file:line) or an endpoint that cannot be bound.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  options.offline_after = std::chrono::milliseconds(offline_ms);
+  options.command_timeout = std::chrono::milliseconds(timeout_ms);
+  return options;
+}
+
+}  // namespace baton::broker

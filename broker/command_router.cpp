@@ -1,0 +1,60 @@
+#include "broker/command_router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+namespace baton::broker {
+
+namespace bus = proto::bus;
+
+CommandRouter::~CommandRouter() {
+  for (auto& [id, p] : pending_)
+    loop_.cancel(p.timer);
+}
+
+void CommandRouter::send_packed(const std::string& machine, const std::string& op, const Pack& pack,
+                                Callback done) {
+  const std::string id = "b" + std::to_string(next_id_++);
+  const bus::CommandHeader header{bus::kVersion, id, op, kBrokerReplyTo};
+  Pending p{machine, op, std::move(done), 0};
+  p.timer = loop_.after(timeout_, [this, id] {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    it->second.timer = 0;
+    finish(id, Outcome{false,
+                       "machine " + it->second.machine + " did not answer " + it->second.op +
+                           " within " + std::to_string(timeout_.count()) + " ms",
+                       {}});
+  });
+  pending_.emplace(id, std::move(p));
+  publish_(bus::command_topic(machine), pack(header));
+}
+
+void CommandRouter::on_reply(const bus::ReplyHeader& reply, std::string payload) {
+  if (!pending_.contains(reply.id)) return;
+  Outcome outcome{reply.ok, reply.ok ? std::string{} : reply.error.value_or("failed"),
+                  std::move(payload)};
+  finish(reply.id, outcome);
+}
+
+void CommandRouter::fail_machine(const std::string& machine, const std::string& reason) {
+  std::vector<std::string> ids;
+  for (const auto& [id, p] : pending_) {
+    if (p.machine == machine) ids.push_back(id);
+  }
+  for (const auto& id : ids)
+    finish(id, Outcome{false, reason, {}});
+}
+
+void CommandRouter::finish(const std::string& id, const Outcome& outcome) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  if (p.timer != 0) loop_.cancel(p.timer);
+  if (!outcome.ok) spdlog::warn("{} on {}: {}", p.op, p.machine, outcome.error);
+  if (p.done) p.done(outcome);
+}
+
+}  // namespace baton::broker

@@ -1,0 +1,242 @@
+// Broker: the answers to control requests (common/proto/control.hpp lists the ops). A request
+// that needs nodes is answered when they have answered, or with a clear error; nothing a client
+// sends can stop the broker.
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <set>
+
+#include "broker/broker.hpp"
+#include "common/proto/codec.hpp"
+
+namespace baton::broker {
+
+namespace bus = proto::bus;
+namespace control = proto::control;
+
+struct Broker::Gather {
+  Client client;
+  std::size_t outstanding = 0;
+  std::vector<std::string> errors;
+};
+
+template <class Result>
+void Broker::reply(const Client& client, const Result& result) {
+  const std::string frame = control::pack_reply(
+      control::ReplyHeader{control::kVersion, client.request_id, true, std::nullopt}, result);
+  control_.send(zmq::buffer(client.identity), zmq::send_flags::sndmore);
+  control_.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+}
+
+void Broker::reply_error(const Client& client, const std::string& message) {
+  const std::string frame = control::pack_reply(
+      control::ReplyHeader{control::kVersion, client.request_id, false, message}, control::Empty{});
+  control_.send(zmq::buffer(client.identity), zmq::send_flags::sndmore);
+  control_.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+}
+
+void Broker::reply_status(const Client& client, const Status& status) {
+  if (status) return reply(client, control::Empty{});
+  reply_error(client, status.error().message);
+}
+
+void Broker::on_control_readable() {
+  for (int budget = 0; budget < 1000; ++budget) {
+    zmq::message_t identity;
+    if (!control_.recv(identity, zmq::recv_flags::dontwait)) return;
+    std::vector<zmq::message_t> frames;
+    bool more = identity.more();
+    while (more) {
+      zmq::message_t part;
+      (void)control_.recv(part, zmq::recv_flags::dontwait);
+      more = part.more();
+      frames.push_back(std::move(part));
+    }
+    // One frame after the identity (a REQ client's empty delimiter is tolerated).
+    if (frames.size() == 2 && frames.front().size() == 0) frames.erase(frames.begin());
+    if (frames.size() != 1) {
+      spdlog::warn("control: dropped a request of {} frames", frames.size());
+      continue;
+    }
+    handle_request(identity.to_string(), frames.front());
+  }
+}
+
+void Broker::handle_request(const std::string& identity, const zmq::message_t& frame) {
+  msgpack::zone zone;
+  auto object = proto::unpack_frame(zone, frame.data(), frame.size());
+  Client client{identity, ""};
+  if (!object) return reply_error(client, "malformed request: " + object.error().message);
+  if (const msgpack::object* id = proto::find_key(*object, "id");
+      id != nullptr && id->type == msgpack::type::STR) {
+    client.request_id.assign(id->via.str.ptr, std::min<std::size_t>(id->via.str.size, 128));
+  }
+  auto header = proto::decode<control::RequestHeader>(*object);
+  if (!header) return reply_error(client, "malformed request: " + header.error().message);
+  if (header->v != control::kVersion) {
+    return reply_error(client, "unsupported protocol version " + std::to_string(header->v));
+  }
+  static const msgpack::object kNoArgs = [] {
+    msgpack::object empty;
+    empty.type = msgpack::type::MAP;
+    empty.via.map.size = 0;
+    empty.via.map.ptr = nullptr;
+    return empty;
+  }();
+  const msgpack::object* args = proto::find_key(*object, "args");
+  if (args == nullptr || args->type == msgpack::type::NIL) args = &kNoArgs;
+  if (args->type != msgpack::type::MAP) return reply_error(client, "args must be a map");
+  dispatch(client, header->op, *args);
+}
+
+void Broker::dispatch(const Client& client, const std::string& op, const msgpack::object& args) {
+  if (op == "hello") {
+    auto hello = proto::decode<control::HelloArgs>(args);
+    if (!hello) return reply_error(client, "hello: " + hello.error().message);
+    if (hello->role == "node" && hello->machine) {
+      spdlog::info("node {} said hello (version {})", *hello->machine, hello->version);
+    }
+    return reply(client, control::HelloResult{ingest_endpoint_, bus_endpoint_, master_ip_});
+  }
+  if (op == "get_app_state") {
+    auto a = proto::decode<control::AppArgs>(args);
+    if (!a) return reply_error(client, "get_app_state: " + a.error().message);
+    auto id = config::parse_app_id(a->app);
+    if (!id) return reply_error(client, "'" + a->app + "' is not an app id: " + id.error().message);
+    if (!fleet_.app_in_config(*id) && fleet_.app_state(*id).seq == 0) {
+      return reply_error(client, "unknown app " + id->to_string());
+    }
+    return reply(client, control::AppStateResult{fleet_.app_status(*id)});
+  }
+  if (op == "get_all_apps_state") return reply(client, control::AllAppsResult{fleet_.all_apps()});
+  if (op == "launch" || op == "kill" || op == "restart") return app_command(client, op, args);
+  if (op.starts_with("plan_")) {
+    auto p = proto::decode<control::PlanArgs>(args);
+    if (!p) return reply_error(client, op + ": " + p.error().message);
+    if (op == "plan_start") return reply_status(client, plans_.start(p->plan));
+    if (op == "plan_stop") return reply_status(client, plans_.stop(p->plan));
+    if (op == "plan_kill") return reply_status(client, plans_.kill(p->plan));
+    if (op == "plan_restart") return reply_status(client, plans_.restart(p->plan));
+    if (op == "plan_status") {
+      auto state = plans_.status(p->plan);
+      if (!state) return reply_error(client, state.error().message);
+      return reply(client, *state);
+    }
+  }
+  if (op == "plans") return reply(client, control::PlansResult{plans_.all()});
+  if (op == "machines") return reply(client, control::MachinesResult{fleet_.machines()});
+  if (op == "set_vars") return set_vars(client, args);
+  if (op == "kill_all") return kill_all(client, args);
+  if (op == "reload") return reload(client);
+  reply_error(client, "unknown op '" + op.substr(0, 64) + "'");
+}
+
+Status Broker::routable(const config::AppId& app) const {
+  if (deployment_.find(app) == nullptr) return Error{"unknown app " + app.to_string()};
+  if (!fleet_.online(app.machine)) return Error{"machine " + app.machine + " is offline"};
+  return ok_status();
+}
+
+void Broker::app_command(const Client& client, const std::string& op, const msgpack::object& args) {
+  auto a = proto::decode<control::AppArgs>(args);
+  if (!a) return reply_error(client, op + ": " + a.error().message);
+  auto id = config::parse_app_id(a->app);
+  if (!id) return reply_error(client, "'" + a->app + "' is not an app id: " + id.error().message);
+  if (auto ok = routable(*id); !ok) return reply_error(client, ok.error().message);
+  spdlog::info("{} {} (asked by a client)", op, id->to_string());
+  router_.send(id->machine, op, bus::AppCommandArgs{id->app, std::nullopt, std::nullopt},
+               [this, client](const CommandRouter::Outcome& outcome) {
+                 if (outcome.ok) return reply(client, control::Empty{});
+                 reply_error(client, outcome.error);
+               });
+}
+
+void Broker::set_vars(const Client& client, const msgpack::object& args) {
+  auto target = proto::decode<control::SetVarsTarget>(args);
+  if (!target) return reply_error(client, "set_vars: " + target.error().message);
+  auto vars = bus::decode_set_vars(args);
+  if (!vars) return reply_error(client, vars.error().message);
+  const std::string machine = target->machine.value_or("all");
+  std::vector<std::string> machines;
+  if (machine == "all") {
+    vars_for_all_.insert(vars_for_all_.end(), vars->vars.begin(), vars->vars.end());
+    for (const auto& m : fleet_.machines()) {
+      if (m.node.online) machines.push_back(m.node.machine);
+    }
+  } else {
+    if (!fleet_.online(machine)) {
+      return reply_error(client, fleet_.machine_in_config(machine) || fleet_.node_state(machine).seq
+                                     ? "machine " + machine + " is offline"
+                                     : "unknown machine " + machine);
+    }
+    auto& remembered = vars_for_machine_[machine];
+    remembered.insert(remembered.end(), vars->vars.begin(), vars->vars.end());
+    machines.push_back(machine);
+  }
+  const bus::SetVarsArgs to_send = *vars;
+  send_to_machines(client, machines, "set_vars", [to_send](const bus::CommandHeader& header) {
+    return bus::pack_set_vars(header, to_send);
+  });
+}
+
+void Broker::kill_all(const Client& client, const msgpack::object& args) {
+  auto target = proto::decode<control::MachineArgs>(args);
+  if (!target) return reply_error(client, "kill_all: " + target.error().message);
+  std::vector<std::string> machines;
+  if (target->machine) {
+    if (!fleet_.online(*target->machine)) {
+      return reply_error(client, "machine " + *target->machine + " is offline");
+    }
+    machines.push_back(*target->machine);
+  } else {
+    plans_.kill_all();
+    for (const auto& m : fleet_.machines()) {
+      if (m.node.online) machines.push_back(m.node.machine);
+    }
+  }
+  spdlog::info("kill_all on {} machines", machines.size());
+  send_to_machines(client, machines, "kill_all", [](const bus::CommandHeader& header) {
+    return bus::pack_command(header, control::Empty{});
+  });
+}
+
+void Broker::send_to_machines(const Client& client, const std::vector<std::string>& machines,
+                              const std::string& op, const CommandRouter::Pack& pack) {
+  if (machines.empty()) return reply(client, control::Empty{});
+  auto gather = std::make_shared<Gather>(Gather{client, machines.size(), {}});
+  for (const auto& m : machines) {
+    router_.send_packed(m, op, pack, [this, gather, m](const CommandRouter::Outcome& outcome) {
+      if (!outcome.ok) gather->errors.push_back(m + ": " + outcome.error);
+      if (--gather->outstanding > 0) return;
+      if (gather->errors.empty()) return reply(gather->client, control::Empty{});
+      std::string message;
+      for (const auto& e : gather->errors)
+        message += (message.empty() ? "" : "; ") + e;
+      reply_error(gather->client, message);
+    });
+  }
+}
+
+void Broker::reload(const Client& client) {
+  auto loaded = config::load_shared_config(options_.config_file);
+  if (!loaded) {
+    spdlog::warn("reload refused, the running config stays: {}", loaded.error().message);
+    return reply_error(client,
+                       "reload refused, the running config stays: " + loaded.error().message);
+  }
+  const auto before = deployment_.machines();
+  control::ReloadResult result = apply_config(std::move(*loaded));
+  spdlog::info("reloaded {}: {} added, {} changed, {} removed", options_.config_file,
+               result.added.size(), result.changed.size(), result.removed.size());
+  // Every online machine gets its definitions again; one that lost all its apps gets an empty
+  // deploy, which stops them.
+  std::set<std::string> machines(before.begin(), before.end());
+  for (const auto& m : deployment_.machines())
+    machines.insert(m);
+  for (const auto& m : machines) {
+    if (fleet_.online(m)) deploy_to(m);
+  }
+  reply(client, result);
+}
+
+}  // namespace baton::broker

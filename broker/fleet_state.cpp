@@ -1,0 +1,136 @@
+#include "broker/fleet_state.hpp"
+
+#include <algorithm>
+
+namespace baton::broker {
+
+namespace bus = proto::bus;
+namespace control = proto::control;
+
+namespace {
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+void FleetState::set_config_apps(std::map<config::AppId, std::vector<std::string>> plans_of_app) {
+  config_apps_ = std::move(plans_of_app);
+}
+
+bool FleetState::machine_in_config(const std::string& machine) const {
+  auto it = config_apps_.lower_bound(config::AppId{machine, ""});
+  return it != config_apps_.end() && it->first.machine == machine;
+}
+
+bool FleetState::update_app(const bus::AppState& state) {
+  config::AppId id{state.machine, state.app};
+  auto it = apps_.find(id);
+  if (it == apps_.end()) {
+    apps_.emplace(std::move(id), state);
+    return true;
+  }
+  // A node that restarted counts from 1 again: a lower seq from it is newer, not older, so only
+  // an equal seq (the same message twice) is a duplicate.
+  if (it->second.seq == state.seq && it->second.flags == state.flags &&
+      it->second.pid == state.pid) {
+    return false;
+  }
+  it->second = state;
+  return true;
+}
+
+bool FleetState::update_node(const bus::NodeState& state, TimePoint now) {
+  const bool came_back = heard_from(state.machine, now);
+  machines_[state.machine].last = state;
+  return came_back;
+}
+
+bool FleetState::heard_from(const std::string& machine, TimePoint now) {
+  Machine& m = machines_[machine];
+  m.last_heard = now;
+  m.last_heard_wall = wall_now();
+  const bool came_back = !m.online;
+  m.online = true;
+  return came_back;
+}
+
+std::vector<std::string> FleetState::expire(TimePoint now) {
+  std::vector<std::string> gone;
+  for (auto& [machine, m] : machines_) {
+    if (m.online && now - m.last_heard > offline_after_) {
+      m.online = false;
+      gone.push_back(machine);
+    }
+  }
+  return gone;
+}
+
+bool FleetState::online(const std::string& machine) const {
+  auto it = machines_.find(machine);
+  return it != machines_.end() && it->second.online;
+}
+
+bus::AppState FleetState::app_state(const config::AppId& id) const {
+  auto it = apps_.find(id);
+  if (it != apps_.end()) return it->second;
+  bus::AppState empty;
+  empty.machine = id.machine;
+  empty.app = id.app;
+  return empty;
+}
+
+bool FleetState::has_flag(const config::AppId& id, std::string_view flag) const {
+  auto it = apps_.find(id);
+  if (it == apps_.end()) return false;
+  const auto& flags = it->second.flags;
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+control::AppStatus FleetState::app_status(const config::AppId& id) const {
+  control::AppStatus status;
+  status.state = app_state(id);
+  status.online = online(id.machine);
+  if (auto it = config_apps_.find(id); it != config_apps_.end()) status.plans = it->second;
+  return status;
+}
+
+std::vector<control::AppStatus> FleetState::all_apps() const {
+  std::set<config::AppId> ids;
+  for (const auto& [id, plans] : config_apps_)
+    ids.insert(id);
+  for (const auto& [id, state] : apps_)
+    ids.insert(id);
+  std::vector<control::AppStatus> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids)
+    out.push_back(app_status(id));
+  return out;
+}
+
+bus::NodeState FleetState::node_state(const std::string& machine) const {
+  bus::NodeState state;
+  state.machine = machine;
+  auto it = machines_.find(machine);
+  if (it != machines_.end() && it->second.last) state = *it->second.last;
+  state.online = it != machines_.end() && it->second.online;
+  return state;
+}
+
+std::vector<control::MachineStatus> FleetState::machines() const {
+  std::set<std::string> names;
+  for (const auto& [id, plans] : config_apps_)
+    names.insert(id.machine);
+  for (const auto& [machine, m] : machines_)
+    names.insert(machine);
+  std::vector<control::MachineStatus> out;
+  for (const auto& name : names) {
+    control::MachineStatus status;
+    status.node = node_state(name);
+    auto it = machines_.find(name);
+    status.last_seen = it != machines_.end() ? it->second.last_heard_wall : 0;
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
+}  // namespace baton::broker

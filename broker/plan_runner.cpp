@@ -1,0 +1,385 @@
+#include "broker/plan_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace baton::broker {
+
+namespace control = proto::control;
+
+namespace {
+constexpr const char* kNone = "None";
+constexpr const char* kInProgress = "InProgress";
+constexpr const char* kSuccess = "Success";
+constexpr const char* kFailure = "Failure";
+constexpr const char* kKilling = "Killing";
+
+std::chrono::nanoseconds from_seconds(double seconds) {
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(seconds * 1e9)));
+}
+
+// Launch order: StartupOrder, then the order of the file.
+config::PlanDef ordered(config::PlanDef plan) {
+  std::stable_sort(plan.apps.begin(), plan.apps.end(),
+                   [](const config::AppDef& a, const config::AppDef& b) {
+                     return a.startup_order < b.startup_order;
+                   });
+  return plan;
+}
+}  // namespace
+
+PlanRunner::PlanRunner(EventLoop& loop, const FleetState& fleet, PlanHost& host)
+    : loop_(loop), fleet_(fleet), host_(host) {}
+
+PlanRunner::~PlanRunner() {
+  for (auto& [name, run] : runs_)
+    cancel_timers(run);
+}
+
+void PlanRunner::set_plans(const std::vector<config::PlanDef>& plans) {
+  std::map<std::string, Run> next;
+  for (const auto& plan : plans) {
+    Run run;
+    if (auto it = runs_.find(plan.name); it != runs_.end()) run = std::move(it->second);
+    run.def = ordered(plan);
+    std::map<config::AppId, AppProgress> progress;
+    for (const auto& app : run.def.apps) {
+      auto old = run.progress.find(app.id());
+      progress[app.id()] = old != run.progress.end() ? old->second : AppProgress{};
+      if (app.disabled) progress[app.id()].phase = Phase::disabled;
+    }
+    run.progress = std::move(progress);
+    next.emplace(plan.name, std::move(run));
+  }
+  for (auto& [name, run] : runs_) {
+    if (!next.contains(name)) cancel_timers(run);
+  }
+  runs_ = std::move(next);
+  if (!runs_.contains(current_plan_)) current_plan_.clear();
+  for (auto& [name, run] : runs_)
+    evaluate(run);
+}
+
+PlanRunner::Run* PlanRunner::find(const std::string& plan) {
+  auto it = runs_.find(plan);
+  return it == runs_.end() ? nullptr : &it->second;
+}
+
+Status PlanRunner::start(const std::string& plan) {
+  Run* run = find(plan);
+  if (run == nullptr) return Error{"unknown plan " + plan};
+  run->touched = true;
+  if (run->status == kKilling) {
+    run->restart_when_none = true;  // starts as soon as the kill is through
+    return ok_status();
+  }
+  begin(*run);
+  evaluate(*run);
+  return ok_status();
+}
+
+void PlanRunner::begin(Run& run) {
+  cancel_timers(run);
+  run.status = kInProgress;
+  run.launching = true;
+  run.timed_out = false;
+  run.reason.reset();
+  run.hold_until = {};
+  for (const auto& app : run.def.apps)
+    run.progress[app.id()] = AppProgress{app.disabled ? Phase::disabled : Phase::waiting, {}};
+  current_plan_ = run.def.name;
+  spdlog::info("plan {}: starting {} apps", run.def.name, run.def.apps.size());
+  if (run.def.start_timeout_s && *run.def.start_timeout_s > 0) {
+    const std::string name = run.def.name;
+    run.timeout_timer = loop_.after(from_seconds(*run.def.start_timeout_s), [this, name] {
+      Run* r = find(name);
+      if (r == nullptr) return;
+      r->timeout_timer = 0;
+      if (r->status != kInProgress) return;
+      r->timed_out = true;
+      spdlog::warn("plan {}: StartTimeout of {} s passed", name, *r->def.start_timeout_s);
+      evaluate(*r);
+    });
+  }
+}
+
+Status PlanRunner::stop(const std::string& plan) {
+  Run* run = find(plan);
+  if (run == nullptr) return Error{"unknown plan " + plan};
+  run->touched = true;
+  run->launching = false;
+  run->restart_when_none = false;
+  if (run->status != kKilling) run->status = kNone;
+  cancel_timers(*run);
+  spdlog::info("plan {}: stopped launching", plan);
+  evaluate(*run);
+  return ok_status();
+}
+
+Status PlanRunner::kill(const std::string& plan) {
+  Run* run = find(plan);
+  if (run == nullptr) return Error{"unknown plan " + plan};
+  run->touched = true;
+  run->launching = false;
+  run->restart_when_none = false;
+  run->status = kKilling;
+  cancel_timers(*run);
+  spdlog::info("plan {}: killing its apps", plan);
+  for (const auto& app : run->def.apps) {
+    if (run->progress[app.id()].phase != Phase::disabled) {
+      run->progress[app.id()] = AppProgress{};
+    }
+    // Also the apps it did not launch: the kill clears PlanApplied, so the next start
+    // launches them again.
+    if (fleet_.online(app.machine)) host_.kill_for_plan(app.id());
+  }
+  evaluate(*run);
+  return ok_status();
+}
+
+Status PlanRunner::restart(const std::string& plan) {
+  if (auto killed = kill(plan); !killed) return killed;
+  Run* run = find(plan);
+  if (run->status == kNone) {
+    begin(*run);
+    evaluate(*run);
+  } else {
+    run->restart_when_none = true;
+  }
+  return ok_status();
+}
+
+void PlanRunner::kill_all() {
+  for (auto& [name, run] : runs_) {
+    run.touched = true;
+    run.launching = false;
+    run.restart_when_none = false;
+    run.status = kNone;
+    cancel_timers(run);
+    for (auto& [id, progress] : run.progress) {
+      if (progress.phase != Phase::disabled) progress = AppProgress{};
+    }
+    publish_if_changed(run);
+  }
+}
+
+void PlanRunner::app_changed(const config::AppId& app) {
+  for (auto& [name, run] : runs_) {
+    if (run.progress.contains(app) || run.launching) evaluate(run);
+  }
+}
+
+void PlanRunner::machine_changed() {
+  for (auto& [name, run] : runs_)
+    evaluate(run);
+}
+
+void PlanRunner::evaluate(Run& run) {
+  if (run.status == kNone) adopt_if_applied(run);
+  if (run.status == kKilling && !any_running(run)) {
+    run.status = kNone;
+    spdlog::info("plan {}: killed", run.def.name);
+    if (run.restart_when_none) {
+      run.restart_when_none = false;
+      begin(run);
+    }
+  }
+  if (run.launching) launch_ready(run);
+  if (run.status != kNone && run.status != kKilling) {
+    const std::string status = compute_status(run);
+    if (status != run.status) spdlog::info("plan {}: {}", run.def.name, status);
+    run.status = status;
+  }
+  publish_if_changed(run);
+}
+
+// After a broker restart the plans start as None, but the nodes remember which apps a plan
+// launched (PlanApplied with the plan's name): such a plan was started and is picked up again.
+void PlanRunner::adopt_if_applied(Run& run) {
+  if (run.touched) return;
+  for (const auto& app : run.def.apps) {
+    const auto state = fleet_.app_state(app.id());
+    if (state.plan == run.def.name && fleet_.has_flag(app.id(), "PlanApplied")) {
+      spdlog::info("plan {}: its apps say it was started; following it again", run.def.name);
+      run.touched = true;
+      begin(run);
+      return;
+    }
+  }
+}
+
+void PlanRunner::launch_ready(Run& run) {
+  const TimePoint now = SteadyClock::now();
+  const std::string name = run.def.name;
+  for (const auto& app : run.def.apps) {
+    const config::AppId id = app.id();
+    AppProgress& progress = run.progress[id];
+    if (progress.phase != Phase::waiting) continue;
+    if (fleet_.has_flag(id, "PlanApplied") && fleet_.app_state(id).plan == name) {
+      progress.phase = Phase::launched;  // processed already: never launched twice
+      continue;
+    }
+    if (now < run.hold_until) {
+      if (run.hold_timer == 0) {
+        run.hold_timer = loop_.at(run.hold_until, [this, name] {
+          Run* r = find(name);
+          if (r == nullptr) return;
+          r->hold_timer = 0;
+          evaluate(*r);
+        });
+      }
+      return;
+    }
+    if (!fleet_.online(id.machine) || !dependencies_initialized(app)) continue;
+    progress.phase = Phase::launching;
+    host_.launch_for_plan(app, name, [this, name, id](const Status& launched) {
+      Run* r = find(name);
+      if (r == nullptr) return;
+      auto it = r->progress.find(id);
+      if (it == r->progress.end() || it->second.phase != Phase::launching) return;
+      if (launched) {
+        it->second.phase = Phase::launched;
+      } else {
+        it->second = AppProgress{Phase::failed, launched.error().message};
+      }
+      evaluate(*r);
+    });
+    if (app.separation_interval_s > 0)
+      run.hold_until = now + from_seconds(app.separation_interval_s);
+  }
+}
+
+bool PlanRunner::dependencies_initialized(const config::AppDef& app) const {
+  return std::all_of(app.dependencies.begin(), app.dependencies.end(),
+                     [&](const config::AppId& dep) { return fleet_.has_flag(dep, "Initialized"); });
+}
+
+bool PlanRunner::any_running(const Run& run) const {
+  for (const auto& app : run.def.apps) {
+    if (!fleet_.online(app.machine)) continue;  // nothing to wait for
+    if (fleet_.has_flag(app.id(), "Running") || fleet_.has_flag(app.id(), "Dying")) return true;
+  }
+  return false;
+}
+
+std::string PlanRunner::compute_status(Run& run) const {
+  bool success = true;
+  std::optional<std::string> failure;
+  for (const auto& app : run.def.apps) {
+    const config::AppId id = app.id();
+    const AppProgress& progress = run.progress.at(id);
+    if (progress.phase == Phase::disabled) continue;
+    if (progress.phase == Phase::failed) {
+      if (!failure) failure = id.to_string() + ": " + progress.error;
+      success = false;
+      continue;
+    }
+    if (progress.phase != Phase::launched) {
+      success = false;
+      continue;
+    }
+    auto flag = [&](std::string_view f) { return fleet_.has_flag(id, f); };
+    if (!(flag("PlanApplied") && flag("Started") && flag("Initialized") &&
+          (app.is_volatile || flag("Running")))) {
+      success = false;
+    }
+    if (flag("StartFailed")) {
+      if (!failure) {
+        auto error = fleet_.app_state(id).error;
+        failure = id.to_string() + " failed to start" + (error ? ": " + *error : "");
+      }
+    } else if (!app.is_volatile && flag("Started") && !flag("Running") && !flag("Restarting")) {
+      if (!failure) failure = id.to_string() + " is not running";
+    }
+  }
+  if (success) {
+    run.reason.reset();
+    return kSuccess;
+  }
+  if (failure) {
+    run.reason = failure;
+    return kFailure;
+  }
+  if (run.timed_out) {
+    run.reason = "StartTimeout of " + std::to_string(*run.def.start_timeout_s) +
+                 " s passed before every app was ready";
+    return kFailure;
+  }
+  run.reason.reset();
+  return kInProgress;
+}
+
+std::string PlanRunner::app_status(const Run& run, const config::AppDef& app) const {
+  const AppProgress& progress = run.progress.at(app.id());
+  auto flag = [&](std::string_view f) { return fleet_.has_flag(app.id(), f); };
+  switch (progress.phase) {
+    case Phase::disabled:
+      return "disabled";
+    case Phase::failed:
+      return "failed";
+    case Phase::launching:
+      return "launching";
+    case Phase::waiting:
+      if (run.status == kNone || run.status == kKilling)
+        return flag("Running") ? "running" : "idle";
+      return "waiting";
+    case Phase::launched:
+      break;
+  }
+  if (flag("StartFailed")) return "failed";
+  if (flag("Initialized") && (flag("Running") || app.is_volatile)) return "initialized";
+  if (flag("Restarting")) return "restarting";
+  if (flag("Running")) return "running";
+  return "exited";
+}
+
+control::PlanState PlanRunner::state_of(const Run& run) const {
+  control::PlanState state;
+  state.plan = run.def.name;
+  state.status = run.status;
+  state.reason = run.reason;
+  state.seq = run.seq;
+  for (const auto& app : run.def.apps)
+    state.apps.push_back(control::PlanAppState{app.id().to_string(), app_status(run, app)});
+  return state;
+}
+
+void PlanRunner::publish_if_changed(Run& run) {
+  control::PlanState state = state_of(run);
+  if (run.published) {
+    state.seq = run.published->seq;
+    if (state.status == run.published->status && state.reason == run.published->reason &&
+        std::equal(state.apps.begin(), state.apps.end(), run.published->apps.begin(),
+                   run.published->apps.end(), [](const auto& a, const auto& b) {
+                     return a.app == b.app && a.status == b.status;
+                   })) {
+      return;
+    }
+  }
+  state.seq = ++run.seq;
+  run.published = state;
+  host_.publish_plan(state);
+}
+
+Expected<control::PlanState> PlanRunner::status(const std::string& plan) const {
+  auto it = runs_.find(plan);
+  if (it == runs_.end()) return Error{"unknown plan " + plan};
+  return state_of(it->second);
+}
+
+std::vector<control::PlanState> PlanRunner::all() const {
+  std::vector<control::PlanState> out;
+  for (const auto& [name, run] : runs_)
+    out.push_back(state_of(run));
+  return out;
+}
+
+void PlanRunner::cancel_timers(Run& run) {
+  if (run.hold_timer != 0) loop_.cancel(run.hold_timer);
+  if (run.timeout_timer != 0) loop_.cancel(run.timeout_timer);
+  run.hold_timer = run.timeout_timer = 0;
+}
+
+}  // namespace baton::broker

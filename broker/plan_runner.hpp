@@ -1,0 +1,116 @@
+// Plans across machines (shared/DESIGN.md §5): StartPlan launches a plan's apps in dependency
+// waves — an app goes when every app it depends on, on any machine, is Initialized, in the
+// plan's order, SeparationInterval seconds after the launch before it, Disabled apps skipped —
+// and the plan status follows the apps:
+//   None        not started, stopped, or killed to the end
+//   InProgress  launching, or waiting for apps to initialize
+//   Success     every enabled app PlanApplied, Started and Initialized, and every non-volatile
+//               one Running
+//   Failure     an app failed to start or died (and is not being restarted), or StartTimeout
+//               passed before Success
+//   Killing     KillPlan sent, some app of the plan still running
+// StopPlan stops launching and leaves what runs alone (status None). RestartPlan is KillPlan,
+// then StartPlan once the plan reaches None.
+//
+// A plan is re-evaluated whenever the state of one of its apps or the presence of a machine
+// changes. The runner keeps no state a node does not also hold: after a broker restart, a plan
+// whose apps carry PlanApplied for it is picked up again from those flags.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/fleet_state.hpp"
+#include "common/config/shared_config.hpp"
+#include "common/expected.hpp"
+#include "common/loop/event_loop.hpp"
+#include "common/proto/control.hpp"
+
+namespace baton::broker {
+
+// What the runner needs from the broker.
+class PlanHost {
+ public:
+  virtual ~PlanHost() = default;
+  // Launches `app` in the context of `plan` (its definition from that plan); `done` gets the
+  // node's answer.
+  virtual void launch_for_plan(const config::AppDef& app, const std::string& plan,
+                               std::function<void(const Status&)> done) = 0;
+  // KillPlan's kill of one app (no Killed flag, PlanApplied cleared).
+  virtual void kill_for_plan(const config::AppId& app) = 0;
+  virtual void publish_plan(const proto::control::PlanState& state) = 0;
+};
+
+class PlanRunner {
+ public:
+  PlanRunner(EventLoop& loop, const FleetState& fleet, PlanHost& host);
+  ~PlanRunner();
+  PlanRunner(const PlanRunner&) = delete;
+  PlanRunner& operator=(const PlanRunner&) = delete;
+
+  // The plans of a (re)loaded config. A plan that exists before and after keeps its status and
+  // its progress; a plan that is gone is forgotten.
+  void set_plans(const std::vector<config::PlanDef>& plans);
+
+  Status start(const std::string& plan);
+  Status stop(const std::string& plan);
+  Status kill(const std::string& plan);
+  Status restart(const std::string& plan);
+  // KillAll: every plan ends (None); the apps are killed by the caller.
+  void kill_all();
+
+  Expected<proto::control::PlanState> status(const std::string& plan) const;
+  std::vector<proto::control::PlanState> all() const;
+  // The plan started last, for DIRIGENT_PLAN of a plain LaunchApp ("" when none).
+  const std::string& current_plan() const { return current_plan_; }
+
+  // Something changed that plans depend on.
+  void app_changed(const config::AppId& app);
+  void machine_changed();
+
+ private:
+  enum class Phase { waiting, launching, launched, failed, disabled };
+  struct AppProgress {
+    Phase phase = Phase::waiting;
+    std::string error;
+  };
+  struct Run {
+    config::PlanDef def;  // apps in launch order (StartupOrder, then file order)
+    std::string status = "None";
+    bool launching = false;
+    bool restart_when_none = false;
+    bool touched = false;  // started, stopped or killed by this broker
+    bool timed_out = false;
+    std::optional<std::string> reason;
+    std::map<config::AppId, AppProgress> progress;
+    TimePoint hold_until{};  // SeparationInterval of the last launch
+    TimerQueue::Id hold_timer = 0;
+    TimerQueue::Id timeout_timer = 0;
+    std::uint64_t seq = 0;
+    std::optional<proto::control::PlanState> published;
+  };
+
+  Run* find(const std::string& plan);
+  void begin(Run& run);
+  void evaluate(Run& run);
+  void adopt_if_applied(Run& run);
+  void launch_ready(Run& run);
+  bool dependencies_initialized(const config::AppDef& app) const;
+  bool any_running(const Run& run) const;
+  std::string compute_status(Run& run) const;
+  proto::control::PlanState state_of(const Run& run) const;
+  std::string app_status(const Run& run, const config::AppDef& app) const;
+  void publish_if_changed(Run& run);
+  void cancel_timers(Run& run);
+
+  EventLoop& loop_;
+  const FleetState& fleet_;
+  PlanHost& host_;
+  std::map<std::string, Run> runs_;
+  std::string current_plan_;
+};
+
+}  // namespace baton::broker

@@ -1,0 +1,319 @@
+// The whole system as separate processes on loopback: baton-broker and nodes m1, m2, m3, driven
+// through the control socket by a plain ZeroMQ client, apps that are small shell one-liners.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+
+#include "tests/support/fleet_processes.hpp"
+
+namespace baton::test {
+namespace {
+
+namespace control = proto::control;
+
+bool alive(std::int64_t pid) {
+  return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0;
+}
+
+// db on m1 <- api on m2 <- web on m3 <- worker on m1: each app appends its id to `order` when
+// it starts and is Initialized 0.3 s later; `api` also writes $GREETING to `greeting`.
+std::string write_config(const TempDir& dir) {
+  const std::string order = dir / "order";
+  auto app = [&](const std::string& id, const std::string& deps, const std::string& extra = "") {
+    return "    <App AppIdTuple=\"" + id + "\" Template=\"t\"" +
+           (deps.empty() ? "" : " Dependencies=\"" + deps + "\"") +
+           " CmdLineArgs=\"-c &quot;echo %DIRIGENT_MACHINEID%.%DIRIGENT_APPID% >> " + order + "; " +
+           extra + "exec sleep 600&quot;\"/>\n";
+  };
+  const std::string path = dir / "SharedConfig.xml";
+  std::ofstream(path) << "<Shared>\n"
+                         "  <AppTemplate Name=\"t\" ExeFullPath=\"/bin/sh\" "
+                         "InitCondition=\"timeout 0.3\"/>\n"
+                         "  <Plan Name=\"chain\" StartTimeout=\"60\">\n" +
+                             app("m1.db", "") +
+                             app("m2.api", "m1.db",
+                                 "echo $GREETING > " + (dir / "greeting") + "; ") +
+                             app("m3.web", "m2.api") + app("m1.worker", "m3.web") +
+                             "  </Plan>\n"
+                             "  <App AppIdTuple=\"m2.solo\" ExeFullPath=\"/bin/sleep\" "
+                             "CmdLineArgs=\"600\"/>\n"
+                             "</Shared>\n";
+  return path;
+}
+
+class BrokerFleet : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = write_config(dir_);
+    broker_ = std::make_unique<BrokerProcess>(dir_, config_, BrokerEndpoints::pick());
+    for (const char* m : {"m1", "m2", "m3"})
+      nodes_[m] = std::make_unique<FleetNode>(dir_, m, broker_->endpoints().control);
+    client_ = std::make_unique<ControlClient>(broker_->endpoints().control);
+    ASSERT_TRUE(wait_until([&] {
+      auto reply = client_->request("machines");
+      auto machines = reply ? client_->result_as<control::MachinesResult>(*reply) : std::nullopt;
+      if (!machines) return false;
+      int online = 0;
+      for (const auto& m : machines->machines)
+        online += m.node.online;
+      return online == 3;
+    })) << broker_->log();
+  }
+
+  std::string logs() {
+    std::string out = "--- broker\n" + broker_->log();
+    for (auto& [m, node] : nodes_)
+      out += "--- " + m + "\n" + node->log();
+    return out;
+  }
+
+  TempDir dir_;
+  std::string config_;
+  std::unique_ptr<BrokerProcess> broker_;
+  std::map<std::string, std::unique_ptr<FleetNode>> nodes_;
+  std::unique_ptr<ControlClient> client_;
+};
+
+TEST_F(BrokerFleet, PlanStartsInDependencyOrderAcrossMachines) {
+  auto started = client_->request("plan_start", control::PlanArgs{"chain"});
+  ASSERT_TRUE(started && started->ok) << (started ? started->error : "no reply");
+  ASSERT_TRUE(client_->wait_plan("chain", "Success")) << logs();
+  EXPECT_EQ(read_lines(dir_ / "order"),
+            (std::vector<std::string>{"m1.db", "m2.api", "m3.web", "m1.worker"}));
+
+  // GetAllAppsState matches reality: every plan app runs with a live pid, solo is idle.
+  auto apps = client_->all_apps();
+  ASSERT_EQ(apps.size(), 5u);
+  for (const char* id : {"m1.db", "m2.api", "m3.web", "m1.worker"}) {
+    const auto& s = apps.at(id);
+    EXPECT_TRUE(has_flag(s.state, "Running")) << id;
+    EXPECT_TRUE(has_flag(s.state, "Initialized")) << id;
+    EXPECT_TRUE(has_flag(s.state, "PlanApplied")) << id;
+    EXPECT_EQ(s.state.plan, "chain") << id;
+    EXPECT_TRUE(alive(s.state.pid)) << id;
+    EXPECT_TRUE(s.online);
+  }
+  EXPECT_FALSE(has_flag(apps.at("m2.solo").state, "Started"));
+  EXPECT_EQ(apps.at("m2.solo").state.pid, 0);
+
+  auto plan = client_->plan("chain");
+  ASSERT_TRUE(plan);
+  for (const auto& app : plan->apps)
+    EXPECT_EQ(app.status, "initialized") << app.app;
+
+  // KillPlan ends in None with nothing running.
+  std::vector<std::int64_t> pids;
+  for (const char* id : {"m1.db", "m2.api", "m3.web", "m1.worker"})
+    pids.push_back(apps.at(id).state.pid);
+  auto killed = client_->request("plan_kill", control::PlanArgs{"chain"});
+  ASSERT_TRUE(killed && killed->ok);
+  ASSERT_TRUE(client_->wait_plan("chain", "None")) << logs();
+  for (auto& [id, s] : client_->all_apps()) {
+    EXPECT_FALSE(has_flag(s.state, "Running")) << id;
+    EXPECT_FALSE(has_flag(s.state, "PlanApplied")) << id;
+  }
+  for (auto pid : pids)
+    EXPECT_TRUE(wait_until([&] { return !alive(pid); })) << pid;
+}
+
+TEST_F(BrokerFleet, RestartPlanRelaunchesEverything) {
+  ASSERT_TRUE(client_->request("plan_start", control::PlanArgs{"chain"})->ok);
+  ASSERT_TRUE(client_->wait_plan("chain", "Success")) << logs();
+  auto before = client_->all_apps();
+  auto restarted = client_->request("plan_restart", control::PlanArgs{"chain"});
+  ASSERT_TRUE(restarted && restarted->ok) << restarted->error;
+  ASSERT_TRUE(wait_until([&] {
+    auto now = client_->all_apps();
+    auto plan = client_->plan("chain");
+    if (!plan || plan->status != "Success") return false;
+    for (const char* id : {"m1.db", "m2.api", "m3.web", "m1.worker"}) {
+      if (now.at(id).state.pid == before.at(id).state.pid) return false;
+    }
+    return true;
+  })) << logs();
+  EXPECT_EQ(read_lines(dir_ / "order").size(), 8u);
+  for (const char* id : {"m1.db", "m2.api", "m3.web", "m1.worker"})
+    EXPECT_FALSE(alive(before.at(id).state.pid)) << id;
+}
+
+TEST_F(BrokerFleet, AppCommandsAndErrors) {
+  auto launched = client_->request("launch", control::AppArgs{"m2.solo"});
+  ASSERT_TRUE(launched && launched->ok) << (launched ? launched->error : "no reply");
+  ASSERT_TRUE(client_->wait_app("m2.solo", [](const control::AppStatus& s) {
+    return has_flag(s.state, "Running") && alive(s.state.pid);
+  }));
+  const auto first_pid = client_->app("m2.solo")->state.pid;
+
+  auto restarted = client_->request("restart", control::AppArgs{"m2.solo"});
+  ASSERT_TRUE(restarted && restarted->ok);
+  ASSERT_TRUE(client_->wait_app("m2.solo", [&](const control::AppStatus& s) {
+    return has_flag(s.state, "Running") && s.state.pid != first_pid;
+  }));
+
+  auto killed = client_->request("kill", control::AppArgs{"m2.solo"});
+  ASSERT_TRUE(killed && killed->ok);
+  ASSERT_TRUE(client_->wait_app("m2.solo", [](const control::AppStatus& s) {
+    return has_flag(s.state, "Killed") && !has_flag(s.state, "Running");
+  }));
+
+  auto unknown = client_->request("launch", control::AppArgs{"m1.nope"});
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(unknown->ok);
+  EXPECT_EQ(unknown->error, "unknown app m1.nope");
+  auto bad = client_->request("launch", control::AppArgs{"no-dot-here/"});
+  ASSERT_TRUE(bad);
+  EXPECT_FALSE(bad->ok);
+  EXPECT_NE(bad->error.find("is not an app id"), std::string::npos) << bad->error;
+  auto status = client_->request("get_app_state", control::AppArgs{"m9.ghost"});
+  ASSERT_TRUE(status);
+  EXPECT_FALSE(status->ok);
+  EXPECT_EQ(status->error, "unknown app m9.ghost");
+  auto plan = client_->request("plan_start", control::PlanArgs{"nope"});
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->error, "unknown plan nope");
+  auto op = client_->request("frobnicate");
+  ASSERT_TRUE(op);
+  EXPECT_FALSE(op->ok);
+  EXPECT_NE(op->error.find("unknown op"), std::string::npos);
+}
+
+TEST_F(BrokerFleet, SetVarsReachesTheNextLaunch) {
+  std::string frame =
+      proto::bus::pack_with(control::RequestHeader{1, "sv1", "set_vars"}, "args", [](auto& pk) {
+        pk.pack_map(2);
+        pk.pack(std::string_view("machine"));
+        pk.pack(std::string_view("m2"));
+        pk.pack(std::string_view("vars"));
+        pk.pack_map(1);
+        pk.pack(std::string_view("GREETING"));
+        pk.pack(std::string_view("hello from the broker"));
+      });
+  auto set = client_->request_raw("set_vars", frame);
+  ASSERT_TRUE(set && set->ok) << (set ? set->error : "no reply");
+  ASSERT_TRUE(client_->request("launch", control::AppArgs{"m1.db"})->ok);
+  ASSERT_TRUE(client_->wait_app(
+      "m1.db", [](const control::AppStatus& s) { return has_flag(s.state, "Initialized"); }));
+  ASSERT_TRUE(client_->request("launch", control::AppArgs{"m2.api"})->ok);
+  ASSERT_TRUE(wait_until([&] { return !read_lines(dir_ / "greeting").empty(); })) << logs();
+  EXPECT_EQ(read_lines(dir_ / "greeting"), std::vector<std::string>{"hello from the broker"});
+}
+
+TEST_F(BrokerFleet, NodeKilledGoesOfflineAndComesBack) {
+  ASSERT_TRUE(client_->request("launch", control::AppArgs{"m3.web"})->ok);
+  ASSERT_TRUE(client_->wait_app(
+      "m3.web", [](const control::AppStatus& s) { return has_flag(s.state, "Running"); }));
+  nodes_["m3"]->kill9();
+  const auto killed_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client_->wait_app("m3.web", [](const control::AppStatus& s) { return !s.online; }))
+      << logs();
+  // 3 s of silence plus the broker's check period; generous for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, std::chrono::milliseconds(4500));
+  auto refused = client_->request("restart", control::AppArgs{"m3.web"});
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->ok);
+  EXPECT_EQ(refused->error, "machine m3 is offline");
+
+  nodes_["m3"]->start();
+  ASSERT_TRUE(client_->wait_app("m3.web", [](const control::AppStatus& s) { return s.online; }))
+      << logs();
+  // The new node knows its apps again (deployed on its return) and obeys commands.
+  auto launched = client_->request("launch", control::AppArgs{"m3.web"});
+  ASSERT_TRUE(launched && launched->ok) << (launched ? launched->error : "no reply") << logs();
+  ASSERT_TRUE(client_->wait_app("m3.web", [](const control::AppStatus& s) {
+    return has_flag(s.state, "Running") && alive(s.state.pid);
+  }));
+}
+
+TEST_F(BrokerFleet, BrokerKilledAppsKeepRunningAndStateComesBack) {
+  ASSERT_TRUE(client_->request("plan_start", control::PlanArgs{"chain"})->ok);
+  ASSERT_TRUE(client_->wait_plan("chain", "Success")) << logs();
+  auto before = client_->all_apps();
+
+  const BrokerEndpoints endpoints = broker_->endpoints();
+  broker_->process().signal(SIGKILL);
+  broker_->process().wait_exit();
+  for (const char* id : {"m1.db", "m2.api", "m3.web", "m1.worker"})
+    EXPECT_TRUE(alive(before.at(id).state.pid)) << id;
+
+  broker_ = std::make_unique<BrokerProcess>(dir_, config_, endpoints, std::vector<std::string>{},
+                                            "broker-2");
+  client_ = std::make_unique<ControlClient>(endpoints.control);
+  ASSERT_TRUE(wait_until([&] {
+    auto now = client_->all_apps();
+    for (const char* id : {"m1.db", "m2.api", "m3.web", "m1.worker"}) {
+      if (now.count(id) == 0 || now.at(id).state.pid != before.at(id).state.pid) return false;
+      if (!has_flag(now.at(id).state, "Running")) return false;
+    }
+    return true;
+  })) << logs();
+  // The plan is recomputed from the apps, and nothing was launched again.
+  EXPECT_TRUE(client_->wait_plan("chain", "Success")) << logs();
+  EXPECT_EQ(read_lines(dir_ / "order").size(), 4u);
+  for (auto& [id, s] : client_->all_apps())
+    EXPECT_EQ(s.state.restarts, before.at(id).state.restarts) << id;
+}
+
+TEST_F(BrokerFleet, GarbageOnEverySocketDisturbsNothing) {
+  ASSERT_TRUE(client_->request("launch", control::AppArgs{"m2.solo"})->ok);
+  // Control: non-msgpack, msgpack of the wrong shape, too many frames.
+  ControlClient rogue(broker_->endpoints().control);
+  for (const auto& frames : std::vector<std::vector<std::string>>{
+           {"\xc1\xc1garbage"}, {std::string("\x93\x01\x02\x03", 4)}, {"a", "b", "c"}, {""}}) {
+    rogue.send_garbage(frames);
+  }
+  auto no_op = rogue.request_raw("x", proto::pack_to_string(control::RequestHeader{1, "r1", ""}));
+  ASSERT_TRUE(no_op);
+  EXPECT_FALSE(no_op->ok);
+  // Ingest: a publisher with bad topics, bad payloads and forged commands.
+  zmq::context_t context;
+  zmq::socket_t pub(context, zmq::socket_type::pub);
+  pub.set(zmq::sockopt::linger, 0);
+  pub.connect(broker_->endpoints().ingest);
+  // Bus: a peer that sends things other than subscriptions.
+  zmq::socket_t xsub(context, zmq::socket_type::xsub);
+  xsub.set(zmq::sockopt::linger, 0);
+  xsub.connect(broker_->endpoints().bus);
+  BusWatcher watcher(broker_->endpoints().bus, {"cmd/"});
+  for (int round = 0; round < 50; ++round) {
+    pub.send(zmq::str_buffer("status/m2/solo"), zmq::send_flags::sndmore);
+    pub.send(zmq::str_buffer("\xff\xfe not msgpack"));
+    pub.send(zmq::str_buffer("cmd/m2"), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(
+        proto::bus::pack_command(proto::bus::CommandHeader{1, "forged", "kill", "x"},
+                                 proto::bus::AppCommandArgs{"solo", std::nullopt, std::nullopt})));
+    pub.send(zmq::str_buffer("node/m2"));
+    xsub.send(zmq::str_buffer("\x05not a subscription"));
+    xsub.send(zmq::str_buffer(""));
+    client_->request("hello", control::HelloArgs{"client", std::nullopt, "t"});
+  }
+  watcher.pump(std::chrono::milliseconds(200));
+  for (const auto& [topic, payload] : watcher.messages())
+    EXPECT_EQ(payload.find("forged"), std::string::npos) << topic;
+  ASSERT_TRUE(broker_->process().running()) << broker_->log();
+  // Still fully working, and the forged kill never reached m2.
+  ASSERT_TRUE(client_->wait_app("m2.solo", [](const control::AppStatus& s) {
+    return has_flag(s.state, "Running") && !has_flag(s.state, "Killed");
+  }));
+  auto reply = client_->request("machines");
+  ASSERT_TRUE(reply && reply->ok);
+  EXPECT_NE(broker_->log().find("dropped"), std::string::npos);
+}
+
+TEST(BrokerConfig, MalformedConfigExitsWithFileAndLine) {
+  TempDir dir;
+  const std::string path = dir / "bad.xml";
+  std::ofstream(path) << "<Shared>\n  <App AppIdTuple=\"m1.a\" ExeFullPath=\"/bin/true\"\n"
+                         "       RestartOnCrash=\"yes please\"/>\n</Shared>\n";
+  ChildProcess broker(
+      {binary_path("baton-broker"), "--config", path, "--control", "tcp://127.0.0.1:0"},
+      ChildProcess::Options{{}, {}, dir / "out"});
+  auto exit = broker.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2);
+  EXPECT_NE(read_file(dir / "out").find(path + ":3"), std::string::npos) << read_file(dir / "out");
+  EXPECT_NE(read_file(dir / "out").find("RestartOnCrash"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace baton::test
