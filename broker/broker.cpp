@@ -230,7 +230,7 @@ void Broker::on_bus_readable() {
 void Broker::resync_node(const std::string& machine) {
   spdlog::info("machine {} subscribed to its commands: deploying {} apps and asking its state",
                machine, deployment_.apps_of(machine).size());
-  if (fleet_.heard_from(machine, SteadyClock::now())) plans_.machine_changed();
+  fleet_.heard_from(machine, SteadyClock::now());
   deploy_to(machine);
   std::vector<std::pair<std::string, std::string>> vars = vars_for_all_;
   if (auto it = vars_for_machine_.find(machine); it != vars_for_machine_.end()) {
@@ -248,6 +248,13 @@ void Broker::resync_node(const std::string& machine) {
                [this](const CommandRouter::Outcome& outcome) {
                  if (outcome.ok) take_state_reply(outcome.payload);
                });
+  // Commands sent from now on arrive after the deploy: the bus keeps their order.
+  synced_.insert(machine);
+  plans_.machine_changed();
+}
+
+bool Broker::machine_ready(const std::string& machine) const {
+  return synced_.contains(machine) && fleet_.online(machine);
 }
 
 void Broker::deploy_to(const std::string& machine) {
@@ -273,6 +280,7 @@ void Broker::check_presence() {
   for (const auto& machine : fleet_.expire(SteadyClock::now())) {
     spdlog::warn("machine {} is offline: silent for {} ms", machine,
                  options_.offline_after.count());
+    synced_.erase(machine);
     router_.fail_machine(machine, "machine " + machine + " went offline");
     bus::NodeState state = fleet_.node_state(machine);
     state.online = false;

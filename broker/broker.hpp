@@ -13,6 +13,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,11 @@ class Broker final : private PlanHost {
   const std::string& control_endpoint() const { return control_endpoint_; }
   const std::string& ingest_endpoint() const { return ingest_endpoint_; }
   const std::string& bus_endpoint() const { return bus_endpoint_; }
+
+  // For `baton up`, which shows the fleet and starts a plan in the same process.
+  const FleetState& fleet() const { return fleet_; }
+  const PlanRunner& plans() const { return plans_; }
+  Status start_plan(const std::string& plan) { return plans_.start(plan); }
 
  private:
   struct Client {
@@ -88,6 +94,7 @@ class Broker final : private PlanHost {
                        std::function<void(const Status&)> done) override;
   void kill_for_plan(const config::AppId& app) override;
   void publish_plan(const proto::control::PlanState& state) override;
+  bool machine_ready(const std::string& machine) const override;
 
   BrokerOptions options_;
   zmq::context_t& context_;
@@ -107,6 +114,10 @@ class Broker final : private PlanHost {
   // SetVars to remember for nodes that (re)appear: first those for all, then per machine.
   std::vector<std::pair<std::string, std::string>> vars_for_all_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> vars_for_machine_;
+  // Online machines that have been sent their definitions since they (re)appeared. A command is
+  // sent only to these: one sent before the node subscribed, or before its deploy, would be lost
+  // or refused as an unknown app.
+  std::set<std::string> synced_;
   std::size_t dropped_frames_ = 0;
 };
 

@@ -133,7 +133,7 @@ void Broker::dispatch(const Client& client, const std::string& op, const msgpack
 
 Status Broker::routable(const config::AppId& app) const {
   if (deployment_.find(app) == nullptr) return Error{"unknown app " + app.to_string()};
-  if (!fleet_.online(app.machine)) return Error{"machine " + app.machine + " is offline"};
+  if (!machine_ready(app.machine)) return Error{"machine " + app.machine + " is offline"};
   return ok_status();
 }
 
@@ -161,10 +161,10 @@ void Broker::set_vars(const Client& client, const msgpack::object& args) {
   if (machine == "all") {
     vars_for_all_.insert(vars_for_all_.end(), vars->vars.begin(), vars->vars.end());
     for (const auto& m : fleet_.machines()) {
-      if (m.node.online) machines.push_back(m.node.machine);
+      if (machine_ready(m.node.machine)) machines.push_back(m.node.machine);
     }
   } else {
-    if (!fleet_.online(machine)) {
+    if (!machine_ready(machine)) {
       return reply_error(client, fleet_.machine_in_config(machine) || fleet_.node_state(machine).seq
                                      ? "machine " + machine + " is offline"
                                      : "unknown machine " + machine);
@@ -184,14 +184,14 @@ void Broker::kill_all(const Client& client, const msgpack::object& args) {
   if (!target) return reply_error(client, "kill_all: " + target.error().message);
   std::vector<std::string> machines;
   if (target->machine) {
-    if (!fleet_.online(*target->machine)) {
+    if (!machine_ready(*target->machine)) {
       return reply_error(client, "machine " + *target->machine + " is offline");
     }
     machines.push_back(*target->machine);
   } else {
     plans_.kill_all();
     for (const auto& m : fleet_.machines()) {
-      if (m.node.online) machines.push_back(m.node.machine);
+      if (machine_ready(m.node.machine)) machines.push_back(m.node.machine);
     }
   }
   spdlog::info("kill_all on {} machines", machines.size());
@@ -234,7 +234,7 @@ void Broker::reload(const Client& client) {
   for (const auto& m : deployment_.machines())
     machines.insert(m);
   for (const auto& m : machines) {
-    if (fleet_.online(m)) deploy_to(m);
+    if (machine_ready(m)) deploy_to(m);
   }
   reply(client, result);
 }

@@ -133,7 +133,7 @@ Status PlanRunner::kill(const std::string& plan) {
     }
     // Also the apps it did not launch: the kill clears PlanApplied, so the next start
     // launches them again.
-    if (fleet_.online(app.machine)) host_.kill_for_plan(app.id());
+    if (host_.machine_ready(app.machine)) host_.kill_for_plan(app.id());
   }
   evaluate(*run);
   return ok_status();
@@ -232,7 +232,7 @@ void PlanRunner::launch_ready(Run& run) {
       }
       return;
     }
-    if (!fleet_.online(id.machine) || !dependencies_initialized(app)) continue;
+    if (!host_.machine_ready(id.machine) || !dependencies_initialized(app)) continue;
     progress.phase = Phase::launching;
     host_.launch_for_plan(app, name, [this, name, id](const Status& launched) {
       Run* r = find(name);

@@ -42,6 +42,8 @@ class PlanHost {
   // KillPlan's kill of one app (no Killed flag, PlanApplied cleared).
   virtual void kill_for_plan(const config::AppId& app) = 0;
   virtual void publish_plan(const proto::control::PlanState& state) = 0;
+  // The machine is online and has its definitions: commands to it will be understood.
+  virtual bool machine_ready(const std::string& machine) const = 0;
 };
 
 class PlanRunner {

@@ -27,6 +27,10 @@ class Node final : private AppMonitorListener {
   // endpoint cannot be used). signals must be blocked before (block_signals), before any thread.
   int run();
 
+  // For `baton up`, which runs the broker on the node's loop and context: one process, one loop.
+  EventLoop& loop() { return loop_; }
+  zmq::context_t& context() { return context_; }
+
  private:
   void on_signal();
   void begin_shutdown();
