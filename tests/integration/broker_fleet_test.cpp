@@ -300,6 +300,33 @@ TEST_F(BrokerFleet, GarbageOnEverySocketDisturbsNothing) {
   EXPECT_NE(broker_->log().find("dropped"), std::string::npos);
 }
 
+// examples/monitor.py (python3-zmq, python3-msgpack) decodes our status messages: a client we did
+// not write in C++.
+TEST_F(BrokerFleet, PythonMonitorPrintsStatusChanges) {
+  const std::string out = dir_ / "monitor.out";
+  ChildProcess monitor(
+      {"/usr/bin/python3", std::string(BATON_SOURCE_DIR) + "/examples/monitor.py", "--broker",
+       broker_->endpoints().control, "--prefix", "status/m2/solo", "--count", "3", "--for", "60"},
+      ChildProcess::Options{{}, {}, out});
+  ASSERT_TRUE(wait_until([&] { return read_file(out).find("following") != std::string::npos; }))
+      << read_file(out);
+  // Each launch and kill changes the state several times; three lines are enough.
+  ASSERT_TRUE(wait_until([&] {
+    client_->request("launch", control::AppArgs{"m2.solo"});
+    client_->request("kill", control::AppArgs{"m2.solo"});
+    return !monitor.running();
+  })) << read_file(out);
+  auto exit = monitor.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 0) << read_file(out);
+  auto lines = read_lines(out);
+  ASSERT_EQ(lines.size(), 4u) << read_file(out);
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    EXPECT_TRUE(lines[i].starts_with("m2.solo: ")) << lines[i];
+    EXPECT_NE(lines[i].find(" seq="), std::string::npos) << lines[i];
+  }
+}
+
 TEST(BrokerConfig, MalformedConfigExitsWithFileAndLine) {
   TempDir dir;
   const std::string path = dir / "bad.xml";
