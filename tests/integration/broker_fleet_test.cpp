@@ -36,6 +36,17 @@ std::string write_config(const TempDir& dir) {
                                  "echo $GREETING > " + (dir / "greeting") + "; ") +
                              app("m3.web", "m2.api") + app("m1.worker", "m3.web") +
                              "  </Plan>\n"
+                             // a, then b 0.6 s later; off is skipped; slow never initializes
+                             "  <Plan Name=\"opts\" StartTimeout=\"2\">\n"
+                             "    <App AppIdTuple=\"m1.a\" ExeFullPath=\"/bin/sleep\" "
+                             "CmdLineArgs=\"600\" SeparationInterval=\"0.6\"/>\n"
+                             "    <App AppIdTuple=\"m1.b\" ExeFullPath=\"/bin/sleep\" "
+                             "CmdLineArgs=\"600\"/>\n"
+                             "    <App AppIdTuple=\"m1.off\" ExeFullPath=\"/bin/sleep\" "
+                             "CmdLineArgs=\"600\" Disabled=\"1\"/>\n"
+                             "    <App AppIdTuple=\"m1.slow\" ExeFullPath=\"/bin/sleep\" "
+                             "CmdLineArgs=\"600\" InitCondition=\"exitcode 0\"/>\n"
+                             "  </Plan>\n"
                              "  <App AppIdTuple=\"m2.solo\" ExeFullPath=\"/bin/sleep\" "
                              "CmdLineArgs=\"600\"/>\n"
                              "</Shared>\n";
@@ -84,7 +95,7 @@ TEST_F(BrokerFleet, PlanStartsInDependencyOrderAcrossMachines) {
 
   // GetAllAppsState matches reality: every plan app runs with a live pid, solo is idle.
   auto apps = client_->all_apps();
-  ASSERT_EQ(apps.size(), 5u);
+  ASSERT_EQ(apps.size(), 9u);
   for (const char* id : {"m1.db", "m2.api", "m3.web", "m1.worker"}) {
     const auto& s = apps.at(id);
     EXPECT_TRUE(has_flag(s.state, "Running")) << id;
@@ -109,9 +120,11 @@ TEST_F(BrokerFleet, PlanStartsInDependencyOrderAcrossMachines) {
   auto killed = client_->request("plan_kill", control::PlanArgs{"chain"});
   ASSERT_TRUE(killed && killed->ok);
   ASSERT_TRUE(client_->wait_plan("chain", "None")) << logs();
-  for (auto& [id, s] : client_->all_apps()) {
-    EXPECT_FALSE(has_flag(s.state, "Running")) << id;
-    EXPECT_FALSE(has_flag(s.state, "PlanApplied")) << id;
+  for (const char* id : {"m1.db", "m2.api", "m3.web", "m1.worker"}) {
+    auto s = client_->app(id);
+    ASSERT_TRUE(s);
+    EXPECT_FALSE(has_flag(s->state, "Running")) << id;
+    EXPECT_FALSE(has_flag(s->state, "PlanApplied")) << id;
   }
   for (auto pid : pids)
     EXPECT_TRUE(wait_until([&] { return !alive(pid); })) << pid;
@@ -298,6 +311,81 @@ TEST_F(BrokerFleet, GarbageOnEverySocketDisturbsNothing) {
   auto reply = client_->request("machines");
   ASSERT_TRUE(reply && reply->ok);
   EXPECT_NE(broker_->log().find("dropped"), std::string::npos);
+}
+
+TEST_F(BrokerFleet, SeparationDisabledAndStartTimeout) {
+  BusWatcher plans(broker_->endpoints().bus, {"plan/opts"});
+  plans.pump(std::chrono::milliseconds(200));  // let the subscription reach the broker
+  auto started = client_->request("plan_start", control::PlanArgs{"opts"});
+  ASSERT_TRUE(started && started->ok);
+  // slow never meets its ExitCode detector: StartTimeout (2 s) fails the plan.
+  ASSERT_TRUE(client_->wait_plan("opts", "Failure")) << logs();
+  auto plan = client_->plan("opts");
+  ASSERT_TRUE(plan && plan->reason);
+  EXPECT_NE(plan->reason->find("StartTimeout"), std::string::npos) << *plan->reason;
+  auto a = client_->app("m1.a"), b = client_->app("m1.b"), off = client_->app("m1.off");
+  ASSERT_TRUE(a && b && off);
+  EXPECT_GE(b->state.started_at - a->state.started_at, 0.55);  // SeparationInterval 0.6
+  EXPECT_FALSE(has_flag(off->state, "Started"));
+  for (const auto& app : plan->apps) {
+    if (app.app == "m1.off") {
+      EXPECT_EQ(app.status, "disabled");
+    } else if (app.app == "m1.slow") {
+      EXPECT_EQ(app.status, "running");
+    }
+  }
+  // Every change went out on plan/opts, ending with the Failure.
+  ASSERT_TRUE(plans.pump_until([&] {
+    if (plans.messages().empty()) return false;
+    const auto& last = plans.messages().back().second;
+    auto state = proto::decode_frame<control::PlanState>(last.data(), last.size());
+    return state && state->status == "Failure";
+  }));
+  std::vector<std::string> statuses;
+  for (const auto& [topic, payload] : plans.messages()) {
+    auto state = proto::decode_frame<control::PlanState>(payload.data(), payload.size());
+    ASSERT_TRUE(state) << topic;
+    if (statuses.empty() || statuses.back() != state->status) statuses.push_back(state->status);
+  }
+  EXPECT_EQ(statuses, (std::vector<std::string>{"InProgress", "Failure"}));
+}
+
+TEST_F(BrokerFleet, ReloadKeepsUnchangedAppsAndStopsRemovedOnes) {
+  for (const char* id : {"m2.solo", "m1.a"})
+    ASSERT_TRUE(client_->request("launch", control::AppArgs{id})->ok);
+  ASSERT_TRUE(client_->wait_app(
+      "m1.a", [](const control::AppStatus& s) { return has_flag(s.state, "Running"); }));
+  ASSERT_TRUE(client_->wait_app(
+      "m2.solo", [](const control::AppStatus& s) { return has_flag(s.state, "Running"); }));
+  const auto solo_pid = client_->app("m2.solo")->state.pid;
+  const auto a_pid = client_->app("m1.a")->state.pid;
+  // The new config drops plan opts (and with it m1.a, b, off, slow) and adds m3.extra.
+  std::string text = read_file(config_);
+  const auto begin = text.find("  <Plan Name=\"opts\"");
+  const auto end = text.find("</Plan>", begin) + std::string("</Plan>\n").size();
+  text.replace(begin, end - begin,
+               "  <App AppIdTuple=\"m3.extra\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"9\"/>\n");
+  std::ofstream(config_) << text;
+  auto reloaded = client_->request("reload");
+  ASSERT_TRUE(reloaded && reloaded->ok) << (reloaded ? reloaded->error : "no reply");
+  auto result = client_->result_as<control::ReloadResult>(*reloaded);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->added, std::vector<std::string>{"m3.extra"});
+  EXPECT_TRUE(result->changed.empty());
+  EXPECT_EQ(result->removed, (std::vector<std::string>{"m1.a", "m1.b", "m1.off", "m1.slow"}));
+  EXPECT_TRUE(wait_until([&] { return !alive(a_pid); })) << logs();
+  EXPECT_TRUE(client_->request("launch", control::AppArgs{"m3.extra"})->ok);
+  auto solo = client_->app("m2.solo");
+  ASSERT_TRUE(solo);
+  EXPECT_EQ(solo->state.pid, solo_pid);
+  EXPECT_TRUE(alive(solo_pid));
+  // A broken file is refused and the running config stays.
+  std::ofstream(config_) << "<Shared><App AppIdTuple=\"m1.x\"";
+  auto refused = client_->request("reload");
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->ok);
+  EXPECT_NE(refused->error.find("the running config stays"), std::string::npos) << refused->error;
+  EXPECT_TRUE(client_->app("m3.extra").has_value());
 }
 
 // examples/monitor.py (python3-zmq, python3-msgpack) decodes our status messages: a client we did
