@@ -4,6 +4,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "common/log.hpp"
@@ -19,6 +22,17 @@ namespace {
 double wall_clock_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+
+// Read at most this much of one pipe per wakeup (one default pipe buffer), so that a chatty app
+// cannot starve the loop: the other pipes and sockets get their turn in the same poll round.
+constexpr std::size_t kOutputPerWakeup = 64 * 1024;
+// When a process exits, what it wrote is all in its pipe already (at most the pipe's capacity,
+// 1 MiB at the most by default): read it before the exit is handled, so that it is in the log
+// before anything the next launch writes.
+constexpr std::size_t kOutputDrainBudget = 1024 * 1024;
+// An incomplete line is held so that it is not split across files; once no output has come for
+// this long, it is written as it is (a prompt, a progress bar).
+constexpr auto kPartialLineWait = std::chrono::seconds(1);
 }  // namespace
 
 AppSupervisor::AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorConfig config,
@@ -27,7 +41,8 @@ AppSupervisor::AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorCon
       reaper_(reaper),
       config_(std::move(config)),
       publish_(std::move(publish)),
-      env_(environment_of_this_process()) {
+      env_(environment_of_this_process()),
+      read_buffer_(kOutputPerWakeup) {
   // Our own launch marker must not leak into the apps we start (they get their own).
   env_.erase("BATON_LAUNCH_ID");
   if (!config_.log_dir.empty()) {
@@ -38,6 +53,7 @@ AppSupervisor::AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorCon
 }
 
 AppSupervisor::~AppSupervisor() {
+  finish_output();
   for (const auto& [pid, app] : app_by_pid_)
     reaper_.forget(pid);
 }
@@ -251,12 +267,92 @@ void AppSupervisor::publish_event(const std::string& app, const std::string& kin
   publish_(bus::event_topic(config_.machine, app), proto::pack_to_string(event));
 }
 
-UniqueFd AppSupervisor::open_log(const std::string& app) {
-  if (config_.log_dir.empty()) return UniqueFd();
-  const std::string path = config_.log_dir + "/" + app + ".log";
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (!fd.valid()) spdlog::warn("cannot open {}: {}; output goes nowhere", path, strerror(errno));
-  return fd;
+std::shared_ptr<AppOutputLog> AppSupervisor::log_of(const std::string& app) {
+  std::erase_if(logs_, [](const auto& entry) { return entry.second.expired(); });
+  std::weak_ptr<AppOutputLog>& known = logs_[app];
+  std::shared_ptr<AppOutputLog> log = known.lock();
+  if (!log) {
+    log = std::make_shared<AppOutputLog>(
+        config_.log_dir + "/" + app + ".log", config_.app_log,
+        [app](const std::string& message) { spdlog::warn("app {}: {}", app, message); });
+    known = log;
+  }
+  return log;
+}
+
+void AppSupervisor::watch_output(const std::string& app, pid_t pid, UniqueFd read_end) {
+  const std::uint64_t id = next_pipe_id_++;
+  auto pipe = std::make_unique<OutputPipe>();
+  pipe->app = app;
+  pipe->pid = pid;
+  pipe->fd = std::move(read_end);
+  pipe->log = log_of(app);
+  pipe->watch = loop_.watch_fd(pipe->fd.get(), [this, id] { on_output(id); });
+  pipes_.emplace(id, std::move(pipe));
+}
+
+void AppSupervisor::on_output(std::uint64_t pipe_id) {
+  auto it = pipes_.find(pipe_id);
+  if (it == pipes_.end()) return;
+  if (!read_output(*it->second, kOutputPerWakeup)) {
+    close_output(it);
+    return;
+  }
+  schedule_partial_flush(pipe_id, *it->second);
+}
+
+bool AppSupervisor::read_output(OutputPipe& pipe, std::size_t budget) {
+  std::size_t total = 0;
+  while (total < budget) {
+    const std::size_t want = std::min(read_buffer_.size(), budget - total);
+    const ssize_t n = ::read(pipe.fd.get(), read_buffer_.data(), want);
+    if (n > 0) {
+      pipe.log->write(pipe.stream, std::string_view(read_buffer_.data(), static_cast<size_t>(n)));
+      pipe.last_data = SteadyClock::now();
+      total += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+    spdlog::warn("app {}: cannot read its output: {}", pipe.app, strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+AppSupervisor::Pipes::iterator AppSupervisor::close_output(Pipes::iterator it) {
+  OutputPipe& pipe = *it->second;
+  pipe.log->flush(pipe.stream);
+  loop_.unwatch(pipe.watch);
+  if (pipe.flush_timer) loop_.cancel(*pipe.flush_timer);
+  return pipes_.erase(it);  // closes the read end; the log closes with its last pipe
+}
+
+void AppSupervisor::schedule_partial_flush(std::uint64_t pipe_id, OutputPipe& pipe) {
+  if (pipe.stream.partial.empty() || pipe.flush_timer) return;
+  pipe.flush_timer = loop_.at(pipe.last_data + kPartialLineWait,
+                              [this, pipe_id] { on_partial_line_due(pipe_id); });
+}
+
+void AppSupervisor::on_partial_line_due(std::uint64_t pipe_id) {
+  auto it = pipes_.find(pipe_id);
+  if (it == pipes_.end()) return;
+  OutputPipe& pipe = *it->second;
+  pipe.flush_timer.reset();
+  // Output kept coming since the timer was set: the line may still end, wait from the latest data.
+  if (SteadyClock::now() < pipe.last_data + kPartialLineWait) {
+    schedule_partial_flush(pipe_id, pipe);
+    return;
+  }
+  pipe.log->flush(pipe.stream);
+}
+
+void AppSupervisor::finish_output() {
+  for (auto it = pipes_.begin(); it != pipes_.end();) {
+    read_output(*it->second, kOutputDrainBudget);
+    it = close_output(it);
+  }
 }
 
 Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
@@ -268,11 +364,31 @@ Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
                         launch_id};
   auto request = build_launch_request(s->spec, env_, context);
   if (!request) return request.error();
-  UniqueFd log = open_log(app.id());
-  request->stdout_fd = log.get();
-  request->stderr_fd = log.get();
+  // The app writes into a pipe, not into the file: only the node writes the file, so it can rotate
+  // it at any time. Both ends are close-on-exec: the child gets the write end as its stdout and
+  // stderr only (dup2 clears the flag there), and no other child of the node inherits either end,
+  // which would keep the pipe from ever reaching EOF.
+  UniqueFd read_end;
+  UniqueFd write_end;
+  if (!config_.log_dir.empty()) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) == 0) {
+      read_end.reset(fds[0]);
+      write_end.reset(fds[1]);
+      // Only our end is non-blocking: the app's stdout must block while the pipe is full, so a
+      // burst is held back, not lost.
+      ::fcntl(read_end.get(), F_SETFL, ::fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
+    } else {
+      spdlog::warn("app {}: cannot create its output pipe: {}; its output goes nowhere", app.id(),
+                   strerror(errno));
+    }
+  }
+  request->stdout_fd = write_end.get();
+  request->stderr_fd = write_end.get();
   auto pid = spawn(*request);
+  write_end.reset();  // from now on only the app (and what it starts) holds the write end
   if (!pid) return pid.error();
+  if (read_end.valid()) watch_output(app.id(), *pid, std::move(read_end));
   s->launch_id = launch_id;
   s->last_pid = *pid;
   app_by_pid_[*pid] = app.id();
@@ -283,6 +399,21 @@ Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
 
 void AppSupervisor::on_exit(const std::string& app, pid_t pid, ExitStatus status) {
   app_by_pid_.erase(pid);
+  // Everything the process wrote goes to the log before its exit is handled (which may relaunch
+  // it at once), and before anyone told of the exit looks at the log.
+  for (auto it = pipes_.begin(); it != pipes_.end();) {
+    OutputPipe& pipe = *it->second;
+    if (pipe.pid != pid) {
+      ++it;
+    } else if (!read_output(pipe, kOutputDrainBudget)) {
+      it = close_output(it);
+    } else {
+      // Still open: something the app started holds the write end; it is read until EOF. The
+      // app's own last line is complete now, even without its line end.
+      pipe.log->flush(pipe.stream);
+      ++it;
+    }
+  }
   auto it = apps_.find(app);
   if (it == apps_.end() || it->second.lifecycle->pid() != pid) return;
   it->second.lifecycle->handle(LifecycleEvent::exited, status);

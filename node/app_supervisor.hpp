@@ -1,6 +1,7 @@
 // The apps of this machine: their definitions (deployed by the broker), one AppLifecycle each, and
 // the real world behind LifecycleHost: processes started with spawn(), exits from the ChildReaper,
-// timers on the event loop, AppState and Event published on every change.
+// timers on the event loop, AppState and Event published on every change, and each process's
+// stdout and stderr read from a pipe into the app's rotated log (AppOutputLog).
 #pragma once
 
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "common/os/unique_fd.hpp"
 #include "common/proto/bus.hpp"
 #include "node/app_lifecycle.hpp"
+#include "node/app_output_log.hpp"
 #include "node/launch_request.hpp"
 
 namespace baton::node {
@@ -25,7 +27,8 @@ namespace baton::node {
 struct SupervisorConfig {
   std::string machine;
   std::string appmonitor_endpoint;
-  std::string log_dir;  // each app's stdout and stderr go to <log_dir>/<app>.log
+  std::string log_dir;  // each app's stdout and stderr go to <log_dir>/<app>.log; empty: nowhere
+  OutputLogLimits app_log;  // when <app>.log is rotated, how many rotated files are kept
   std::chrono::milliseconds restart_backoff_cap{30'000};  // 0: no backoff for crash loops
 };
 
@@ -53,6 +56,9 @@ class AppSupervisor final : public LifecycleHost {
   // SetVars: the node's variables for later launches; an empty value unsets.
   void set_vars(const std::vector<std::pair<std::string, std::string>>& vars);
   void set_master_ip(std::string ip) { master_ip_ = std::move(ip); }
+  // Reads what the output pipes hold now, writes it and every held incomplete line to the logs,
+  // and closes the pipes: at shutdown, once the apps are gone. Also done by the destructor.
+  void finish_output();
 
   std::vector<proto::bus::AppState> states() const;
   // The node's sequence number: every message the node publishes takes the next one.
@@ -99,7 +105,31 @@ class AppSupervisor final : public LifecycleHost {
   proto::bus::AppState state_of(const Supervised& s) const;
   void on_exit(const std::string& app, pid_t pid, ExitStatus status);
   void remove_stopped_apps();
-  UniqueFd open_log(const std::string& app);
+
+  // The read end of the pipe carrying one launched process's stdout and stderr. It lives until
+  // EOF, which may come long after the process exits: a process it left behind may still hold the
+  // write end.
+  struct OutputPipe {
+    std::string app;
+    pid_t pid = 0;
+    UniqueFd fd;
+    EventLoop::WatchId watch = 0;
+    std::shared_ptr<AppOutputLog> log;  // shared with the app's other pipes still open
+    AppOutputLog::Stream stream;
+    TimePoint last_data{};
+    std::optional<TimerQueue::Id> flush_timer;  // for an incomplete line that waits too long
+  };
+  using Pipes = std::map<std::uint64_t, std::unique_ptr<OutputPipe>>;
+
+  // The app's log, shared by all its open pipes, so that only one writer rotates the file.
+  std::shared_ptr<AppOutputLog> log_of(const std::string& app);
+  void watch_output(const std::string& app, pid_t pid, UniqueFd read_end);
+  void on_output(std::uint64_t pipe_id);
+  // Reads up to `budget` bytes into the log; false at EOF (or a read error): the pipe is done.
+  bool read_output(OutputPipe& pipe, std::size_t budget);
+  Pipes::iterator close_output(Pipes::iterator it);
+  void schedule_partial_flush(std::uint64_t pipe_id, OutputPipe& pipe);
+  void on_partial_line_due(std::uint64_t pipe_id);
 
   EventLoop& loop_;
   ChildReaper& reaper_;
@@ -110,6 +140,10 @@ class AppSupervisor final : public LifecycleHost {
   std::map<std::string, Supervised> apps_;
   std::unordered_map<pid_t, std::string> app_by_pid_;
   std::uint64_t seq_ = 0;
+  std::map<std::string, std::weak_ptr<AppOutputLog>> logs_;
+  Pipes pipes_;
+  std::uint64_t next_pipe_id_ = 1;
+  std::vector<char> read_buffer_;
 };
 
 }  // namespace baton::node

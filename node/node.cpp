@@ -71,6 +71,8 @@ int Node::run() {
   spdlog::info("node {} running (pid {})", options_.machine, ::getpid());
   loop_.run();
 
+  // The apps are gone (or past the grace period): what they wrote last goes to their logs now.
+  supervisor_.finish_output();
   appmonitor_.stop();
   actions_.abandon_pending();
   if (broker_) {

@@ -2,10 +2,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 
 namespace baton::node {
+
+namespace {
+// Smaller logs would rotate every few lines: surely a typo for a bigger size.
+constexpr std::uint64_t kMinLogBytes = 1024;
+}  // namespace
 
 std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
   NodeOptions options;
@@ -23,7 +30,34 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
       "none: standalone application monitor)");
   options.supervisor.log_dir = "/var/log/baton";
   app.add_option("--log-dir", options.supervisor.log_dir,
-                 "folder of the apps' output logs, one <app>.log each")
+                 "folder of the apps' output logs: each app's stdout and stderr go to <app>.log, "
+                 "rotated by size")
+      ->capture_default_str();
+  OutputLogLimits& app_log = options.supervisor.app_log;
+  app.add_option("--log-max-bytes", app_log.max_bytes,
+                 "size at which an app's log is rotated; a number of bytes or with a suffix "
+                 "K, M, G (powers of 1024), e.g. 512K, 10M; at least 1K")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(
+          [](const std::string& bytes) -> std::string {
+            // Runs after the suffix is expanded: `bytes` is a plain number here.
+            std::uint64_t value = 0;
+            const auto [end, error] =
+                std::from_chars(bytes.data(), bytes.data() + bytes.size(), value);
+            if (error != std::errc() || end != bytes.data() + bytes.size()) {
+              return "'" + bytes + "' is not a size";
+            }
+            if (value < kMinLogBytes) {
+              return "must be at least 1K (1024 bytes), got " + bytes + " bytes";
+            }
+            return {};
+          },
+          "")
+      ->default_str("10M");
+  app.add_option("--log-max-files", app_log.max_files,
+                 "rotated logs kept per app, <app>.log.1 (newest) to <app>.log.N; older ones "
+                 "are deleted")
+      ->check(CLI::Range(1U, 1000U))
       ->capture_default_str();
   long long backoff_ms = options.supervisor.restart_backoff_cap.count();
   app.add_option("--restart-backoff-cap", backoff_ms,

@@ -14,11 +14,12 @@ namespace {
 
 constexpr int kProcesses = 50;
 constexpr int kPerProcess = 20;
-constexpr int kTickMs = 300;
+constexpr int kTickMs = 600;
 // Every timeout is far above the refresh period, so a busy machine cannot cause a false fire. A
 // client registers its 20 one after the other before it refreshes any: with 50 clients starting
-// at once on two slow cores that took 1.3 s, so the shortest timeout leaves room for that too.
-const char* kTimeouts = "2500,3000,3500,4000";
+// at once on two slow cores that took 1.3 s (several times that under ASan), so the shortest
+// timeout leaves room for that too.
+const char* kTimeouts = "5000,6000,7000,8000";
 
 int rounds(const std::string& status_file) {
   std::string s = read_file(status_file);
@@ -58,8 +59,10 @@ TEST(AppMonitorFleet, ExactlyTheSilentRegistrationsFire) {
       expected_fired.insert("p" + std::to_string(p) + "-" + std::to_string(stop_index));
       stoppers.insert(p);
     }
-    clients.emplace_back(argv,
-                         ChildProcess::Options{{{"BATON_APPMONITOR", node.endpoint()}}, {}, {}});
+    clients.emplace_back(argv, ChildProcess::Options{{{"BATON_APPMONITOR", node.endpoint()},
+                                                      {"BATON_APPMONITOR_TIMEOUT_MS", "10000"}},
+                                                     {},
+                                                     {}});
   }
   ASSERT_EQ(stoppers.size(), 10u);
 

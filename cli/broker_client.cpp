@@ -1,0 +1,148 @@
+#include "cli/broker_client.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "common/proto/bus.hpp"
+
+#ifndef BATON_VERSION
+#define BATON_VERSION "0.0.0"
+#endif
+
+namespace baton::cli {
+
+namespace control = proto::control;
+using std::chrono::steady_clock;
+
+namespace {
+
+// Waits until `socket` has one of `events`, or the deadline passes.
+bool wait_for(zmq::socket_t& socket, short events, steady_clock::time_point deadline) {
+  for (;;) {
+    zmq::pollitem_t item{socket.handle(), 0, events, 0};
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
+    try {
+      if (zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0))) > 0) return true;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      continue;  // a signal that did not end the process (SIGCONT after Ctrl-Z)
+    }
+    if (steady_clock::now() >= deadline) return false;
+  }
+}
+
+// Receives one whole message and keeps its last frame: the reply is one frame, and a peer that
+// puts a REQ-style empty delimiter before it is tolerated.
+std::optional<zmq::message_t> receive_last_frame(zmq::socket_t& socket) {
+  zmq::message_t frame;
+  if (!socket.recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
+  while (frame.more()) {
+    zmq::message_t next;
+    if (!socket.recv(next, zmq::recv_flags::dontwait)) return std::nullopt;
+    frame = std::move(next);
+  }
+  return frame;
+}
+
+}  // namespace
+
+BrokerClient::BrokerClient(std::string control_endpoint, std::chrono::milliseconds timeout)
+    : control_endpoint_(std::move(control_endpoint)),
+      timeout_(timeout),
+      socket_(context_, zmq::socket_type::dealer) {
+  socket_.set(zmq::sockopt::linger, 0);
+  // Writable only once a connection exists: waiting for POLLOUT is waiting for a broker, and a
+  // request is never queued towards an endpoint where nothing listens.
+  socket_.set(zmq::sockopt::immediate, 1);
+  socket_.set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);
+  try {
+    socket_.connect(control_endpoint_);
+  } catch (const zmq::error_t& e) {
+    throw CliError(ExitCode::kUsage,
+                   "cannot use the broker endpoint '" + control_endpoint_ + "': " + e.what());
+  }
+}
+
+const control::HelloResult& BrokerClient::hello() {
+  if (hello_) return *hello_;
+  const std::string id = next_id();
+  control::HelloArgs args{"client", std::nullopt, BATON_VERSION};
+  Reply reply =
+      exchange(id, "hello", control::pack_request({control::kVersion, id, "hello"}, args));
+  hello_ = reply.as<control::HelloResult>();
+  return *hello_;
+}
+
+std::string BrokerClient::bus_endpoint() {
+  return reachable_endpoint(hello().bus, control_endpoint_);
+}
+
+std::string BrokerClient::next_id() {
+  return "cli-" + std::to_string(::getpid()) + "-" + std::to_string(++request_count_);
+}
+
+Reply BrokerClient::exchange(const std::string& id, const std::string& op,
+                             const std::string& frame) {
+  const auto deadline = steady_clock::now() + timeout_;
+  auto no_answer = [&] {
+    const std::string waited = std::to_string(timeout_.count()) + " ms";
+    if (op == "hello") {
+      return CliError(ExitCode::kUnreachable, "cannot reach the broker at " + control_endpoint_ +
+                                                  " (no answer in " + waited + ")");
+    }
+    return CliError(ExitCode::kUnreachable, "the broker at " + control_endpoint_ +
+                                                " did not answer " + op + " in " + waited);
+  };
+
+  if (!wait_for(socket_, ZMQ_POLLOUT, deadline) ||
+      !socket_.send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
+    throw no_answer();
+  }
+  for (;;) {
+    if (!wait_for(socket_, ZMQ_POLLIN, deadline)) throw no_answer();
+    auto message = receive_last_frame(socket_);
+    if (!message) continue;
+    auto zone = std::make_unique<msgpack::zone>();
+    // Bulk limits: the answer to get_all_apps_state or machines covers a whole fleet.
+    auto object =
+        proto::unpack_frame(*zone, message->data(), message->size(), proto::bulk_frame_limits());
+    if (!object) continue;  // cannot be matched to the request: not its answer
+    const msgpack::object* reply_id = proto::find_key(*object, "id");
+    if (reply_id == nullptr || reply_id->type != msgpack::type::STR ||
+        std::string_view(reply_id->via.str.ptr, reply_id->via.str.size) != id) {
+      continue;  // a stale answer to an earlier request
+    }
+    auto header = proto::decode<control::ReplyHeader>(*object);
+    if (!header) {
+      throw CliError(ExitCode::kRequestFailed,
+                     "the broker's answer to " + op + " is malformed: " + header.error().message);
+    }
+    if (!header->ok) {
+      throw CliError(ExitCode::kRequestFailed,
+                     header->error.value_or("the broker refused " + op + " without a reason"));
+    }
+    const msgpack::object* result = proto::find_key(*object, "result");
+    return Reply(op, std::move(zone), result != nullptr ? *result : msgpack::object());
+  }
+}
+
+std::string reachable_endpoint(const std::string& advertised, const std::string& control_endpoint) {
+  constexpr std::string_view kTcp = "tcp://";
+  auto is_wildcard = [](const std::string& host) {
+    return host == "*" || host == "0.0.0.0" || host == "::";
+  };
+  const std::string host = control::endpoint_host(advertised);
+  if (!advertised.starts_with(kTcp) || !is_wildcard(host)) return advertised;
+  // The port and anything after it, past the host (bracketed when it is an IPv6 address).
+  const std::size_t host_end = advertised.find(':', advertised.find(host) + host.size());
+  const std::string port = advertised.substr(host_end);
+  std::string control_host = control::endpoint_host(control_endpoint);
+  if (control_host.empty() || is_wildcard(control_host)) control_host = "127.0.0.1";
+  const bool ipv6 = control_host.find(':') != std::string::npos;
+  return std::string(kTcp) + (ipv6 ? "[" + control_host + "]" : control_host) + port;
+}
+
+}  // namespace baton::cli

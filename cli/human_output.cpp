@@ -1,0 +1,174 @@
+#include "cli/human_output.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <type_traits>
+
+#include "cli/json_output.hpp"
+#include "cli/table.hpp"
+#include "common/os/child_reaper.hpp"
+
+namespace baton::cli {
+
+namespace bus = proto::bus;
+namespace control = proto::control;
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+std::string or_dash(const std::string& text) {
+  return text.empty() ? "-" : text;
+}
+
+bool has_flag(const bus::AppState& state, std::string_view flag) {
+  return std::find(state.flags.begin(), state.flags.end(), flag) != state.flags.end();
+}
+
+std::string without_control_characters(std::string text) {
+  for (char& c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) c = ' ';
+  }
+  return text;
+}
+
+std::string describe(const bus::AppState& state) {
+  std::string line =
+      "status " + state.machine + "." + state.app + " " + or_dash(join(state.flags, ","));
+  if (state.pid > 0) line += " pid " + std::to_string(state.pid);
+  if (state.exit_code) line += " exit " + format_exit_code(state.exit_code);
+  if (state.restarts > 0) line += " restarts " + std::to_string(state.restarts);
+  if (!state.plan.empty()) line += " plan " + state.plan;
+  if (state.error) line += " error: " + *state.error;
+  return line;
+}
+
+std::string describe(const bus::Event& event) {
+  std::string line = "event " + event.machine + "." + event.app + " " + event.kind;
+  if (!event.details.empty()) line += ": " + event.details;
+  return line;
+}
+
+std::string describe(const bus::NodeState& node) {
+  if (!node.online) return "node " + node.machine + " offline";
+  return "node " + node.machine + " online apps " + std::to_string(node.apps) + " registrations " +
+         std::to_string(node.registrations) + " uptime " + format_duration(node.uptime);
+}
+
+std::string describe(const control::PlanState& plan) {
+  std::string line = "plan " + plan.plan + " " + plan.status;
+  if (plan.reason) line += " (" + *plan.reason + ")";
+  for (const auto& app : plan.apps)
+    line += " " + app.app + ":" + app.status;
+  return line;
+}
+
+}  // namespace
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string format_flags(const control::AppStatus& status) {
+  const std::string flags = join(status.state.flags, ",");
+  if (status.online) return or_dash(flags);
+  return flags.empty() ? "offline" : "offline (was " + flags + ")";
+}
+
+std::string format_exit_code(const std::optional<std::int64_t>& exit_code) {
+  if (!exit_code) return "-";
+  if (*exit_code < 0) return signal_name(static_cast<int>(-*exit_code));
+  return std::to_string(*exit_code);
+}
+
+std::string format_app_uptime(const bus::AppState& state, double now) {
+  if (state.pid <= 0 || state.started_at <= 0 || !has_flag(state, "Running")) return "-";
+  return format_duration(now - state.started_at);
+}
+
+std::string render_app_statuses(const std::vector<control::AppStatus>& apps, double now) {
+  Table table({{"APP"},
+               {"FLAGS"},
+               {"PID", Align::kRight},
+               {"EXIT", Align::kRight},
+               {"RESTARTS", Align::kRight},
+               {"PLAN"},
+               {"UPTIME"}});
+  for (const auto& status : apps) {
+    const bus::AppState& state = status.state;
+    table.add_row({state.machine + "." + state.app, format_flags(status),
+                   state.pid > 0 ? std::to_string(state.pid) : "-",
+                   format_exit_code(state.exit_code), std::to_string(state.restarts),
+                   or_dash(state.plan), format_app_uptime(state, now)});
+  }
+  return table.render();
+}
+
+std::string render_plan_state(const control::PlanState& plan) {
+  std::string out = "plan " + plan.plan + ": " + plan.status + "\n";
+  if (plan.reason) out += "reason: " + *plan.reason + "\n";
+  Table table({{"APP"}, {"STATUS"}});
+  for (const auto& app : plan.apps)
+    table.add_row({app.app, app.status});
+  return out + table.render();
+}
+
+std::string render_plans(const std::vector<control::PlanState>& plans) {
+  Table table({{"PLAN"}, {"STATUS"}});
+  for (const auto& plan : plans)
+    table.add_row({plan.plan, plan.status});
+  return table.render();
+}
+
+std::string render_machines(const std::vector<control::MachineStatus>& machines, double now) {
+  Table table({{"MACHINE"},
+               {"STATE"},
+               {"APPS", Align::kRight},
+               {"REGISTRATIONS", Align::kRight},
+               {"UPTIME"},
+               {"LAST SEEN"}});
+  for (const auto& machine : machines) {
+    const bus::NodeState& node = machine.node;
+    table.add_row(
+        {node.machine, node.online ? "online" : "offline", std::to_string(node.apps),
+         std::to_string(node.registrations), node.online ? format_duration(node.uptime) : "-",
+         machine.last_seen > 0 ? format_duration(now - machine.last_seen) + " ago" : "never"});
+  }
+  return table.render();
+}
+
+std::string render_reload(const control::ReloadResult& reload) {
+  std::string out;
+  auto section = [&](std::string_view name, const std::vector<std::string>& apps) {
+    if (!apps.empty()) out += std::string(name) + ": " + join(apps, ", ") + "\n";
+  };
+  section("added", reload.added);
+  section("changed", reload.changed);
+  section("removed", reload.removed);
+  if (out.empty()) out = "no app changed\n";
+  for (const auto& warning : reload.warnings)
+    out += "warning: " + warning + "\n";
+  return out;
+}
+
+std::string describe_bus_message(std::string_view topic, const BusMessage& message) {
+  return without_control_characters(std::visit(
+      [&](const auto& m) -> std::string {
+        if constexpr (std::is_same_v<std::decay_t<decltype(m)>, OtherBusMessage>) {
+          return std::string(topic) + " " + dump_json(to_json(*m.payload));
+        } else {
+          return describe(m);
+        }
+      },
+      message));
+}
+
+}  // namespace baton::cli

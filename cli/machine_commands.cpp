@@ -1,0 +1,108 @@
+// baton machines, baton set-vars MACHINE|all K=V..., baton kill-all [MACHINE]: the nodes the
+// broker knows and what applies to a whole machine.
+#include <iostream>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/human_output.hpp"
+
+namespace baton::cli {
+
+namespace control = proto::control;
+
+namespace {
+
+constexpr const char* kEveryMachine = "all";
+
+// set_vars args: the target (absent: every machine) and the variables, "" unsetting one. A map
+// of names, so that a name given twice is sent once, with its last value.
+struct SetVarsRequest {
+  std::optional<std::string> machine;
+  std::map<std::string, std::string> vars;
+  static constexpr auto kFields =
+      std::make_tuple(proto::optional("machine", &SetVarsRequest::machine),
+                      proto::required("vars", &SetVarsRequest::vars));
+};
+
+CLI::Validator assignment_check() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const auto equals = text.find('=');
+        if (equals == std::string::npos || equals == 0) {
+          return "'" + text + "' is not NAME=VALUE (NAME= unsets NAME)";
+        }
+        return {};
+      },
+      "NAME=VALUE");
+}
+
+std::string describe_target(const std::string& machine) {
+  return machine == kEveryMachine ? "every machine" : machine;
+}
+
+void add_machines(CLI::App& app, CliContext& context) {
+  auto json = std::make_shared<bool>(false);
+  CLI::App* machines = app.add_subcommand(
+      "machines", "list the machines of the config and the nodes that said hello");
+  add_json_flag(machines, *json);
+  run_when_chosen(machines, context, [&context, json] {
+    request_and_show<control::MachinesResult>(
+        context, "machines", control::Empty{}, *json, [](const control::MachinesResult& result) {
+          return render_machines(result.machines, now_seconds());
+        });
+  });
+}
+
+void add_set_vars(CLI::App& app, CliContext& context) {
+  struct Options {
+    std::string machine;
+    std::vector<std::string> assignments;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* set_vars = app.add_subcommand(
+      "set-vars", "set or unset variables of the nodes' environment, used by later launches");
+  set_vars->add_option("machine", options->machine, "a machine id, or 'all' for every machine")
+      ->required();
+  set_vars->add_option("vars", options->assignments, "NAME=VALUE to set, NAME= to unset")
+      ->required()
+      ->check(assignment_check());
+  run_when_chosen(set_vars, context, [&context, options] {
+    SetVarsRequest request;
+    if (options->machine != kEveryMachine) request.machine = options->machine;
+    for (const std::string& assignment : options->assignments) {
+      const auto equals = assignment.find('=');
+      request.vars[assignment.substr(0, equals)] = assignment.substr(equals + 1);
+    }
+    BrokerClient client(context.broker, timeout_of(context));
+    client.request("set_vars", request);
+    std::cout << "set " << request.vars.size()
+              << (request.vars.size() == 1 ? " variable" : " variables") << " on "
+              << describe_target(options->machine) << '\n';
+  });
+}
+
+void add_kill_all(CLI::App& app, CliContext& context) {
+  auto machine = std::make_shared<std::string>(kEveryMachine);
+  CLI::App* kill_all =
+      app.add_subcommand("kill-all", "kill every app of one machine, or of every machine");
+  kill_all->add_option("machine", *machine, "a machine id (default: every machine)");
+  run_when_chosen(kill_all, context, [&context, machine] {
+    control::MachineArgs args;
+    if (*machine != kEveryMachine) args.machine = *machine;
+    BrokerClient client(context.broker, timeout_of(context));
+    client.request("kill_all", args);
+    std::cout << "killed every app on " << describe_target(*machine) << '\n';
+  });
+}
+
+}  // namespace
+
+void add_machine_commands(CLI::App& app, CliContext& context) {
+  add_machines(app, context);
+  add_set_vars(app, context);
+  add_kill_all(app, context);
+}
+
+}  // namespace baton::cli

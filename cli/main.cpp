@@ -1,0 +1,71 @@
+// baton: the operator's command line (shared/DESIGN.md §6). It speaks the control protocol to the
+// broker (common/proto/control.hpp) and reads its bus for `watch`.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+#include "cli/cli_context.hpp"
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace baton::cli;
+  CLI::App app{
+      "baton: the Baton command line. It asks the broker about apps, plans and machines, gives it\n"
+      "orders, and watches its bus."};
+  app.set_version_flag("--version", "baton " BATON_VERSION);
+  // Set before the verbs are added, which inherit it: global options may follow the verb
+  // (baton status --broker EP) as well as precede it.
+  app.fallthrough();
+  app.require_subcommand(1);
+
+  CliContext context;
+  app.add_option("--broker", context.broker, "the broker's control endpoint")
+      ->envname("BATON_BROKER")
+      ->capture_default_str();
+  app.add_option("--timeout", context.timeout_ms,
+                 "longest wait, in ms, for the broker's answer to each request")
+      ->check(CLI::Range(1, 3'600'000))
+      ->capture_default_str();
+
+  add_status_command(app, context);
+  add_app_commands(app, context);
+  add_plan_commands(app, context);
+  add_machine_commands(app, context);
+  add_watch_command(app, context);
+  add_up_command(app, context);
+
+  app.footer(
+      "Exit codes: 0 done, 1 the request failed (its reason on stderr), 2 usage error, 3 the\n"
+      "broker is unreachable.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return static_cast<int>(ExitCode::kUsage);
+  }
+
+  if (!context.run) {  // a group such as `plan` requires its own verb; this is a safety net
+    std::cerr << app.help();
+    return static_cast<int>(ExitCode::kUsage);
+  }
+  try {
+    context.run();
+    return static_cast<int>(ExitCode::kDone);
+  } catch (const CliError& e) {
+    std::cout.flush();
+    std::cerr << "baton: " << e.what() << '\n';
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {  // a socket call that failed: the request did not happen
+    std::cout.flush();
+    std::cerr << "baton: " << e.what() << '\n';
+    return static_cast<int>(ExitCode::kRequestFailed);
+  }
+}

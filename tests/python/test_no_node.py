@@ -1,0 +1,88 @@
+"""Without a node every call raises AppMonitorError within the bounded wait: it never hangs."""
+
+import os
+import time
+
+import pytest
+import zmq
+
+from baton import appmonitor
+from baton.appmonitor import AppMonitorAction, AppMonitorError
+from node_process import NodeProcess
+
+
+def timed(call):
+    start = time.monotonic()
+    with pytest.raises(AppMonitorError) as error:
+        call()
+    return str(error.value), time.monotonic() - start
+
+
+def test_missing_socket_file_fails_at_once(monkeypatch):
+    monkeypatch.setenv("BATON_APPMONITOR", "ipc:///nonexistent/baton/appmonitor.sock")
+    message, took = timed(lambda: appmonitor.register_app(1000, AppMonitorAction.KILL))
+    assert "no Baton node is listening at ipc:///nonexistent/baton/appmonitor.sock" in message
+    assert took < 1
+
+
+@pytest.mark.skipif(os.path.exists("/run/baton/appmonitor.sock"),
+                    reason="a node listens at the default endpoint on this machine")
+def test_default_endpoint_is_the_nodes_default(monkeypatch):
+    monkeypatch.delenv("BATON_APPMONITOR", raising=False)
+    message, _ = timed(lambda: appmonitor.register_app(1000, AppMonitorAction.KILL))
+    assert "ipc:///run/baton/appmonitor.sock" in message
+
+
+def test_node_killed_without_cleanup_fails_within_the_bounded_wait(workdir, monkeypatch):
+    # SIGKILL leaves the socket file behind with nobody listening: a crashed node.
+    node = NodeProcess(workdir)
+    node.kill()
+    assert os.path.exists(node.socket_path)
+    monkeypatch.setenv("BATON_APPMONITOR", node.endpoint)
+    monkeypatch.setenv("BATON_APPMONITOR_TIMEOUT_MS", "300")
+    message, took = timed(lambda: appmonitor.register_app(1000, AppMonitorAction.KILL))
+    assert "within 300 ms" in message
+    assert 0.3 <= took < 5
+
+
+def test_silent_endpoint_fails_within_the_bounded_wait(workdir, monkeypatch):
+    # Something holds the socket but never answers: a hung or stopped node.
+    context = zmq.Context()
+    mute = context.socket(zmq.ROUTER)
+    mute.setsockopt(zmq.LINGER, 0)
+    try:
+        mute.bind(f"ipc://{workdir}/am.sock")
+        monkeypatch.setenv("BATON_APPMONITOR", f"ipc://{workdir}/am.sock")
+        monkeypatch.setenv("BATON_APPMONITOR_TIMEOUT_MS", "300")
+        message, took = timed(lambda: appmonitor.register_app(1000, AppMonitorAction.KILL))
+        assert "no answer from the Baton node" in message and "within 300 ms" in message
+        assert 0.3 <= took < 5
+    finally:
+        mute.close()
+        context.term()
+
+
+def test_node_gone_after_registration_fails_within_the_bounded_wait(workdir, monkeypatch):
+    node = NodeProcess(workdir)
+    try:
+        monkeypatch.setenv("BATON_APPMONITOR", node.endpoint)
+        monkeypatch.setenv("BATON_APPMONITOR_TIMEOUT_MS", "300")
+        handler = appmonitor.register_app(60000, AppMonitorAction.KILL)
+    finally:
+        assert node.stop() == 0
+    message, took = timed(handler.refresh)
+    assert "within 300 ms" in message
+    assert took < 5
+
+
+@pytest.mark.parametrize("wait", ["soon", "0", "-5", "1.5"])
+def test_unusable_wait_setting_is_an_error(monkeypatch, wait):
+    monkeypatch.setenv("BATON_APPMONITOR_TIMEOUT_MS", wait)
+    message, _ = timed(lambda: appmonitor.register_app(1000, AppMonitorAction.KILL))
+    assert "BATON_APPMONITOR_TIMEOUT_MS" in message
+
+
+def test_malformed_endpoint_is_an_error(monkeypatch):
+    monkeypatch.setenv("BATON_APPMONITOR", "nonsense://endpoint")
+    message, _ = timed(lambda: appmonitor.register_app(1000, AppMonitorAction.KILL))
+    assert "nonsense://endpoint" in message
