@@ -102,7 +102,14 @@ class Connection {
   void connect() {
     socket_.emplace(shared_context(), zmq::socket_type::dealer);
     socket_->set(zmq::sockopt::linger, 0);
-    socket_->connect(endpoint_);
+    try {
+      socket_->connect(endpoint_);
+    } catch (const zmq::error_t& e) {
+      socket_.reset();
+      // Every failure reaches the caller as AppMonitorError, a bad endpoint too.
+      throw AppMonitorError("cannot connect to the Baton node at '" + endpoint_ + "': " + e.what() +
+                            " (check BATON_APPMONITOR)");
+    }
   }
 
   std::string endpoint_;

@@ -83,6 +83,18 @@ TEST(Sdk, SilentEndpointFailsWithinTheBoundedWait) {
   EXPECT_LT(took, std::chrono::seconds(5));
 }
 
+TEST(Sdk, MalformedEndpointIsAnAppMonitorError) {
+  for (const char* endpoint : {"not-an-endpoint", "tcp://", "udp://x:1"}) {
+    ScopedEnv env("BATON_APPMONITOR", endpoint);
+    try {
+      mon::register_app(1000, mon::AppMonitorAction::KILL);
+      FAIL() << endpoint << ": register_app did not throw";
+    } catch (const mon::AppMonitorError& e) {
+      EXPECT_NE(std::string(e.what()).find("BATON_APPMONITOR"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Sdk, UnusableWaitSettingIsAnError) {
   ScopedEnv wait("BATON_APPMONITOR_TIMEOUT_MS", "soon");
   EXPECT_THROW(mon::register_app(1000, mon::AppMonitorAction::KILL), mon::AppMonitorError);
