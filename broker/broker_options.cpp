@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/parse_command_line.hpp"
+
 namespace baton::broker {
 
 std::variant<BrokerOptions, int> parse_broker_options(int argc, char** argv) {
@@ -40,15 +42,8 @@ std::variant<BrokerOptions, int> parse_broker_options(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 after SIGTERM/SIGINT, 2 on bad options, an unusable config (its message\n"
       "names file:line) or an endpoint that cannot be bound.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
+  if (const auto exit_code = parse_command_line(app, argc, argv)) {
+    return *exit_code;
   }
   options.offline_after = std::chrono::milliseconds(offline_ms);
   options.command_timeout = std::chrono::milliseconds(timeout_ms);

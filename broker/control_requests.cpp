@@ -76,17 +76,9 @@ void Broker::handle_request(const std::string& identity, const zmq::message_t& f
   if (header->v != control::kVersion) {
     return reply_error(client, "unsupported protocol version " + std::to_string(header->v));
   }
-  static const msgpack::object kNoArgs = [] {
-    msgpack::object empty;
-    empty.type = msgpack::type::MAP;
-    empty.via.map.size = 0;
-    empty.via.map.ptr = nullptr;
-    return empty;
-  }();
-  const msgpack::object* args = proto::find_key(*object, "args");
-  if (args == nullptr || args->type == msgpack::type::NIL) args = &kNoArgs;
-  if (args->type != msgpack::type::MAP) return reply_error(client, "args must be a map");
-  dispatch(client, header->op, *args);
+  const msgpack::object& args = proto::args_of(*object);
+  if (args.type != msgpack::type::MAP) return reply_error(client, "args must be a map");
+  dispatch(client, header->op, args);
 }
 
 void Broker::dispatch(const Client& client, const std::string& op, const msgpack::object& args) {

@@ -2,6 +2,8 @@
 // broker (common/proto/control.hpp) and reads its bus for `watch`.
 #include <CLI/CLI.hpp>
 
+#include "common/parse_command_line.hpp"
+
 #include <exception>
 #include <iostream>
 
@@ -39,17 +41,8 @@ int main(int argc, char** argv) {
       "Exit codes: 0 done, 1 the request failed (its reason on stderr), 2 usage error, 3 the\n"
       "broker is unreachable.");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return static_cast<int>(ExitCode::kUsage);
+  if (const auto exit_code = baton::parse_command_line(app, argc, argv)) {
+    return *exit_code == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
   }
 
   if (!context.run) {  // a group such as `plan` requires its own verb; this is a safety net

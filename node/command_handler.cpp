@@ -25,15 +25,7 @@ void CommandHandler::handle(const void* data, std::size_t size) {
   if (command->v != bus::kVersion) {
     return reply(*command, Error{"unsupported command version " + std::to_string(command->v)});
   }
-  static const msgpack::object kNoArgs = [] {
-    msgpack::object empty;
-    empty.type = msgpack::type::MAP;
-    empty.via.map.size = 0;
-    empty.via.map.ptr = nullptr;
-    return empty;
-  }();
-  const msgpack::object* found = proto::find_key(*object, "args");
-  const msgpack::object& args = found != nullptr ? *found : kNoArgs;
+  const msgpack::object& args = proto::args_of(*object);
   const std::string& op = command->op;
   spdlog::debug("command {} {} from {}", command->id, op, command->reply_to);
 

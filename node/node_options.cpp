@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/parse_command_line.hpp"
+
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
@@ -95,15 +97,8 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
       "Exit codes: 0 after SIGTERM/SIGINT and a clean shutdown, 2 on bad options or when the\n"
       "endpoint cannot be used.");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
+  if (const auto exit_code = parse_command_line(app, argc, argv)) {
+    return *exit_code;
   }
   options.actions.kill_grace = std::chrono::milliseconds(grace_ms);
   options.supervisor.restart_backoff_cap = std::chrono::milliseconds(backoff_ms);

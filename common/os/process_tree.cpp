@@ -30,17 +30,28 @@ std::string read_proc_file(const std::string& path) {
   return out;
 }
 
-// The parent pid from /proc/<pid>/stat; the command name may contain spaces and parentheses, so
-// parse after the last ')'.
-pid_t parent_of(const std::string& stat) {
+// The state and parent pid from /proc/<pid>/stat.
+struct ProcStat {
+  char state = '?';
+  pid_t parent = -1;
+};
+
+// The command name may contain spaces and parentheses, so parse after the last ')'.
+ProcStat parse_stat(const std::string& stat) {
+  ProcStat out;
   auto close = stat.rfind(')');
-  if (close == std::string::npos || close + 4 >= stat.size()) return -1;
+  if (close == std::string::npos || close + 4 >= stat.size()) return out;
   // ") S 1234 ..." : state, then ppid
+  out.state = stat[close + 2];
   std::size_t at = stat.find(' ', close + 2);
-  if (at == std::string::npos) return -1;
-  pid_t ppid = -1;
-  std::from_chars(stat.data() + at + 1, stat.data() + stat.size(), ppid);
-  return ppid;
+  if (at == std::string::npos) return out;
+  std::from_chars(stat.data() + at + 1, stat.data() + stat.size(), out.parent);
+  return out;
+}
+
+// Kernel threads (kthreadd, pid 2, and its children) and zombies have no environment at all.
+bool may_have_environment(pid_t pid, const ProcStat& stat) {
+  return pid != 2 && stat.parent != 2 && stat.state != 'Z' && stat.state != 'X';
 }
 
 bool environment_has(const std::string& environ, std::string_view entry) {
@@ -55,13 +66,16 @@ bool environment_has(const std::string& environ, std::string_view entry) {
 }
 
 // A process in the middle of execve shows an empty environ for a moment (the new memory map is in
-// place before its environment is copied in), so an empty read is tried again a few times.
+// place before its environment is copied in), so an empty read is tried again a few times. Only for
+// processes that may have an environment: kernel threads and zombies never do.
 std::string read_environ(const std::string& base) {
-  std::string environ = read_proc_file(base + "/environ");
+  const std::string path = base + "/environ";
+  if (::access(path.c_str(), R_OK) != 0) return {};  // another user's process, or gone
+  std::string environ = read_proc_file(path);
   for (int retry = 0; environ.empty() && retry < 20; ++retry) {
     ::sched_yield();
     if (::access(base.c_str(), F_OK) != 0) break;  // gone
-    environ = read_proc_file(base + "/environ");
+    environ = read_proc_file(path);
   }
   return environ;
 }
@@ -80,9 +94,10 @@ std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
     auto [end, ec] = std::from_chars(name, name + std::char_traits<char>::length(name), pid);
     if (ec != std::errc() || *end != '\0' || pid == self) continue;
     const std::string base = "/proc/" + std::string(name);
-    const pid_t parent = parent_of(read_proc_file(base + "/stat"));
-    if (parent > 0) children[parent].push_back(pid);
-    if (pid != root && !marker.empty() && environment_has(read_environ(base), marker)) {
+    const ProcStat stat = parse_stat(read_proc_file(base + "/stat"));
+    if (stat.parent > 0) children[stat.parent].push_back(pid);
+    if (pid != root && !marker.empty() && may_have_environment(pid, stat) &&
+        environment_has(read_environ(base), marker)) {
       queue.push_back(pid);
     }
   }

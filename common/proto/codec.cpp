@@ -36,4 +36,16 @@ const msgpack::object* find_key(const msgpack::object& map, std::string_view key
   return nullptr;
 }
 
+const msgpack::object& args_of(const msgpack::object& message) {
+  static const msgpack::object kNoArgs = [] {
+    msgpack::object empty;
+    empty.type = msgpack::type::MAP;
+    empty.via.map.size = 0;
+    empty.via.map.ptr = nullptr;
+    return empty;
+  }();
+  const msgpack::object* args = find_key(message, "args");
+  return args == nullptr || args->type == msgpack::type::NIL ? kNoArgs : *args;
+}
+
 }  // namespace baton::proto

@@ -113,6 +113,9 @@ Expected<msgpack::object> unpack_frame(msgpack::zone& zone, const void* data, st
 // Finds a string-keyed entry of a map object; nullptr when absent.
 const msgpack::object* find_key(const msgpack::object& map, std::string_view key);
 
+// The "args" entry of a request or command; an empty map when it is absent or nil.
+const msgpack::object& args_of(const msgpack::object& message);
+
 template <class T>
 Expected<T> decode(const msgpack::object& object) {
   if (object.type != msgpack::type::MAP) return Error{"message is not a map"};

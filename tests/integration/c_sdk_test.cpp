@@ -9,35 +9,13 @@
 #include <zmq.hpp>
 
 #include "baton/appmonitor.h"
+#include "tests/support/scoped_env.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace baton::test {
 namespace {
 
 // Sets (or, with nullopt, unsets) an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::optional<std::string>& value) : name_(name) {
-    if (const char* old = ::getenv(name)) old_ = old;
-    if (value) {
-      ::setenv(name, value->c_str(), 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
 // Owns a handler for the length of a test, whatever assertion fails.
 struct HandlerPtr {
   baton_appmonitor_handler* handler = nullptr;

@@ -9,8 +9,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "tests/support/fake_broker.hpp"
-#include "tests/support/test_support.hpp"
+#include "tests/support/node_fixture.hpp"
 
 namespace baton::test {
 namespace {
@@ -34,37 +33,13 @@ struct LogFiles {
   }
 };
 
-class NodeAppLogTest : public ::testing::Test {
+class NodeAppLogTest : public NodeFixture {
  protected:
   void start(unsigned max_files, const std::string& max_bytes = std::to_string(kMaxBytes)) {
-    node_.emplace(
-        dir_, std::vector<std::string>{"--broker", broker_.control_endpoint(),
-                                       "--restart-backoff-cap", "0", "--log-max-bytes", max_bytes,
-                                       "--log-max-files", std::to_string(max_files)});
-    ASSERT_TRUE(broker_.wait_subscribed("m1")) << node_->log();
+    start_node({"--restart-backoff-cap", "0", "--log-max-bytes", max_bytes, "--log-max-files",
+                std::to_string(max_files)});
   }
 
-  // An app running `script` under /bin/sh in the test folder.
-  config::AppDef shell_app(const std::string& app, const std::string& script) {
-    config::AppDef spec;
-    spec.machine = "m1";
-    spec.app = app;
-    spec.exe_full_path = "/bin/sh";
-    spec.cmd_line_args = "-c '" + script + "'";
-    spec.config_dir = dir_.path();
-    return spec;
-  }
-  void deploy(const std::vector<config::AppDef>& apps) {
-    auto reply = broker_.wait_reply(broker_.deploy("m1", apps));
-    ASSERT_TRUE(reply.has_value()) << node_->log();
-    ASSERT_TRUE(reply->ok) << reply->error.value_or("");
-  }
-  void launch(const std::string& app) {
-    auto reply =
-        broker_.wait_reply(broker_.command("m1", "launch", bus::AppCommandArgs{app, {}, {}}));
-    ASSERT_TRUE(reply.has_value()) << node_->log();
-    ASSERT_TRUE(reply->ok) << reply->error.value_or("");
-  }
   // Launches `app` and waits until that run has exited.
   void run_to_exit(const std::string& app) {
     const auto before = broker_.state("m1", app);
@@ -133,10 +108,6 @@ class NodeAppLogTest : public ::testing::Test {
     }
     return n;
   }
-
-  TempDir dir_;
-  FakeBroker broker_;
-  std::optional<NodeProcess> node_;
 };
 
 // Two writers at once on stdout and stderr (one write per line, as echo does), far more output

@@ -6,8 +6,7 @@
 
 #include <algorithm>
 
-#include "tests/support/fake_broker.hpp"
-#include "tests/support/test_support.hpp"
+#include "tests/support/node_fixture.hpp"
 
 namespace baton::test {
 namespace {
@@ -22,37 +21,10 @@ bool alive(pid_t pid) {
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
 }
 
-class NodeSupervisionTest : public ::testing::Test {
+class NodeSupervisionTest : public NodeFixture {
  protected:
-  void SetUp() override {
-    node_.emplace(dir_, std::vector<std::string>{"--broker", broker_.control_endpoint(),
-                                                 "--restart-backoff-cap", "0"});
-    ASSERT_TRUE(broker_.wait_subscribed("m1")) << node_->log();
-  }
+  void SetUp() override { start_node({"--restart-backoff-cap", "0"}); }
 
-  // An app running `script` under /bin/sh in the test folder.
-  config::AppDef shell_app(const std::string& app, const std::string& script) {
-    config::AppDef spec;
-    spec.machine = "m1";
-    spec.app = app;
-    spec.exe_full_path = "/bin/sh";
-    spec.cmd_line_args = "-c '" + script + "'";
-    spec.config_dir = dir_.path();
-    return spec;
-  }
-  void deploy(const std::vector<config::AppDef>& apps) {
-    auto reply = broker_.wait_reply(broker_.deploy("m1", apps));
-    ASSERT_TRUE(reply.has_value()) << node_->log();
-    ASSERT_TRUE(reply->ok) << reply->error.value_or("");
-  }
-  bus::ReplyHeader command(const std::string& op, const std::string& app,
-                           std::optional<std::string> plan = std::nullopt,
-                           std::optional<bool> by_plan = std::nullopt) {
-    auto reply =
-        broker_.wait_reply(broker_.command("m1", op, bus::AppCommandArgs{app, plan, by_plan}));
-    EXPECT_TRUE(reply.has_value()) << node_->log();
-    return reply.value_or(bus::ReplyHeader{});
-  }
   bool wait_flags(const std::string& app, const Flags& flags) {
     bool ok =
         broker_.wait_state("m1", app, [&](const bus::AppState& s) { return s.flags == flags; });
@@ -66,10 +38,6 @@ class NodeSupervisionTest : public ::testing::Test {
     return ok;
   }
   bus::AppState state(const std::string& app) { return broker_.state("m1", app).value(); }
-
-  TempDir dir_;
-  FakeBroker broker_;
-  std::optional<NodeProcess> node_;
 };
 
 TEST_F(NodeSupervisionTest, SaysHelloAndPublishesPresence) {

@@ -6,31 +6,13 @@
 #include <zmq.hpp>
 
 #include "baton/appmonitor.hpp"
+#include "tests/support/scoped_env.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace baton::test {
 namespace {
 
 namespace mon = baton::appmonitor;
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = ::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(Sdk, InvalidArgumentsThrowBeforeAnythingIsSent) {
   // A bare ROUTER stands where the node would be: it must receive nothing.

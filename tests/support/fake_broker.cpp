@@ -40,12 +40,7 @@ void FakeBroker::pump(std::chrono::milliseconds wait) {
 
 bool FakeBroker::pump_until(const std::function<bool()>& condition,
                             std::chrono::milliseconds deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    pump();
-  }
-  return true;
+  return test::pump_until([this] { pump(); }, condition, deadline);
 }
 
 void FakeBroker::handle_control() {

@@ -29,7 +29,9 @@ int free_tcp_port() {
 }
 
 BrokerEndpoints BrokerEndpoints::pick() {
-  // Held open together so the three differ.
+  // Each port is free when picked (the probe socket is closed again); re-pick until the three
+  // differ. Another process may still take one before the broker binds: the broker then fails to
+  // start and the test says so.
   auto ep = [](int port) { return "tcp://127.0.0.1:" + std::to_string(port); };
   int a = free_tcp_port(), b = free_tcp_port(), c = free_tcp_port();
   while (b == a)
@@ -233,12 +235,7 @@ void BusWatcher::pump(std::chrono::milliseconds wait) {
 
 bool BusWatcher::pump_until(const std::function<bool()>& condition,
                             std::chrono::milliseconds deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    pump();
-  }
-  return true;
+  return test::pump_until([this] { pump(); }, condition, deadline);
 }
 
 std::vector<bus::Event> BusWatcher::events(const std::string& machine_app) const {

@@ -25,6 +25,16 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
   }
 }
 
+bool pump_until(const std::function<void()>& pump, const std::function<bool()>& condition,
+                std::chrono::milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    pump();
+  }
+  return true;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream buffer;

@@ -25,6 +25,11 @@ inline constexpr std::chrono::milliseconds kDeadline = 20s;
 bool wait_until(const std::function<bool()>& condition,
                 std::chrono::milliseconds deadline = kDeadline);
 
+// Calls `pump` (which waits a little for socket input and handles it) until `condition` holds or
+// `deadline` passes.
+bool pump_until(const std::function<void()>& pump, const std::function<bool()>& condition,
+                std::chrono::milliseconds deadline);
+
 std::string read_file(const std::string& path);  // "" when missing
 std::vector<std::string> read_lines(const std::string& path);
 bool file_exists(const std::string& path);

@@ -1,0 +1,59 @@
+#pragma once
+// A test fixture with a real baton-node (machine "m1") driven by a FakeBroker: the broker deploys
+// definitions and sends commands as baton-broker would, and sees everything the node publishes.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/support/fake_broker.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace baton::test {
+
+class NodeFixture : public ::testing::Test {
+ protected:
+  // Starts the node with `extra_args` and waits until it subscribed to its commands.
+  void start_node(std::vector<std::string> extra_args = {}) {
+    std::vector<std::string> args{"--broker", broker_.control_endpoint()};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    node_.emplace(dir_, std::move(args));
+    ASSERT_TRUE(broker_.wait_subscribed("m1")) << node_->log();
+  }
+
+  // An app running `script` under /bin/sh in the test folder.
+  config::AppDef shell_app(const std::string& app, const std::string& script) const {
+    config::AppDef spec;
+    spec.machine = "m1";
+    spec.app = app;
+    spec.exe_full_path = "/bin/sh";
+    spec.cmd_line_args = "-c '" + script + "'";
+    spec.config_dir = dir_.path();
+    return spec;
+  }
+  void deploy(const std::vector<config::AppDef>& apps) {
+    auto reply = broker_.wait_reply(broker_.deploy("m1", apps));
+    ASSERT_TRUE(reply.has_value()) << node_->log();
+    ASSERT_TRUE(reply->ok) << reply->error.value_or("");
+  }
+  // Sends an app command and returns the node's reply (a failed expectation if none came).
+  proto::bus::ReplyHeader command(const std::string& op, const std::string& app,
+                                  std::optional<std::string> plan = std::nullopt,
+                                  std::optional<bool> by_plan = std::nullopt) {
+    auto reply = broker_.wait_reply(
+        broker_.command("m1", op, proto::bus::AppCommandArgs{app, plan, by_plan}));
+    EXPECT_TRUE(reply.has_value()) << node_->log();
+    return reply.value_or(proto::bus::ReplyHeader{});
+  }
+  void launch(const std::string& app) {
+    const auto reply = command("launch", app);
+    ASSERT_TRUE(reply.ok) << reply.error.value_or("") << "\n" << node_->log();
+  }
+
+  TempDir dir_;
+  FakeBroker broker_;
+  std::optional<NodeProcess> node_;
+};
+
+}  // namespace baton::test
