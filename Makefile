@@ -1,21 +1,26 @@
 # Baton — the two commands a fresh Debian 12 machine needs (as root):
 #   make demo   build and run the demo
-#   make test   build and run every test (normal build and an ASan+UBSan build)
+#   make test   build and run every test (normal build and an ASan+UBSan build, then 30 s of
+#               each fuzz target)
+#   make fuzz   run each libFuzzer target of tests/fuzz for FUZZ_SECONDS (300)
 
 BUILD      := build
 ASAN_BUILD := build-asan
+FUZZ_BUILD := build-fuzz
 CTEST_JOBS ?= 2
+FUZZ_SECONDS ?= 300
 
 # Everything the project builds, tests and runs with: Debian packages only.
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config git \
 	libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev libpugixml-dev \
 	libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libspdlog-dev \
 	python3 python3-zmq python3-msgpack python3-pytest python3-setuptools python3-pip \
-	clang-format procps libxml2-utils
+	clang-format procps libxml2-utils clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build asan test unit demo format format-check clean
+.PHONY: all deps configure build asan fuzz-build fuzz fuzz-smoke test unit demo format format-check \
+	clean
 
 all: build
 
@@ -45,10 +50,27 @@ build: deps $(BUILD)/build.ninja
 asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build --preset asan
 
-# Every test, twice: as shipped, and under AddressSanitizer + UndefinedBehaviorSanitizer.
+$(FUZZ_BUILD)/build.ninja:
+	cmake --preset fuzz
+
+# The libFuzzer targets (clang, ASan + UBSan) and the two libraries they test, nothing else.
+fuzz-build: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build --preset fuzz
+
+# Each fuzz target for FUZZ_SECONDS, two at a time, on a copy of tests/fuzz/corpus in build-fuzz/;
+# a crash, leak, hang (5 s) or OOM (1 GiB) fails and prints the reproducer.
+fuzz: fuzz-build
+	tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) 30
+
+# Every test, twice: as shipped, and under AddressSanitizer + UndefinedBehaviorSanitizer; then
+# 30 s of each fuzz target.
 test: build asan
 	ctest --preset default -j $(CTEST_JOBS)
 	ctest --preset asan -j $(CTEST_JOBS)
+	$(MAKE) fuzz-smoke
 
 unit: build
 	ctest --preset default -j $(CTEST_JOBS)
@@ -63,4 +85,4 @@ format-check:
 	git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format --dry-run --Werror
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

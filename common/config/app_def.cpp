@@ -1,6 +1,7 @@
 #include "common/config/app_def.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace baton::config {
 
@@ -65,6 +66,36 @@ std::vector<ExitCodeRange> normalize_exit_codes(std::vector<ExitCodeRange> range
     }
   }
   return joined;
+}
+
+Status check_decoded(const AppDef& app) {
+  auto valid_id = [](const AppId& id) {
+    auto parsed = parse_app_id(id.to_string());
+    return parsed && *parsed == id;
+  };
+  if (!valid_id(app.id())) return Error{"app id \"" + app.id().to_string() + "\" is not valid"};
+  for (const AppId& dependency : app.dependencies) {
+    if (!valid_id(dependency)) {
+      return Error{"dependency \"" + dependency.to_string() + "\" is not a valid app id"};
+    }
+  }
+  const std::pair<const char*, std::optional<double>> durations[] = {
+      {"restart_delay_s", app.restart_delay_s},
+      {"separation_interval_s", app.separation_interval_s},
+      {"min_killing_time_s", app.min_killing_time_s},
+      {"soft_kill_timeout_s", app.soft_kill_timeout_s},
+      {"init_detectors.timeout_s", app.init_detectors.timeout_s},
+  };
+  for (const auto& [name, seconds] : durations) {
+    // Written so that NaN fails too.
+    if (seconds && !(*seconds >= 0 && *seconds <= kMaxSeconds)) {
+      return Error{std::string("field '") + name + "' is not a number of seconds from 0 to 1e9"};
+    }
+  }
+  for (const ExitCodeRange& range : app.init_detectors.exit_codes) {
+    if (range.first > range.last) return Error{"an exit code range is reversed"};
+  }
+  return ok_status();
 }
 
 std::uint64_t fingerprint(const AppDef& app) {

@@ -21,6 +21,10 @@
 
 namespace baton::config {
 
+// The longest duration a SharedConfig or a deploy may give, in seconds (about 31 years): every
+// clock of the daemons converts it to nanoseconds in 64 bits without overflow.
+inline constexpr double kMaxSeconds = 1e9;
+
 // "machine.app": the machine is everything before the first dot, the app id the rest (it may hold
 // more dots).
 struct AppId {
@@ -140,6 +144,12 @@ struct AppDef {
       proto::optional("path_prepend", &AppDef::path_prepend),
       proto::optional("path_append", &AppDef::path_append));
 };
+
+// What decode<AppDef>() (a deploy from the bus) checks after reading the fields, so that a node
+// never acts on a definition the SharedConfig reader would not have produced: machine and app form
+// a valid id, so does every dependency, every duration is finite, not negative and at most
+// kMaxSeconds, and every exit code range is in order.
+Status check_decoded(const AppDef& app);
 
 // A digest of every field (64-bit FNV-1a of the packed form): equal definitions have equal
 // fingerprints in every process, so a node can report which definition it runs in a few bytes.

@@ -86,6 +86,7 @@ Expected<double> parse_seconds(std::string_view text) {
   auto value = parse_number(text);
   if (!value) return Error{double_quoted(text) + " is not a number of seconds"};
   if (*value < 0) return Error{double_quoted(text) + " is negative"};
+  if (*value > kMaxSeconds) return Error{double_quoted(text) + " is more than 1e9 seconds"};
   return value;
 }
 

@@ -24,7 +24,7 @@ Expected<int> parse_int(std::string_view text);
 // A finite decimal number with a '.' decimal point, whatever the locale; no exponent.
 Expected<double> parse_number(std::string_view text);
 
-// parse_number that is not negative: SeparationInterval, MinKillingTime, delay, Timeout.
+// parse_number from 0 to kMaxSeconds: SeparationInterval, MinKillingTime, delay, Timeout.
 Expected<double> parse_seconds(std::string_view text);
 
 // "0,2,5-7": codes and inclusive ranges, which may be negative ("-4--1"); empty items are

@@ -282,6 +282,11 @@ Status SharedConfigReader::read_plan(const pugi::xml_node& node) {
         return error_at(line, attribute_subject(name), seconds.error().message,
                         config_error::kBadValue);
       }
+      if (*seconds > kMaxSeconds) {
+        return error_at(line, attribute_subject(name),
+                        "\"" + std::string(attribute.value()) + "\" is more than 1e9 seconds",
+                        config_error::kBadValue);
+      }
       if (*seconds > 0) pending.plan.start_timeout_s = *seconds;  // Dirigent writes -1 for none
     } else if (is_one_of(name, kUnsupportedPlanAttributes)) {
       warn(line, attribute_subject(name), "Dirigent feature not supported by Baton, ignored");

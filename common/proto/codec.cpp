@@ -1,5 +1,6 @@
 #include "common/proto/codec.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace baton::proto {
@@ -7,10 +8,20 @@ namespace baton::proto {
 Expected<msgpack::object> unpack_frame(msgpack::zone& zone, const void* data, std::size_t size,
                                        const msgpack::unpack_limit& limits) {
   if (size == 0) return Error{"empty frame"};
+  // The unpacker allocates an array's or a map's items when it reads the count, before their
+  // bytes: five bytes claiming a million items would cost tens of MiB before the frame turns out
+  // truncated. No container holds more items than the frame has bytes (an item takes at least one
+  // byte, a map entry two), so the limits shrink to the frame's size.
+  const auto fits = [size](std::size_t limit, std::size_t bytes_per_item) {
+    return std::min(limit, size / bytes_per_item);
+  };
+  const msgpack::unpack_limit bounded(fits(limits.array(), 1), fits(limits.map(), 2),
+                                      fits(limits.str(), 1), fits(limits.bin(), 1),
+                                      fits(limits.ext(), 1), limits.depth());
   try {
     std::size_t offset = 0;
     msgpack::object object = msgpack::unpack(zone, static_cast<const char*>(data), size, offset,
-                                             nullptr, nullptr, limits);
+                                             nullptr, nullptr, bounded);
     if (offset != size) return Error{"trailing bytes after the message"};
     return object;
   } catch (const msgpack::insufficient_bytes&) {

@@ -14,6 +14,7 @@
 
 #include <msgpack.hpp>
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -116,6 +117,13 @@ const msgpack::object* find_key(const msgpack::object& map, std::string_view key
 // The "args" entry of a request or command; an empty map when it is absent or nil.
 const msgpack::object& args_of(const msgpack::object& message);
 
+// A message type may check the values it decoded: a function `Status check_decoded(const T&)`,
+// found by argument-dependent lookup, runs after every field was read, and its Error is decode's.
+template <class T>
+concept CheckedMessage = requires(const T& msg) {
+  { check_decoded(msg) } -> std::same_as<Status>;
+};
+
 template <class T>
 Expected<T> decode(const msgpack::object& object) {
   if (object.type != msgpack::type::MAP) return Error{"message is not a map"};
@@ -137,6 +145,9 @@ Expected<T> decode(const msgpack::object& object) {
   };
   std::apply([&](const auto&... f) { (read_field(f), ...); }, T::kFields);
   if (!failure.empty()) return Error{std::move(failure)};
+  if constexpr (CheckedMessage<T>) {
+    if (Status checked = check_decoded(msg); !checked) return checked.error();
+  }
   return msg;
 }
 

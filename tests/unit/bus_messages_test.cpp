@@ -1,6 +1,9 @@
 // Bus messages: topics, round trips, and bad command arguments.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "common/config/deploy.hpp"
 #include "common/proto/bus.hpp"
 
 namespace baton::proto::bus {
@@ -69,6 +72,32 @@ TEST(BusMessages, SetVarsRejectsBadNamesAndTypes) {
   auto wrong = decode_vars(pack_command(header, AppCommandArgs{"x", {}, {}}));
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().message, "set_vars needs a map 'vars' of names to values");
+}
+
+// A deploy from the bus is checked as strictly as the SharedConfig reader: a node never converts a
+// NaN or astronomically long duration into a timer (undefined behaviour), nor runs an invalid id.
+TEST(BusMessages, DeployRefusesDefinitionsTheReaderWouldNotProduce) {
+  auto decode_app = [](const config::AppDef& app) {
+    const std::string frame = pack_to_string(app);
+    return decode_frame<config::AppDef>(frame.data(), frame.size());
+  };
+  config::AppDef app;
+  app.machine = "m1";
+  app.app = "web";
+  app.exe_full_path = "/bin/true";
+  ASSERT_TRUE(decode_app(app).ok());
+
+  auto nan = app;
+  nan.restart_delay_s = std::nan("");
+  ASSERT_FALSE(decode_app(nan).ok());
+  EXPECT_EQ(decode_app(nan).error().message,
+            "field 'restart_delay_s' is not a number of seconds from 0 to 1e9");
+  auto huge = app;
+  huge.soft_kill_timeout_s = 1e300;
+  EXPECT_FALSE(decode_app(huge).ok());
+  auto bad_id = app;
+  bad_id.app = "";
+  EXPECT_FALSE(decode_app(bad_id).ok());
 }
 
 }  // namespace

@@ -55,6 +55,16 @@ TEST(Codec, MissingRequiredFieldIsAnError) {
   EXPECT_EQ(out.error().message, "missing field 'count'");
 }
 
+// Five bytes that claim a million items must not make the unpacker allocate for a million items:
+// no container can hold more items than the frame has bytes.
+TEST(Codec, CountsBeyondTheFrameSizeAreRefused) {
+  const std::string frame("\xdd\x00\x0f\x42\x40", 5);  // array32 of 1,000,000 items, none there
+  msgpack::zone zone;
+  auto out = unpack_frame(zone, frame.data(), frame.size(), bulk_frame_limits());
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().message, "msgpack frame exceeds size limits");
+}
+
 TEST(Codec, WrongTypeIsAnError) {
   std::string frame = pack_map(std::pair{"name", "x"}, std::pair{"count", "many"});
   auto out = decode_frame<Sample>(frame.data(), frame.size());

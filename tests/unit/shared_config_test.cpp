@@ -444,6 +444,9 @@ TEST(SharedConfigErrors, BadValuesOfEveryKind) {
             at + "attribute 'SeparationInterval': \"0,5\" is not a number of seconds");
   EXPECT_EQ(error_of(one_app("MinKillingTime=\"-1\""), bad),
             at + "attribute 'MinKillingTime': \"-1\" is negative");
+  // Longer than any clock of the daemons holds in nanoseconds: refused here, not overflowed later.
+  EXPECT_EQ(error_of(one_app("SeparationInterval=\"10000000000\""), bad),
+            at + "attribute 'SeparationInterval': \"10000000000\" is more than 1e9 seconds");
   EXPECT_EQ(error_of(one_app("InitCondition=\"window 1\""), bad),
             at + "attribute 'InitCondition': \"window 1\" names no init detector (timeout, "
                  "exitcode, heartbeat)");
