@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "common/config/deploy.hpp"
+#include "common/net/local_endpoint.hpp"
 #include "common/proto/codec.hpp"
 
 namespace baton::broker {
@@ -95,6 +96,15 @@ control::ReloadResult Broker::apply_config(config::SharedConfig config) {
 }
 
 Status Broker::start() {
+  for (const std::string* endpoint : {&options_.control, &options_.ingest, &options_.bus}) {
+    if (!options_.insecure && !is_local_endpoint(*endpoint)) {
+      return Error{"refusing to bind " + *endpoint +
+                   ": it is reachable from the network and nothing authenticates who connects, "
+                   "so anyone who reaches it could launch programs on every machine of the "
+                   "fleet. Bind to loopback (tcp://127.0.0.1:PORT) or ipc://, or pass --insecure "
+                   "on a network you trust"};
+    }
+  }
   if (auto loaded = load_config(); !loaded) return loaded;
   for (zmq::socket_t* s : {&control_, &ingest_, &bus_}) {
     s->set(zmq::sockopt::linger, 0);

@@ -26,6 +26,10 @@ std::variant<BrokerOptions, int> parse_broker_options(int argc, char** argv) {
   app.add_option("--advertise-host", options.advertise_host,
                  "host named in the endpoints hello hands out, when binding to * or 0.0.0.0 "
                  "(default: the host of the bound endpoint)");
+  app.add_flag("--insecure", options.insecure,
+               "bind endpoints reachable from the network (not loopback or ipc://) although no "
+               "client is authenticated: anyone who reaches them can launch programs on every "
+               "machine of the fleet");
   long long offline_ms = options.offline_after.count();
   app.add_option("--offline-after", offline_ms,
                  "milliseconds of silence after which a node is offline")

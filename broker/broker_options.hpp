@@ -15,6 +15,9 @@ struct BrokerOptions {
   // What hello tells clients to connect to, when it differs from what the broker binds
   // (tcp://*:7101 binds every interface; clients need a host). Empty: derived from the bind.
   std::string advertise_host;
+  // Bind endpoints that the network reaches (not loopback, not ipc://) although nothing
+  // authenticates who connects.
+  bool insecure = false;
   std::string log_level = "info";
   // A node silent this long is offline (it sends its NodeState every second).
   std::chrono::milliseconds offline_after{3000};

@@ -33,6 +33,7 @@ struct UpOptions {
   std::string control = "tcp://127.0.0.1:7100";
   std::string ingest = "tcp://127.0.0.1:7101";
   std::string bus = "tcp://127.0.0.1:7102";
+  bool insecure = false;
   std::string appmonitor;
   std::string log_dir;
   std::string log_level = "warn";
@@ -148,6 +149,7 @@ void run_up(const UpOptions& options) {
   broker_options.control = options.control;
   broker_options.ingest = options.ingest;
   broker_options.bus = options.bus;
+  broker_options.insecure = options.insecure;
 
   node::Node node(node_options);
   broker::Broker broker(broker_options, node.context(), node.loop());
@@ -201,6 +203,9 @@ void add_up_command(CLI::App& app, CliContext& context) {
   up->add_option("--ingest", options->ingest, "the broker's ingest endpoint")
       ->capture_default_str();
   up->add_option("--bus", options->bus, "the broker's bus endpoint")->capture_default_str();
+  up->add_flag("--insecure", options->insecure,
+               "bind broker endpoints reachable from the network although no client is "
+               "authenticated");
   up->add_option("--appmonitor", options->appmonitor,
                  "the node's application monitor endpoint (default: "
                  "ipc:///run/baton/appmonitor.sock as root, else in $XDG_RUNTIME_DIR/baton)");

@@ -137,7 +137,11 @@ void AppLifecycle::set_initialized(const std::string& why) {
 void AppLifecycle::record_exit(const ExitStatus& exit) {
   pid_ = 0;
   // A negative exit code is the signal that ended the process.
-  exit_code_ = exit.exited_normally() ? exit.code : -exit.signal;
+  if (exit.unknown) {
+    exit_code_.reset();
+  } else {
+    exit_code_ = exit.exited_normally() ? exit.code : -exit.signal;
+  }
 }
 
 std::chrono::milliseconds AppLifecycle::next_restart_delay() {
@@ -181,6 +185,52 @@ LifecycleState AppLifecycle::start(const std::optional<ExitStatus>&) {
     init_timer_ = host_.start_timer(*this, *policy_.init_timeout, TimerKind::init);
   }
   return S::running;
+}
+
+LifecycleSnapshot AppLifecycle::snapshot() const {
+  return LifecycleSnapshot{state_,      pid_,         started_,      start_failed_,
+                           killed_,     initialized_, plan_applied_, plan_,
+                           started_at_, restarts_,    exit_code_,    last_error_};
+}
+
+void AppLifecycle::restore(const LifecycleSnapshot& saved, bool alive) {
+  started_ = saved.started;
+  start_failed_ = saved.start_failed;
+  killed_ = saved.killed;
+  initialized_ = saved.initialized;
+  plan_applied_ = saved.plan_applied;
+  plan_ = saved.plan;
+  started_at_ = saved.started_at;
+  restarts_ = saved.restarts;
+  exit_code_ = saved.exit_code;
+  last_error_ = saved.last_error;
+  const double ran_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
+      started_at_;
+  launched_at_ = host_.now() - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::duration<double>(std::max(ran_s, 0.0)));
+  const bool had_process = saved.state == S::running || saved.state == S::dying;
+  if (had_process) {
+    pid_ = saved.pid;
+    if (!alive) {  // gone meanwhile: a crash, or the end of the kill that was going on
+      state_ = saved.state;
+      handle(E::exited, ExitStatus::unknown_status());
+      return;
+    }
+    state_ = S::running;
+    if (saved.state == S::dying) {
+      handle(saved.killed ? E::kill : E::plan_kill);
+    } else if (!initialized_ && policy_.init_timeout) {
+      init_timer_ = host_.start_timer(*this, *policy_.init_timeout, TimerKind::init);
+    }
+    return;
+  }
+  if (saved.state == S::restart_wait) {
+    state_ = S::restart_wait;
+    restart_timer_ = host_.start_timer(*this, policy_.restart_delay, TimerKind::restart);
+    return;
+  }
+  state_ = S::idle;
 }
 
 LifecycleState AppLifecycle::start_fresh(const std::optional<ExitStatus>& exit) {

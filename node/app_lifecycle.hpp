@@ -91,6 +91,22 @@ std::string_view to_string(AppEventKind kind);
 
 class AppLifecycle;
 
+// What a lifecycle knows, for the node's state file, and what it takes back after a node restart.
+struct LifecycleSnapshot {
+  LifecycleState state = LifecycleState::idle;
+  pid_t pid = 0;
+  bool started = false;
+  bool start_failed = false;
+  bool killed = false;
+  bool initialized = false;
+  bool plan_applied = false;
+  std::string plan;
+  double started_at = 0;
+  int restarts = 0;
+  std::optional<int> exit_code;
+  std::string last_error;
+};
+
 // The outside world of a lifecycle. The supervisor implements it with real processes and the event
 // loop; tests implement it with a fake clock and fake processes.
 class LifecycleHost {
@@ -142,6 +158,13 @@ class AppLifecycle {
   // Wall-clock launch time of the current run (seconds since the epoch), 0 before the first launch.
   double started_at() const { return started_at_; }
   const std::string& plan() const { return plan_; }
+
+  LifecycleSnapshot snapshot() const;
+  // After a node restart, before any event: takes back a snapshot. A running (or dying) app whose
+  // process is still there (`alive`) runs on with it: an init Timeout detector starts over, a kill
+  // in progress is sent again. One whose process is gone exited meanwhile, with an unknown status:
+  // RestartOnCrash relaunches it. A pending restart is due after the restart delay.
+  void restore(const LifecycleSnapshot& saved, bool alive);
 
   // Plans set the plan context and PlanApplied around a launch; KillPlan clears PlanApplied.
   void set_plan(std::string plan) { plan_ = std::move(plan); }

@@ -3,13 +3,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "common/log.hpp"
+#include "common/os/process_start_time.hpp"
 #include "common/os/process_tree.hpp"
 #include "common/os/spawn.hpp"
 
@@ -42,6 +45,11 @@ AppSupervisor::AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorCon
       config_(std::move(config)),
       publish_(std::move(publish)),
       env_(environment_of_this_process()),
+      // Sequence numbers go on rising across node restarts: they start from the clock (in
+      // microseconds), far above anything a node could have published before.
+      seq_(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count())),
       read_buffer_(kOutputPerWakeup) {
   // Our own launch marker must not leak into the apps we start (they get their own).
   env_.erase("BATON_LAUNCH_ID");
@@ -50,12 +58,19 @@ AppSupervisor::AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorCon
     std::filesystem::create_directories(config_.log_dir, ec);
     if (ec) spdlog::error("cannot create log folder {}: {}", config_.log_dir, ec.message());
   }
+  if (!config_.state_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(fifo_path(""), ec);
+    if (ec) spdlog::error("cannot create output folder {}: {}", fifo_path(""), ec.message());
+  }
 }
 
 AppSupervisor::~AppSupervisor() {
   finish_output();
   for (const auto& [pid, app] : app_by_pid_)
     reaper_.forget(pid);
+  for (const auto& [pid, adopted] : adopted_)
+    loop_.unwatch(adopted.watch);
 }
 
 AppSupervisor::Supervised* AppSupervisor::find(const std::string& app) {
@@ -125,6 +140,7 @@ Status AppSupervisor::deploy(std::vector<config::AppDef> apps) {
     state_changed(*inserted->second.lifecycle);
   }
   remove_stopped_apps();
+  changed();
   return ok_status();
 }
 
@@ -181,6 +197,7 @@ void AppSupervisor::kill_all() {
 
 void AppSupervisor::set_vars(const std::vector<std::pair<std::string, std::string>>& vars) {
   for (const auto& [name, value] : vars) {
+    set_vars_[name] = value;
     if (value.empty()) {
       env_.erase(name);
       spdlog::info("variable {} unset", name);
@@ -189,6 +206,7 @@ void AppSupervisor::set_vars(const std::vector<std::pair<std::string, std::strin
       spdlog::info("variable {} set to '{}'", name, value);
     }
   }
+  changed();
 }
 
 std::size_t AppSupervisor::running_count() const {
@@ -232,6 +250,7 @@ void AppSupervisor::publish_all() {
 }
 
 void AppSupervisor::state_changed(AppLifecycle& app) {
+  changed();
   auto it = apps_.find(app.id());
   if (it == apps_.end()) return;
   Supervised& s = it->second;
@@ -280,12 +299,14 @@ std::shared_ptr<AppOutputLog> AppSupervisor::log_of(const std::string& app) {
   return log;
 }
 
-void AppSupervisor::watch_output(const std::string& app, pid_t pid, UniqueFd read_end) {
+void AppSupervisor::watch_output(const std::string& app, pid_t pid, UniqueFd read_end,
+                                 std::string fifo) {
   const std::uint64_t id = next_pipe_id_++;
   auto pipe = std::make_unique<OutputPipe>();
   pipe->app = app;
   pipe->pid = pid;
   pipe->fd = std::move(read_end);
+  pipe->fifo = std::move(fifo);
   pipe->log = log_of(app);
   pipe->watch = loop_.watch_fd(pipe->fd.get(), [this, id] { on_output(id); });
   pipes_.emplace(id, std::move(pipe));
@@ -326,6 +347,7 @@ AppSupervisor::Pipes::iterator AppSupervisor::close_output(Pipes::iterator it) {
   pipe.log->flush(pipe.stream);
   loop_.unwatch(pipe.watch);
   if (pipe.flush_timer) loop_.cancel(*pipe.flush_timer);
+  if (!pipe.fifo.empty()) ::unlink(pipe.fifo.c_str());  // every writer is gone
   return pipes_.erase(it);  // closes the read end; the log closes with its last pipe
 }
 
@@ -364,33 +386,25 @@ Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
                         launch_id};
   auto request = build_launch_request(s->spec, env_, context);
   if (!request) return request.error();
-  // The app writes into a pipe, not into the file: only the node writes the file, so it can rotate
-  // it at any time. Both ends are close-on-exec: the child gets the write end as its stdout and
-  // stderr only (dup2 clears the flag there), and no other child of the node inherits either end,
-  // which would keep the pipe from ever reaching EOF.
   UniqueFd read_end;
   UniqueFd write_end;
-  if (!config_.log_dir.empty()) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) == 0) {
-      read_end.reset(fds[0]);
-      write_end.reset(fds[1]);
-      // Only our end is non-blocking: the app's stdout must block while the pipe is full, so a
-      // burst is held back, not lost.
-      ::fcntl(read_end.get(), F_SETFL, ::fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
-    } else {
-      spdlog::warn("app {}: cannot create its output pipe: {}; its output goes nowhere", app.id(),
-                   strerror(errno));
-    }
+  std::string fifo;
+  if (!config_.log_dir.empty() && !open_output(app.id(), launch_id, read_end, write_end, fifo)) {
+    spdlog::warn("app {}: cannot create its output pipe: {}; its output goes nowhere", app.id(),
+                 strerror(errno));
   }
   request->stdout_fd = write_end.get();
   request->stderr_fd = write_end.get();
   auto pid = spawn(*request);
   write_end.reset();  // from now on only the app (and what it starts) holds the write end
-  if (!pid) return pid.error();
-  if (read_end.valid()) watch_output(app.id(), *pid, std::move(read_end));
+  if (!pid) {
+    if (!fifo.empty()) ::unlink(fifo.c_str());
+    return pid.error();
+  }
+  if (read_end.valid()) watch_output(app.id(), *pid, std::move(read_end), std::move(fifo));
   s->launch_id = launch_id;
   s->last_pid = *pid;
+  s->start_time = process_start_time(*pid).value_or(0);
   app_by_pid_[*pid] = app.id();
   const std::string id = app.id();
   reaper_.watch(*pid, [this, id](pid_t child, ExitStatus status) { on_exit(id, child, status); });
@@ -399,6 +413,10 @@ Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
 
 void AppSupervisor::on_exit(const std::string& app, pid_t pid, ExitStatus status) {
   app_by_pid_.erase(pid);
+  if (auto adopted = adopted_.find(pid); adopted != adopted_.end()) {
+    loop_.unwatch(adopted->second.watch);
+    adopted_.erase(adopted);
+  }
   // Everything the process wrote goes to the log before its exit is handled (which may relaunch
   // it at once), and before anyone told of the exit looks at the log.
   for (auto it = pipes_.begin(); it != pipes_.end();) {
@@ -476,6 +494,180 @@ bool AppSupervisor::relaunch_for_watchdog(pid_t pid) {
     l.handle(LifecycleEvent::launch);  // it exited already and no crash restart is pending
   }
   return true;
+}
+
+// The app writes into a pipe, not into the file: only the node writes the file, so it can rotate it
+// at any time. Both ends are close-on-exec: the child gets the write end as its stdout and stderr
+// only (dup2 clears the flag there), and no other child of the node inherits either end, which
+// would keep the pipe from ever reaching EOF. Only our end is non-blocking: the app's stdout must
+// block while the pipe is full, so a burst is held back, not lost.
+//
+// With a state folder the pipe is a FIFO there, and the app's end is opened read-write: the app
+// then holds a reader itself, so when the node dies its writes never fail with EPIPE (or kill it
+// with SIGPIPE); at worst they wait until the next node opens the FIFO by its name and reads on.
+// The node's end still sees EOF once the app and what it started are gone: only writers count.
+bool AppSupervisor::open_output(const std::string& app, const std::string& launch_id,
+                                UniqueFd& read_end, UniqueFd& write_end, std::string& fifo) {
+  if (config_.state_dir.empty()) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+    read_end.reset(fds[0]);
+    write_end.reset(fds[1]);
+    ::fcntl(read_end.get(), F_SETFL, ::fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
+    return true;
+  }
+  fifo = fifo_path(launch_id);
+  ::unlink(fifo.c_str());  // a leftover of an earlier node with the same pid
+  if (::mkfifo(fifo.c_str(), 0600) != 0) {
+    fifo.clear();
+    return false;
+  }
+  read_end.reset(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  write_end.reset(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
+  if (!read_end.valid() || !write_end.valid()) {
+    spdlog::warn("app {}: cannot open {}: {}", app, fifo, strerror(errno));
+    ::unlink(fifo.c_str());
+    fifo.clear();
+    read_end.reset();
+    write_end.reset();
+    return false;
+  }
+  return true;
+}
+
+std::string AppSupervisor::fifo_path(const std::string& launch_id) const {
+  return config_.state_dir + "/" + config_.machine + ".out/" + launch_id;
+}
+
+bool AppSupervisor::adopt_process(const std::string& app, pid_t pid) {
+  auto pidfd = Pidfd::open(pid);
+  if (!pidfd) {
+    spdlog::warn("app {}: cannot watch pid {}: {}", app, pid, pidfd.error().message);
+    return false;
+  }
+  const int fd = pidfd->fd();
+  const auto watch =
+      loop_.watch_fd(fd, [this, app, pid] { on_exit(app, pid, ExitStatus::unknown_status()); });
+  adopted_.emplace(pid, Adopted{std::move(pidfd).value(), watch});
+  app_by_pid_[pid] = app;
+  return true;
+}
+
+void AppSupervisor::save_to(SavedNode& state) const {
+  state.seq = seq_;
+  state.vars.clear();
+  for (const auto& [name, value] : set_vars_)
+    state.vars.push_back(SavedVar{name, value});
+  state.definitions.clear();
+  state.apps.clear();
+  for (const auto& [id, s] : apps_) {
+    if (s.remove_when_stopped) continue;
+    state.definitions.push_back(s.spec);
+    const LifecycleSnapshot l = s.lifecycle->snapshot();
+    SavedApp saved;
+    saved.app = id;
+    saved.state = std::string(to_string(l.state));
+    saved.pid = l.pid;
+    saved.start_time = l.pid == s.last_pid ? s.start_time : 0;
+    saved.launch_id = s.launch_id;
+    saved.launches = s.launches;
+    saved.started = l.started;
+    saved.start_failed = l.start_failed;
+    saved.killed = l.killed;
+    saved.initialized = l.initialized;
+    saved.plan_applied = l.plan_applied;
+    saved.plan = l.plan;
+    saved.started_at = l.started_at;
+    saved.restarts = l.restarts;
+    saved.exit_code = l.exit_code;
+    saved.last_error = l.last_error;
+    state.apps.push_back(std::move(saved));
+  }
+}
+
+void AppSupervisor::restore_from(const SavedNode& state) {
+  seq_ = std::max(seq_, state.seq);
+  for (const auto& var : state.vars) {
+    set_vars_[var.name] = var.value;
+    if (var.value.empty()) {
+      env_.erase(var.name);
+    } else {
+      env_[var.name] = var.value;
+    }
+  }
+  std::map<std::string, const SavedApp*> saved_apps;
+  for (const auto& saved : state.apps)
+    saved_apps[saved.app] = &saved;
+  std::set<std::string> fifos_in_use;
+  std::size_t adopted = 0;
+  for (const auto& spec : state.definitions) {
+    if (spec.machine != config_.machine || apps_.contains(spec.app)) continue;
+    Supervised s;
+    s.lifecycle = std::make_unique<AppLifecycle>(spec.app, policy_of(spec), *this);
+    s.spec = spec;
+    Supervised& app = apps_.emplace(spec.app, std::move(s)).first->second;
+    auto found = saved_apps.find(spec.app);
+    if (found == saved_apps.end()) continue;
+    const SavedApp& saved = *found->second;
+    app.launch_id = saved.launch_id;
+    app.launches = saved.launches;
+    app.last_pid = static_cast<pid_t>(saved.pid);
+    app.start_time = saved.start_time;
+
+    const pid_t pid = static_cast<pid_t>(saved.pid);
+    // The same pid is not enough: it may have been reused since. Only the same start time proves
+    // that it is still the process this node launched.
+    bool alive = pid > 0 && saved.start_time != 0 && process_start_time(pid) == saved.start_time;
+    if (alive) alive = adopt_process(spec.app, pid);
+    if (!saved.launch_id.empty() && !config_.state_dir.empty() && !config_.log_dir.empty()) {
+      // Read on where the last node stopped; a FIFO whose writers are gone is drained to EOF.
+      const std::string fifo = fifo_path(saved.launch_id);
+      UniqueFd read_end(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+      if (read_end.valid()) {
+        fifos_in_use.insert(saved.launch_id);
+        watch_output(spec.app, pid, std::move(read_end), fifo);
+      }
+    }
+    LifecycleSnapshot snapshot;
+    if (saved.state == "running") {
+      snapshot.state = LifecycleState::running;
+    } else if (saved.state == "dying") {
+      snapshot.state = LifecycleState::dying;
+    } else if (saved.state == "restart_wait") {
+      snapshot.state = LifecycleState::restart_wait;
+    }
+    snapshot.pid = pid;
+    snapshot.started = saved.started;
+    snapshot.start_failed = saved.start_failed;
+    snapshot.killed = saved.killed;
+    snapshot.initialized = saved.initialized;
+    snapshot.plan_applied = saved.plan_applied;
+    snapshot.plan = saved.plan;
+    snapshot.started_at = saved.started_at;
+    snapshot.restarts = static_cast<int>(saved.restarts);
+    if (saved.exit_code) snapshot.exit_code = static_cast<int>(*saved.exit_code);
+    snapshot.last_error = saved.last_error;
+    if (alive) {
+      ++adopted;
+      spdlog::info("app {}: adopted pid {} (still running since before this node started)",
+                   spec.app, pid);
+    } else if (snapshot.state == LifecycleState::running ||
+               snapshot.state == LifecycleState::dying) {
+      spdlog::warn("app {}: pid {} is gone since the last node ran", spec.app, pid);
+    }
+    app.lifecycle->restore(snapshot, alive);
+  }
+  // FIFOs of launches nobody remembers: nothing will ever read them.
+  std::error_code ec;
+  if (!config_.state_dir.empty()) {
+    for (const auto& entry : std::filesystem::directory_iterator(fifo_path(""), ec)) {
+      if (!fifos_in_use.contains(entry.path().filename().string())) {
+        std::filesystem::remove(entry.path(), ec);
+      }
+    }
+  }
+  spdlog::info("restored {} apps from the state file, {} of them still running", apps_.size(),
+               adopted);
 }
 
 }  // namespace baton::node

@@ -16,11 +16,13 @@
 #include "common/config/app_def.hpp"
 #include "common/loop/event_loop.hpp"
 #include "common/os/child_reaper.hpp"
+#include "common/os/pidfd.hpp"
 #include "common/os/unique_fd.hpp"
 #include "common/proto/bus.hpp"
 #include "node/app_lifecycle.hpp"
 #include "node/app_output_log.hpp"
 #include "node/launch_request.hpp"
+#include "node/node_state_file.hpp"
 
 namespace baton::node {
 
@@ -30,6 +32,9 @@ struct SupervisorConfig {
   std::string log_dir;  // each app's stdout and stderr go to <log_dir>/<app>.log; empty: nowhere
   OutputLogLimits app_log;  // when <app>.log is rotated, how many rotated files are kept
   std::chrono::milliseconds restart_backoff_cap{30'000};  // 0: no backoff for crash loops
+  // Where the output FIFOs live (<state_dir>/<machine>.out/), so that a restarted node reads on
+  // from them; empty: plain pipes, which an app loses with the node that read them.
+  std::string state_dir;
 };
 
 class AppSupervisor final : public LifecycleHost {
@@ -68,6 +73,15 @@ class AppSupervisor final : public LifecycleHost {
   // Publishes the state of every app again (after the broker reconnects).
   void publish_all();
 
+  // Called after anything the state file holds has changed (an app's state, a deploy, variables).
+  void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
+  // Writes the definitions, variables, sequence number and apps into `state`.
+  void save_to(SavedNode& state) const;
+  // After a node restart, before anything else: takes back what save_to() wrote. Apps whose
+  // process still runs (same pid, same start time) are adopted, not relaunched; see
+  // AppLifecycle::restore for the others.
+  void restore_from(const SavedNode& state);
+
   // Links to the application monitor, by pid of a process this node launched. The id of the app,
   // or nullopt when the pid is not one of ours.
   std::optional<std::string> app_of_pid(pid_t pid) const;
@@ -96,6 +110,7 @@ class AppSupervisor final : public LifecycleHost {
     std::string launch_id;  // of the current run: BATON_LAUNCH_ID, KillTree's marker
     std::uint64_t launches = 0;
     pid_t last_pid = 0;
+    std::uint64_t start_time = 0;  // of the current process, for adoption after a restart
     bool remove_when_stopped = false;
     std::optional<proto::bus::AppState> published;
   };
@@ -105,6 +120,16 @@ class AppSupervisor final : public LifecycleHost {
   proto::bus::AppState state_of(const Supervised& s) const;
   void on_exit(const std::string& app, pid_t pid, ExitStatus status);
   void remove_stopped_apps();
+  void changed() {
+    if (on_change_) on_change_();
+  }
+  // A process this node did not start (a restart ago): its exit comes through a pidfd.
+  bool adopt_process(const std::string& app, pid_t pid);
+  // The FIFO that carries a launch's output: <state_dir>/<machine>.out/<launch id>.
+  std::string fifo_path(const std::string& launch_id) const;
+  // Read and write ends for a new launch's output (a FIFO, or a pipe without a state folder).
+  bool open_output(const std::string& app, const std::string& launch_id, UniqueFd& read_end,
+                   UniqueFd& write_end, std::string& fifo);
 
   // The read end of the pipe carrying one launched process's stdout and stderr. It lives until
   // EOF, which may come long after the process exits: a process it left behind may still hold the
@@ -118,12 +143,13 @@ class AppSupervisor final : public LifecycleHost {
     AppOutputLog::Stream stream;
     TimePoint last_data{};
     std::optional<TimerQueue::Id> flush_timer;  // for an incomplete line that waits too long
+    std::string fifo;                           // its path, removed at EOF; empty for a plain pipe
   };
   using Pipes = std::map<std::uint64_t, std::unique_ptr<OutputPipe>>;
 
   // The app's log, shared by all its open pipes, so that only one writer rotates the file.
   std::shared_ptr<AppOutputLog> log_of(const std::string& app);
-  void watch_output(const std::string& app, pid_t pid, UniqueFd read_end);
+  void watch_output(const std::string& app, pid_t pid, UniqueFd read_end, std::string fifo);
   void on_output(std::uint64_t pipe_id);
   // Reads up to `budget` bytes into the log; false at EOF (or a read error): the pipe is done.
   bool read_output(OutputPipe& pipe, std::size_t budget);
@@ -136,6 +162,7 @@ class AppSupervisor final : public LifecycleHost {
   SupervisorConfig config_;
   Publish publish_;
   Environment env_;
+  std::map<std::string, std::string> set_vars_;  // what SetVars changed in env_ ("": unset)
   std::string master_ip_;
   std::map<std::string, Supervised> apps_;
   std::unordered_map<pid_t, std::string> app_by_pid_;
@@ -144,6 +171,12 @@ class AppSupervisor final : public LifecycleHost {
   Pipes pipes_;
   std::uint64_t next_pipe_id_ = 1;
   std::vector<char> read_buffer_;
+  std::function<void()> on_change_;
+  struct Adopted {
+    Pidfd pidfd;
+    EventLoop::WatchId watch = 0;
+  };
+  std::unordered_map<pid_t, Adopted> adopted_;
 };
 
 }  // namespace baton::node

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "common/log.hpp"
+#include "common/os/process_start_time.hpp"
 
 namespace baton::node {
 
@@ -212,6 +213,7 @@ void AppMonitorServer::handle_register(const zmq::message_t& identity, zmq::mess
   r.restart_command = request.restart_command.value_or("");
   r.app = request.app.value_or("");
   r.cwd = working_directory_of(pid);
+  r.start_time = process_start_time(pid).value_or(0);
   const Token token = table_.add(std::move(r), SteadyClock::now());
   arm_deadline_timer();
   const Registration& stored = *table_.find(token);
@@ -331,6 +333,42 @@ void AppMonitorServer::send_reply(const zmq::message_t& identity, const Reply& r
 
 void AppMonitorServer::send_error(const zmq::message_t& identity, const Error& error) {
   send_reply(identity, am::ErrorReply{false, error.message, error.code});
+}
+
+std::vector<SavedRegistration> AppMonitorServer::saved_registrations() const {
+  std::vector<SavedRegistration> out;
+  out.reserve(table_.size());
+  for (const auto& [token, r] : table_.all()) {
+    out.push_back(SavedRegistration{token, r.pid, r.start_time, r.uid, r.gid, r.timeout.count(),
+                                    std::string(am::to_string(r.action)), r.restart_command, r.app,
+                                    r.cwd});
+  }
+  return out;
+}
+
+void AppMonitorServer::restore(const std::vector<SavedRegistration>& saved) {
+  std::size_t restored = 0;
+  const TimePoint now = SteadyClock::now();
+  for (const auto& s : saved) {
+    const pid_t pid = static_cast<pid_t>(s.pid);
+    const auto action = am::parse_action(s.action);
+    if (!action || s.start_time == 0 || process_start_time(pid) != s.start_time) continue;
+    if (!watch_process(pid)) continue;
+    Registration r;
+    r.token = s.token;
+    r.pid = pid;
+    r.uid = static_cast<uid_t>(s.uid);
+    r.gid = static_cast<gid_t>(s.gid);
+    r.timeout = std::chrono::milliseconds(s.timeout_ms);
+    r.action = *action;
+    r.restart_command = s.restart_command;
+    r.app = s.app;
+    r.cwd = s.cwd;
+    r.start_time = s.start_time;
+    if (table_.restore(std::move(r), now)) ++restored;
+  }
+  arm_deadline_timer();
+  spdlog::info("restored {} of {} watchdog registrations", restored, saved.size());
 }
 
 }  // namespace baton::node

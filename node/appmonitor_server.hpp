@@ -11,6 +11,7 @@
 #include "common/loop/event_loop.hpp"
 #include "common/os/pidfd.hpp"
 #include "common/proto/appmonitor.hpp"
+#include "node/node_state_file.hpp"
 #include "node/peer_credentials.hpp"
 #include "node/watchdog_actions.hpp"
 #include "node/watchdog_table.hpp"
@@ -49,6 +50,10 @@ class AppMonitorServer {
   void stop();
 
   const WatchdogTable& table() const { return table_; }
+  std::vector<SavedRegistration> saved_registrations() const;
+  // After a node restart: takes back the registrations of processes that still run (same pid and
+  // start time), with their tokens; each gets one full timeout from now.
+  void restore(const std::vector<SavedRegistration>& saved);
   void set_listener(AppMonitorListener* listener) { listener_ = listener; }
 
  private:

@@ -50,6 +50,10 @@ int Node::run() {
     std::cerr << "baton-node: " << started.error().message << "\n";
     return 2;
   }
+  if (auto restored = restore_state(); !restored) {
+    std::cerr << "baton-node: " << restored.error().message << "\n";
+    return 2;
+  }
   if (!options_.broker.empty()) {
     broker_.emplace(
         context_, loop_, options_.machine, options_.broker,
@@ -73,6 +77,7 @@ int Node::run() {
 
   // The apps are gone (or past the grace period): what they wrote last goes to their logs now.
   supervisor_.finish_output();
+  save_state();
   appmonitor_.stop();
   actions_.abandon_pending();
   if (broker_) {
@@ -114,6 +119,50 @@ void Node::publish(const std::string& topic, const std::string& payload) {
   if (broker_) broker_->publish(topic, payload);
 }
 
+Status Node::restore_state() {
+  const std::string& dir = options_.supervisor.state_dir;
+  if (dir.empty()) return ok_status();
+  auto lock = lock_state(dir, options_.machine);
+  if (!lock) return lock.error();
+  state_lock_ = std::move(lock).value();
+  state_path_ = state_file_path(dir, options_.machine);
+  auto saved = load_node_state(state_path_, options_.machine);
+  if (!saved) {
+    // Start afresh, but keep the file for a look: nothing in it is trusted.
+    const std::string aside = state_path_ + ".bad";
+    std::rename(state_path_.c_str(), aside.c_str());
+    spdlog::error("{}; starting with no apps (the file is kept as {})", saved.error().message,
+                  aside);
+  } else if (*saved) {
+    supervisor_.restore_from(**saved);
+    appmonitor_.restore((*saved)->registrations);
+  }
+  supervisor_.set_on_change([this] { schedule_save(); });
+  save_state();
+  return ok_status();
+}
+
+void Node::schedule_save() {
+  if (state_path_.empty() || save_pending_) return;
+  save_pending_ = true;
+  // Right after this loop round: a plan that launches a thousand apps writes the file once.
+  loop_.after(std::chrono::nanoseconds(0), [this] {
+    save_pending_ = false;
+    save_state();
+  });
+}
+
+void Node::save_state() {
+  if (state_path_.empty()) return;
+  SavedNode state;
+  state.machine = options_.machine;
+  supervisor_.save_to(state);
+  state.registrations = appmonitor_.saved_registrations();
+  if (auto saved = save_node_state(state_path_, state); !saved) {
+    spdlog::error("{}", saved.error().message);
+  }
+}
+
 void Node::publish_node_state() {
   if (!broker_) return;
   bus::NodeState state;
@@ -127,6 +176,7 @@ void Node::publish_node_state() {
 }
 
 void Node::registered(const Registration& r) {
+  schedule_save();
   auto app = supervisor_.app_of_pid(r.pid);
   if (!app) return;
   supervisor_.publish_event(*app, "registered",
@@ -135,12 +185,14 @@ void Node::registered(const Registration& r) {
 }
 
 void Node::unregistered(const Registration& r) {
+  schedule_save();
   if (auto app = supervisor_.app_of_pid(r.pid)) {
     supervisor_.publish_event(*app, "unregistered", fmt::format("pid {}", r.pid));
   }
 }
 
 void Node::fired(const Registration& r, std::string_view what, const std::string& details) {
+  schedule_save();
   auto app = supervisor_.app_of_pid(r.pid);
   if (!app) return;
   if (what == "watchdog_timeout") supervisor_.publish_event(*app, "watchdog_timeout", details);

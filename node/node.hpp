@@ -36,6 +36,11 @@ class Node final : private AppMonitorListener {
   void begin_shutdown();
   void publish(const std::string& topic, const std::string& payload);
   void publish_node_state();
+  // The state file (node_state_file.hpp): restored once at start, saved after every change, at
+  // most once per loop round.
+  Status restore_state();
+  void schedule_save();
+  void save_state();
 
   // AppMonitorListener
   void registered(const Registration& r) override;
@@ -54,6 +59,9 @@ class Node final : private AppMonitorListener {
   std::optional<BrokerLink> broker_;
   TimePoint started_;
   bool shutting_down_ = false;
+  UniqueFd state_lock_;
+  std::string state_path_;  // empty: no state file
+  bool save_pending_ = false;
 };
 
 }  // namespace baton::node

@@ -35,6 +35,12 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
                  "folder of the apps' output logs: each app's stdout and stderr go to <app>.log, "
                  "rotated by size")
       ->capture_default_str();
+  options.supervisor.state_dir = "/var/lib/baton";
+  app.add_option("--state-dir", options.supervisor.state_dir,
+                 "folder of the node's state file (<machine>.state: its apps, their processes and "
+                 "the watchdog registrations) and the apps' output FIFOs, so that a restarted node "
+                 "adopts the apps still running instead of starting them again; \"\" for none")
+      ->capture_default_str();
   OutputLogLimits& app_log = options.supervisor.app_log;
   app.add_option("--log-max-bytes", app_log.max_bytes,
                  "size at which an app's log is rotated; a number of bytes or with a suffix "

@@ -14,13 +14,20 @@ Token WatchdogTable::add(Registration registration, TimePoint now) {
     token = token_source_();
   } while (token == 0 || registrations_.contains(token));
   registration.token = token;
+  restore(std::move(registration), now);
+  return token;
+}
+
+bool WatchdogTable::restore(Registration registration, TimePoint now) {
+  const Token token = registration.token;
+  if (token == 0 || registrations_.contains(token)) return false;
   registration.registered_at = now;
   registration.last_refresh = now;
   registration.deadline = now + registration.timeout;
   deadlines_.push(HeapEntry{registration.deadline, token});
   by_pid_[registration.pid].insert(token);
   registrations_.emplace(token, std::move(registration));
-  return token;
+  return true;
 }
 
 const Registration* WatchdogTable::refresh(Token token, TimePoint now) {

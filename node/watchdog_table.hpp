@@ -38,6 +38,7 @@ struct Registration {
   std::string restart_command;
   std::string app;  // optional app id given at registration
   std::string cwd;  // the app's working directory at registration; its restart command runs there
+  std::uint64_t start_time = 0;  // process_start_time(pid): tells a reused pid apart
   TimePoint registered_at{};
   TimePoint last_refresh{};
   TimePoint deadline{};
@@ -52,6 +53,10 @@ class WatchdogTable {
   Token add(Registration registration, TimePoint now);
   // Pushes the deadline to now + timeout. nullptr when the token is unknown.
   const Registration* refresh(Token token, TimePoint now);
+  // Takes back a registration saved before a node restart, with its token; its deadline starts
+  // over at now + timeout. False when the token is 0 or taken.
+  bool restore(Registration registration, TimePoint now);
+  const std::unordered_map<Token, Registration>& all() const { return registrations_; }
   std::optional<Registration> remove(Token token);
   // Removes every registration of a process.
   std::vector<Registration> remove_pid(pid_t pid);

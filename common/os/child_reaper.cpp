@@ -25,6 +25,7 @@ std::string signal_name(int sig) {
 }
 
 std::string describe(const ExitStatus& status) {
+  if (status.unknown) return "exit status unknown (not a child of this node process)";
   if (status.exited_normally()) return "exit code " + std::to_string(status.code);
   std::string text = "signal " + signal_name(status.signal);
   if (text.starts_with("signal signal")) text = text.substr(7);

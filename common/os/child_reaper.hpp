@@ -15,7 +15,10 @@ struct ExitStatus {
   int code = -1;   // exit code when the process exited normally, else -1
   int signal = 0;  // terminating signal, else 0
   bool core_dumped = false;
+  // The process was not our child (adopted after a node restart): it is gone, how is unknown.
+  bool unknown = false;
   bool exited_normally() const { return signal == 0; }
+  static ExitStatus unknown_status() { return ExitStatus{-1, 0, false, true}; }
 };
 
 ExitStatus decode_wait_status(int status);

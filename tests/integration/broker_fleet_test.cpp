@@ -430,5 +430,25 @@ TEST(BrokerConfig, MalformedConfigExitsWithFileAndLine) {
   EXPECT_NE(read_file(dir / "out").find("RestartOnCrash"), std::string::npos);
 }
 
+// Safe by default: an endpoint the network reaches is refused before anything is bound (nothing
+// authenticates who connects), with the reason and the way out.
+TEST(BrokerConfig, RefusesNetworkEndpointsWithoutInsecure) {
+  TempDir dir;
+  const std::string path = dir / "ok.xml";
+  std::ofstream(path)
+      << "<Shared>\n  <App AppIdTuple=\"m1.a\" ExeFullPath=\"/bin/true\"/>\n</Shared>\n";
+  for (const std::string endpoint : {"tcp://0.0.0.0:7100", "tcp://*:7100", "tcp://10.1.2.3:7100",
+                                     "tcp://127.example.com:7100"}) {
+    ChildProcess broker({binary_path("baton-broker"), "--config", path, "--control", endpoint},
+                        ChildProcess::Options{{}, {}, dir / "out"});
+    auto exit = broker.wait_exit();
+    ASSERT_TRUE(exit) << endpoint;
+    EXPECT_EQ(exit->code, 2) << endpoint;
+    const std::string out = read_file(dir / "out");
+    EXPECT_NE(out.find("refusing to bind " + endpoint), std::string::npos) << out;
+    EXPECT_NE(out.find("--insecure"), std::string::npos) << out;
+  }
+}
+
 }  // namespace
 }  // namespace baton::test

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <cstring>
+#include <filesystem>
 #include <zmq.hpp>
 
 #include "baton/appmonitor.h"
@@ -194,9 +195,10 @@ TEST(CSdk, RefreshAfterTheNodeForgotFails) {
   ASSERT_EQ(baton_appmonitor_register(60'000, BATON_APPMONITOR_KILL, nullptr, &h.handler, &error),
             BATON_APPMONITOR_OK)
       << error.message;
-  // A node that restarts without state knows nothing of the registration.
+  // A node that restarts without its state folder knows nothing of the registration.
   node->process().terminate();
   node.reset();
+  std::filesystem::remove_all(dir / "state-m1");  // its state folder is lost too
   node.emplace(dir);
   EXPECT_EQ(baton_appmonitor_refresh(h.handler, &error), BATON_APPMONITOR_ERROR);
   EXPECT_TRUE(contains(error.message, "unknown registration")) << error.message;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <filesystem>
 #include <zmq.hpp>
 
 #include "baton/appmonitor.hpp"
@@ -110,9 +111,10 @@ TEST(Sdk, RefreshAfterTheNodeForgotThrows) {
   ScopedEnv endpoint("BATON_APPMONITOR", node->endpoint());
   ScopedEnv wait("BATON_APPMONITOR_TIMEOUT_MS", "500");
   auto handler = mon::register_app(60'000, mon::AppMonitorAction::KILL);
-  // A node that restarts without state knows nothing of the registration.
+  // A node that restarts without its state folder knows nothing of the registration.
   node->process().terminate();
   node.reset();
+  std::filesystem::remove_all(dir / "state-m1");  // its state folder is lost too
   node.emplace(dir);
   try {
     handler.refresh();

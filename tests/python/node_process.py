@@ -43,8 +43,9 @@ def stop_process(process, deadline_s=DEADLINE_S):
 
 
 class NodeProcess:
-    """baton-node --machine M --appmonitor ipc://DIR/M.sock --log-dir DIR/logs-M, output in
-    DIR/node-M.log. Started on construction; ready once its socket file exists."""
+    """baton-node --machine M --appmonitor ipc://DIR/M.sock --log-dir DIR/logs-M
+    --state-dir DIR/state-M, output in DIR/node-M.log. Started on construction; ready once its
+    socket file exists."""
 
     def __init__(self, directory, extra_args=(), machine="m1"):
         self.socket_path = os.path.join(directory, f"{machine}.sock")
@@ -54,7 +55,8 @@ class NodeProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [node_binary(), "--machine", machine, "--appmonitor", self.endpoint,
-                 "--log-dir", log_dir, *extra_args],
+                 "--log-dir", log_dir, "--state-dir", os.path.join(directory, f"state-{machine}"),
+                 *extra_args],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         try:
             ready = wait_until(lambda: os.path.exists(self.socket_path)

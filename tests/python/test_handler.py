@@ -3,6 +3,7 @@ end before the node stops: the node acts on this very process (pytest) otherwise
 
 import os
 import re
+import shutil
 
 import pytest
 
@@ -39,8 +40,9 @@ def test_unknown_after_unregister(node_env):
 
 def test_node_that_forgot_answers_unknown_registration(workdir, node_env, monkeypatch):
     handler = appmonitor.register_app(60000, AppMonitorAction.KILL)
-    # A node that restarts without state knows nothing of the registration.
+    # A node that restarts without its state folder knows nothing of the registration.
     assert node_env.stop() == 0
+    shutil.rmtree(os.path.join(workdir, "state-m1"))
     restarted = NodeProcess(workdir)
     try:
         with pytest.raises(AppMonitorError, match="unknown registration"):

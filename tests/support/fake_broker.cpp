@@ -99,6 +99,11 @@ bool FakeBroker::subscribed(const std::string& machine) const {
          subscriptions_.end();
 }
 
+std::size_t FakeBroker::subscriptions(const std::string& machine) const {
+  return static_cast<std::size_t>(
+      std::count(subscriptions_.begin(), subscriptions_.end(), bus::command_topic(machine)));
+}
+
 bool FakeBroker::wait_subscribed(const std::string& machine) {
   return pump_until([&] { return subscribed(machine); });
 }

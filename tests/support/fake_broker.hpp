@@ -31,6 +31,8 @@ class FakeBroker {
   // True once `machine` has subscribed to its command topic.
   bool subscribed(const std::string& machine) const;
   bool wait_subscribed(const std::string& machine);
+  // How many times a node subscribed to the machine's commands (each node start subscribes anew).
+  std::size_t subscriptions(const std::string& machine) const;
 
   // Sends any payload on cmd/<machine>, also garbage.
   void send(const std::string& machine, const std::string& payload);

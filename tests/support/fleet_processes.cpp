@@ -85,7 +85,9 @@ FleetNode::FleetNode(const TempDir& dir, const std::string& machine, const std::
            "--appmonitor",
            "ipc://" + dir.path() + "/" + machine + ".sock",
            "--log-dir",
-           dir.path() + "/logs-" + machine};
+           dir.path() + "/logs-" + machine,
+           "--state-dir",
+           dir.path() + "/state-" + machine};
   argv_.insert(argv_.end(), extra_args.begin(), extra_args.end());
   start();
 }

@@ -14,12 +14,15 @@ namespace baton::test {
 
 class NodeFixture : public ::testing::Test {
  protected:
-  // Starts the node with `extra_args` and waits until it subscribed to its commands.
+  // Starts the node with `extra_args` and waits until it subscribed to its commands (this node:
+  // a node started again subscribes again).
   void start_node(std::vector<std::string> extra_args = {}) {
     std::vector<std::string> args{"--broker", broker_.control_endpoint()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
+    const std::size_t before = broker_.subscriptions("m1");
     node_.emplace(dir_, std::move(args));
-    ASSERT_TRUE(broker_.wait_subscribed("m1")) << node_->log();
+    ASSERT_TRUE(broker_.pump_until([&] { return broker_.subscriptions("m1") > before; }, kDeadline))
+        << node_->log();
   }
 
   // An app running `script` under /bin/sh in the test folder.

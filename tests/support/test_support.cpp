@@ -159,7 +159,9 @@ NodeProcess::NodeProcess(const TempDir& dir, std::vector<std::string> extra_args
                                           "--appmonitor",
                                           endpoint_,
                                           "--log-dir",
-                                          log_dir_};
+                                          log_dir_,
+                                          "--state-dir",
+                                          dir.path() + "/state-" + machine};
             argv.insert(argv.end(), extra_args.begin(), extra_args.end());
             return argv;
           }(),

@@ -1,0 +1,80 @@
+#include "node/node_state_file.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace baton::node {
+
+std::string state_file_path(const std::string& state_dir, const std::string& machine) {
+  return state_dir + "/" + machine + ".state";
+}
+
+Expected<UniqueFd> lock_state(const std::string& state_dir, const std::string& machine) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) return Error{"cannot create the state folder " + state_dir + ": " + ec.message()};
+  const std::string path = state_dir + "/" + machine + ".lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error{"cannot open " + path + ": " + std::strerror(errno)};
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    char holder[32] = {};
+    const ssize_t n = ::pread(fd.get(), holder, sizeof holder - 1, 0);
+    return Error{"another baton-node (pid " + std::string(holder, n > 0 ? n : 0) +
+                 ") keeps machine " + machine + " in " + state_dir +
+                 "; give each node its own --state-dir"};
+  }
+  const std::string pid = std::to_string(::getpid());
+  if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0) {
+    return Error{"cannot write " + path + ": " + std::strerror(errno)};
+  }
+  return fd;
+}
+
+Expected<std::optional<SavedNode>> load_node_state(const std::string& path,
+                                                   const std::string& machine) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return std::optional<SavedNode>{};
+    return Error{"cannot read " + path + ": " + std::strerror(errno)};
+  }
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  msgpack::zone zone;
+  // The file holds every app and registration of the machine: the bulk limits apply.
+  auto object = proto::unpack_frame(zone, bytes.data(), bytes.size(), proto::bulk_frame_limits());
+  if (!object) return Error{path + ": " + object.error().message};
+  auto state = proto::decode<SavedNode>(*object);
+  if (!state) return Error{path + ": " + state.error().message};
+  if (state->v != kStateVersion) {
+    return Error{path + ": state version " + std::to_string(state->v) + ", this node reads " +
+                 std::to_string(kStateVersion)};
+  }
+  if (state->machine != machine) {
+    return Error{path + ": state of machine " + state->machine + ", this node is " + machine};
+  }
+  return std::optional<SavedNode>(std::move(state).value());
+}
+
+Status save_node_state(const std::string& path, const SavedNode& state) {
+  const std::string bytes = proto::pack_to_string(state);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Error{"cannot replace " + path + ": " + std::strerror(errno)};
+  }
+  return ok_status();
+}
+
+}  // namespace baton::node
