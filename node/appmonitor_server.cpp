@@ -1,10 +1,12 @@
 #include "node/appmonitor_server.hpp"
 
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -73,6 +75,14 @@ Status AppMonitorServer::start() {
     fs::remove(socket_path_, ec);  // left behind by a node that crashed
   }
 
+  gid_t group = ::getegid();
+  if (!config_.group.empty()) {
+    const ::group* found = ::getgrnam(config_.group.c_str());
+    if (found == nullptr)
+      return Error{"unknown group '" + config_.group + "' (--appmonitor-group)"};
+    group = found->gr_gid;
+  }
+
   socket_.emplace(context_, zmq::socket_type::router);
   socket_->set(zmq::sockopt::linger, 0);
   socket_->set(zmq::sockopt::maxmsgsize, am::kMaxFrameBytes);
@@ -84,9 +94,17 @@ Status AppMonitorServer::start() {
     socket_.reset();
     return Error{"cannot bind " + config_.endpoint + ": " + e.what()};
   }
-  // Every user's apps must reach the node. That grants nothing beyond acting on oneself: each
-  // registration is tied to the pid, uid and gid of the connecting process (SO_PEERCRED).
-  ::chmod(socket_path_.c_str(), 0666);
+  // Only the node's user and one group may connect (connecting needs write permission). Until the
+  // chmod the file has the umask's mode, which is no wider for others. A registration grants
+  // nothing beyond acting on oneself anyway (pid, uid and gid come from SO_PEERCRED); the group
+  // keeps other users from filling the node's registration table.
+  if (::chown(socket_path_.c_str(), static_cast<uid_t>(-1), group) != 0 ||
+      ::chmod(socket_path_.c_str(), 0660) != 0) {
+    const std::string why = std::strerror(errno);
+    socket_.reset();
+    fs::remove(socket_path_, ec);
+    return Error{"cannot set the owner group and mode of " + socket_path_ + ": " + why};
+  }
   socket_watch_ = loop_.watch_socket(*socket_, [this] { on_readable(); });
   spdlog::info("application monitor listening on {}", config_.endpoint);
   return ok_status();

@@ -34,6 +34,9 @@ struct AppMonitorConfig {
   std::string endpoint = "ipc:///run/baton/appmonitor.sock";
   std::size_t max_registrations = 100'000;
   std::size_t max_registrations_per_process = 10'000;
+  // The socket file is mode 0660: the node's user and this group may register. Empty: the node's
+  // own group.
+  std::string group;
 };
 
 class AppMonitorServer {

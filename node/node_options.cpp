@@ -73,6 +73,9 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
                  "(0: no backoff)")
       ->check(CLI::Range(0LL, 3'600'000LL))
       ->capture_default_str();
+  app.add_option("--appmonitor-group", options.appmonitor.group,
+                 "group whose members' apps may register (the socket file is mode 0660); "
+                 "default: the node's own group");
   app.add_option("--appmonitor", options.appmonitor.endpoint,
                  "ipc:// endpoint the SDK connects to; apps the node starts get it in "
                  "BATON_APPMONITOR")

@@ -1,6 +1,9 @@
 // The application monitor end to end: a real baton-node, real SDK programs (appmon_client).
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/support/test_support.hpp"
 
@@ -162,6 +165,38 @@ TEST_F(AppMonitorTest, SecondNodeOnTheSameSocketIsRefused) {
   EXPECT_EQ(exit->code, 2);
   EXPECT_NE(read_file(dir_ / "second.log").find("another node already listens"), std::string::npos);
   EXPECT_TRUE(node_->process().running());
+}
+
+// Only the node's user and one group may connect: the node's own group, or --appmonitor-group.
+TEST_F(AppMonitorTest, SocketFileIsForTheNodesUserAndOneGroup) {
+  start_node();
+  struct stat own {};
+  ASSERT_EQ(::stat((dir_ / "m1.sock").c_str(), &own), 0);
+  EXPECT_EQ(own.st_mode & 0777, 0660u);
+  EXPECT_EQ(own.st_gid, ::getegid());
+
+  const ::group* nogroup = ::getgrnam("nogroup");
+  if (nogroup == nullptr) GTEST_SKIP() << "no group 'nogroup' on this machine";
+  const gid_t nogroup_gid = nogroup->gr_gid;
+  NodeProcess other(dir_, {"--appmonitor-group", "nogroup"}, "m2");
+  struct stat grouped {};
+  ASSERT_EQ(::stat((dir_ / "m2.sock").c_str(), &grouped), 0);
+  EXPECT_EQ(grouped.st_mode & 0777, 0660u);
+  EXPECT_EQ(grouped.st_gid, nogroup_gid);
+}
+
+TEST_F(AppMonitorTest, UnknownGroupIsRefused) {
+  ChildProcess node({binary_path("baton-node"), "--machine", "m3", "--appmonitor",
+                     "ipc://" + dir_ / "m3.sock", "--appmonitor-group", "no-such-group-here",
+                     "--state-dir", dir_ / "state-m3", "--log-dir", dir_ / "logs-m3"},
+                    {{}, {}, dir_ / "m3.log"});
+  auto exit = node.wait_exit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->code, 2);
+  EXPECT_NE(read_file(dir_ / "m3.log").find("unknown group 'no-such-group-here'"),
+            std::string::npos)
+      << read_file(dir_ / "m3.log");
+  EXPECT_FALSE(file_exists(dir_ / "m3.sock"));
 }
 
 TEST(NodeOptions, BadOptionsExitWithTwo) {
