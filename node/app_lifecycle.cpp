@@ -42,6 +42,13 @@ std::string_view to_string(LifecycleState state) {
   return "?";
 }
 
+std::optional<LifecycleState> parse_lifecycle_state(std::string_view text) {
+  for (const LifecycleState state : {S::idle, S::running, S::dying, S::restart_wait}) {
+    if (to_string(state) == text) return state;
+  }
+  return std::nullopt;
+}
+
 std::string_view to_string(LifecycleEvent event) {
   switch (event) {
     case E::launch:

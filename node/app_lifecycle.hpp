@@ -73,6 +73,8 @@ enum class LifecycleEvent {
 inline constexpr std::size_t kLifecycleEvents = 10;
 
 std::string_view to_string(LifecycleState state);
+// The state to_string() named; nothing for any other text.
+std::optional<LifecycleState> parse_lifecycle_state(std::string_view text);
 std::string_view to_string(LifecycleEvent event);
 
 enum class TimerKind { kill, restart, init };

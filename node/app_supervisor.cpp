@@ -629,13 +629,7 @@ void AppSupervisor::restore_from(const SavedNode& state) {
       }
     }
     LifecycleSnapshot snapshot;
-    if (saved.state == "running") {
-      snapshot.state = LifecycleState::running;
-    } else if (saved.state == "dying") {
-      snapshot.state = LifecycleState::dying;
-    } else if (saved.state == "restart_wait") {
-      snapshot.state = LifecycleState::restart_wait;
-    }
+    snapshot.state = parse_lifecycle_state(saved.state).value_or(LifecycleState::idle);
     snapshot.pid = pid;
     snapshot.started = saved.started;
     snapshot.start_failed = saved.start_failed;

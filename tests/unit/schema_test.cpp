@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/config/app_def.hpp"
 #include "common/proto/appmonitor.hpp"
 #include "common/proto/bus.hpp"
 #include "common/proto/control.hpp"
@@ -171,6 +172,7 @@ const std::map<std::string, std::function<void(const std::string&)>>& checks() {
       {"bus/node_state.json", check_message<bus::NodeState>},
       {"bus/command.json", check_command},
       {"bus/reply.json", check_message<bus::ReplyHeader>},
+      {"bus/app_def.json", check_message<baton::config::AppDef>},
       {"bus/plan_state.json", check_message<control::PlanState>},
       {"control/request.json", check_request},
       {"control/reply.json", check_control_reply},
