@@ -17,11 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "broker/access_policy.hpp"
 #include "broker/broker_options.hpp"
 #include "broker/command_router.hpp"
 #include "broker/deployment.hpp"
 #include "broker/fleet_state.hpp"
 #include "broker/plan_runner.hpp"
+#include "broker/zap_handler.hpp"
 #include "common/config/shared_config.hpp"
 #include "common/expected.hpp"
 #include "common/loop/event_loop.hpp"
@@ -52,19 +54,28 @@ class Broker final : private PlanHost {
   struct Client {
     std::string identity;  // ROUTER routing id
     std::string request_id;
+    Peer peer;  // who sent the request (Role::anyone without keys)
   };
   // Collects the answers of several nodes to one client request.
   struct Gather;
 
   // Sockets.
+  Status check_endpoints() const;
+  Status start_authentication();
+  // Who sent `message` (any frame that came from the wire): its key's role and name, anyone when
+  // the broker takes everyone, nullopt when an authenticated connection has no known User-Id.
+  std::optional<Peer> peer_of(const zmq::message_t& message) const;
   void on_control_readable();
   void on_ingest_readable();
   void on_bus_readable();
-  void relay(const zmq::message_t& topic, const zmq::message_t& payload);
+  void relay(const zmq::message_t& topic, const zmq::message_t& payload,
+             const std::optional<Peer>& peer);
+  void subscription(bool subscribe, std::string_view topic, const std::optional<Peer>& peer);
   void publish(const std::string& topic, const std::string& payload);
 
   // Nodes.
   void resync_node(const std::string& machine);
+  void machine_back(const std::string& machine);
   void deploy_to(const std::string& machine);
   void take_state_reply(const std::string& payload);
   void check_presence();
@@ -99,6 +110,8 @@ class Broker final : private PlanHost {
   BrokerOptions options_;
   zmq::context_t& context_;
   EventLoop& loop_;
+  // Checks every CURVE handshake when the broker has keys; none without.
+  std::optional<ZapHandler> zap_;
   zmq::socket_t control_;
   zmq::socket_t ingest_;
   zmq::socket_t bus_;
@@ -118,6 +131,8 @@ class Broker final : private PlanHost {
   // sent only to these: one sent before the node subscribed, or before its deploy, would be lost
   // or refused as an unknown app.
   std::set<std::string> synced_;
+  // Connections subscribed to each machine's commands (its node's, normally one).
+  std::map<std::string, int> command_subscribers_;
   std::size_t dropped_frames_ = 0;
 };
 

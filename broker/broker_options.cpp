@@ -26,10 +26,20 @@ std::variant<BrokerOptions, int> parse_broker_options(int argc, char** argv) {
   app.add_option("--advertise-host", options.advertise_host,
                  "host named in the endpoints hello hands out, when binding to * or 0.0.0.0 "
                  "(default: the host of the bound endpoint)");
+  auto* key = app.add_option("--key", options.key_file,
+                             "the broker's key pair (NAME.key of baton keygen): with "
+                             "--authorized-keys, every connection is authenticated by CURVE")
+                  ->check(CLI::ExistingFile);
+  auto* authorized =
+      app.add_option("--authorized-keys", options.authorized_keys_file,
+                     "the public keys that may connect, one per line: ROLE KEY NAME, ROLE being "
+                     "node (NAME: its machine), operator or monitor (queries only)")
+          ->check(CLI::ExistingFile);
+  key->needs(authorized);
+  authorized->needs(key);
   app.add_flag("--insecure", options.insecure,
-               "bind endpoints reachable from the network (not loopback or ipc://) although no "
-               "client is authenticated: anyone who reaches them can launch programs on every "
-               "machine of the fleet");
+               "bind endpoints reachable from the network (not loopback or ipc://) without "
+               "--key: anyone who reaches them can launch programs on every machine of the fleet");
   long long offline_ms = options.offline_after.count();
   app.add_option("--offline-after", offline_ms,
                  "milliseconds of silence after which a node is offline")

@@ -15,12 +15,17 @@ struct BrokerOptions {
   // What hello tells clients to connect to, when it differs from what the broker binds
   // (tcp://*:7101 binds every interface; clients need a host). Empty: derived from the bind.
   std::string advertise_host;
+  // CURVE: the broker's own key pair (baton keygen) and the file that gives each public key that
+  // may connect its role (broker/authorized_keys.hpp). Both or neither; with them every
+  // connection is authenticated and network endpoints may be bound.
+  std::string key_file;
+  std::string authorized_keys_file;
   // Bind endpoints that the network reaches (not loopback, not ipc://) although nothing
   // authenticates who connects.
   bool insecure = false;
   std::string log_level = "info";
   // A node silent this long is offline (it sends its NodeState every second).
-  std::chrono::milliseconds offline_after{3000};
+  std::chrono::milliseconds offline_after{2500};
   // How long a node has to answer a command before the client gets a timeout error.
   std::chrono::milliseconds command_timeout{5000};
 };

@@ -65,7 +65,7 @@ void Broker::on_control_readable() {
 void Broker::handle_request(const std::string& identity, const zmq::message_t& frame) {
   msgpack::zone zone;
   auto object = proto::unpack_frame(zone, frame.data(), frame.size());
-  Client client{identity, ""};
+  Client client{identity, "", {}};
   if (!object) return reply_error(client, "malformed request: " + object.error().message);
   if (const msgpack::object* id = proto::find_key(*object, "id");
       id != nullptr && id->type == msgpack::type::STR) {
@@ -78,6 +78,14 @@ void Broker::handle_request(const std::string& identity, const zmq::message_t& f
   }
   const msgpack::object& args = proto::args_of(*object);
   if (args.type != msgpack::type::MAP) return reply_error(client, "args must be a map");
+  const auto peer = peer_of(frame);
+  if (!peer) return reply_error(client, "not allowed: the connection has no known key");
+  client.peer = *peer;
+  if (auto refusal = refuse_request(*peer, header->op)) {
+    spdlog::warn("control: refused {} from {}: {}", header->op.substr(0, 64), describe(*peer),
+                 *refusal);
+    return reply_error(client, *refusal);
+  }
   dispatch(client, header->op, args);
 }
 
@@ -85,8 +93,16 @@ void Broker::dispatch(const Client& client, const std::string& op, const msgpack
   if (op == "hello") {
     auto hello = proto::decode<control::HelloArgs>(args);
     if (!hello) return reply_error(client, "hello: " + hello.error().message);
+    if (client.peer.role == Role::node && hello->machine.value_or("") != client.peer.name) {
+      spdlog::warn("control: {} said hello as machine '{}': refused", describe(client.peer),
+                   hello->machine.value_or("").substr(0, 64));
+      return reply_error(client, "not allowed: " + describe(client.peer) + " is machine " +
+                                     client.peer.name + "'s, not '" + hello->machine.value_or("") +
+                                     "'s");
+    }
     if (hello->role == "node" && hello->machine) {
-      spdlog::info("node {} said hello (version {})", *hello->machine, hello->version);
+      spdlog::info("node {} said hello (version {}{})", *hello->machine, hello->version,
+                   client.peer.role == Role::anyone ? "" : ", " + describe(client.peer));
     }
     return reply(client, control::HelloResult{ingest_endpoint_, bus_endpoint_, master_ip_});
   }
@@ -215,6 +231,22 @@ void Broker::reload(const Client& client) {
     spdlog::warn("reload refused, the running config stays: {}", loaded.error().message);
     return reply_error(client,
                        "reload refused, the running config stays: " + loaded.error().message);
+  }
+  // The authorized keys are read again too (a new node or operator needs no broker restart);
+  // connections made already keep the role they were given.
+  std::optional<AuthorizedKeys> keys;
+  if (zap_) {
+    auto read = AuthorizedKeys::load(options_.authorized_keys_file);
+    if (!read) {
+      spdlog::warn("reload refused, the running config and keys stay: {}", read.error().message);
+      return reply_error(
+          client, "reload refused, the running config and keys stay: " + read.error().message);
+    }
+    keys = std::move(*read);
+  }
+  if (keys) {
+    spdlog::info("reloaded {}: {} keys", options_.authorized_keys_file, keys->size());
+    zap_->set_keys(std::move(*keys));
   }
   const auto before = deployment_.machines();
   control::ReloadResult result = apply_config(std::move(*loaded));

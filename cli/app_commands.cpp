@@ -34,7 +34,7 @@ void add_app_commands(CLI::App& app, CliContext& context) {
         ->required()
         ->check(app_id_check());
     run_when_chosen(command, context, [&context, app_id, verb] {
-      BrokerClient client(context.broker, timeout_of(context));
+      BrokerClient client(context);
       client.request(verb.name, control::AppArgs{*app_id});
       std::cout << *app_id << ": " << verb.done << '\n';
     });

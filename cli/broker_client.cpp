@@ -18,22 +18,6 @@ using std::chrono::steady_clock;
 
 namespace {
 
-// Waits until `socket` has one of `events`, or the deadline passes.
-bool wait_for(zmq::socket_t& socket, short events, steady_clock::time_point deadline) {
-  for (;;) {
-    zmq::pollitem_t item{socket.handle(), 0, events, 0};
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
-    try {
-      if (zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0))) > 0) return true;
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) throw;
-      continue;  // a signal that did not end the process (SIGCONT after Ctrl-Z)
-    }
-    if (steady_clock::now() >= deadline) return false;
-  }
-}
-
 // Receives one whole message and keeps its last frame: the reply is one frame, and a peer that
 // puts a REQ-style empty delimiter before it is tolerated.
 std::optional<zmq::message_t> receive_last_frame(zmq::socket_t& socket) {
@@ -49,15 +33,28 @@ std::optional<zmq::message_t> receive_last_frame(zmq::socket_t& socket) {
 
 }  // namespace
 
-BrokerClient::BrokerClient(std::string control_endpoint, std::chrono::milliseconds timeout)
-    : control_endpoint_(std::move(control_endpoint)),
-      timeout_(timeout),
-      socket_(context_, zmq::socket_type::dealer) {
+namespace {
+
+std::optional<CurveClientKeys> keys_of(const CliContext& context) {
+  auto keys = load_curve_client_keys(context.key_file, context.broker_key);
+  if (!keys) throw CliError(ExitCode::kUsage, keys.error().message);
+  return std::move(*keys);
+}
+
+}  // namespace
+
+BrokerClient::BrokerClient(const CliContext& context)
+    : control_endpoint_(context.broker),
+      timeout_(std::chrono::milliseconds(context.timeout_ms)),
+      socket_(context_, zmq::socket_type::dealer),
+      keys_(keys_of(context)) {
   socket_.set(zmq::sockopt::linger, 0);
   // Writable only once a connection exists: waiting for POLLOUT is waiting for a broker, and a
   // request is never queued towards an endpoint where nothing listens.
   socket_.set(zmq::sockopt::immediate, 1);
   socket_.set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);
+  secure(socket_);
+  handshakes_.emplace(context_, socket_, "the broker at " + control_endpoint_, keys_.has_value());
   try {
     socket_.connect(control_endpoint_);
   } catch (const zmq::error_t& e) {
@@ -80,6 +77,33 @@ std::string BrokerClient::bus_endpoint() {
   return reachable_endpoint(hello().bus, control_endpoint_);
 }
 
+void BrokerClient::secure(zmq::socket_t& socket) const {
+  if (keys_) apply_curve_client(socket, *keys_);
+}
+
+bool BrokerClient::wait_for(short events, steady_clock::time_point deadline) {
+  for (;;) {
+    zmq::pollitem_t items[] = {{socket_.handle(), 0, events, 0},
+                               {handshakes_->socket().handle(), 0, ZMQ_POLLIN, 0}};
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
+    try {
+      zmq::poll(items, 2, std::max(left, std::chrono::milliseconds(0)));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      continue;  // a signal that did not end the process (SIGCONT after Ctrl-Z)
+    }
+    if (items[1].revents != 0) {
+      // A refused handshake is retried for ever: the reason now beats a timeout later.
+      if (auto failure = handshakes_->take_failure()) {
+        throw CliError(ExitCode::kRequestFailed, *failure);
+      }
+    }
+    if (items[0].revents != 0) return true;
+    if (steady_clock::now() >= deadline) return false;
+  }
+}
+
 std::string BrokerClient::next_id() {
   return "cli-" + std::to_string(::getpid()) + "-" + std::to_string(++request_count_);
 }
@@ -97,12 +121,12 @@ Reply BrokerClient::exchange(const std::string& id, const std::string& op,
                                                 " did not answer " + op + " in " + waited);
   };
 
-  if (!wait_for(socket_, ZMQ_POLLOUT, deadline) ||
+  if (!wait_for(ZMQ_POLLOUT, deadline) ||
       !socket_.send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
     throw no_answer();
   }
   for (;;) {
-    if (!wait_for(socket_, ZMQ_POLLIN, deadline)) throw no_answer();
+    if (!wait_for(ZMQ_POLLIN, deadline)) throw no_answer();
     auto message = receive_last_frame(socket_);
     if (!message) continue;
     auto zone = std::make_unique<msgpack::zone>();

@@ -18,6 +18,8 @@
 #include <string_view>
 
 #include "cli/cli_context.hpp"
+#include "common/net/curve_keys.hpp"
+#include "common/net/handshake_monitor.hpp"
 #include "common/proto/control.hpp"
 
 namespace baton::cli {
@@ -50,7 +52,8 @@ class Reply {
 
 class BrokerClient {
  public:
-  BrokerClient(std::string control_endpoint, std::chrono::milliseconds timeout);
+  // Connects to context.broker with context's keys (a usage error when they cannot be read).
+  explicit BrokerClient(const CliContext& context);
   BrokerClient(const BrokerClient&) = delete;
   BrokerClient& operator=(const BrokerClient&) = delete;
 
@@ -76,9 +79,14 @@ class BrokerClient {
 
   const std::string& control_endpoint() const { return control_endpoint_; }
   zmq::context_t& context() { return context_; }
+  // Makes `socket` (a new one of context()) a CURVE client like this one, when keys are in use.
+  void secure(zmq::socket_t& socket) const;
 
  private:
   std::string next_id();
+  // Waits until the socket has one of `events`, or the deadline passes; a refused handshake ends
+  // the wait with a CliError that says why.
+  bool wait_for(short events, std::chrono::steady_clock::time_point deadline);
   // Sends `frame` and waits for the reply whose id is `id`.
   Reply exchange(const std::string& id, const std::string& op, const std::string& frame);
 
@@ -86,6 +94,8 @@ class BrokerClient {
   std::chrono::milliseconds timeout_;
   zmq::context_t context_;
   zmq::socket_t socket_;
+  std::optional<CurveClientKeys> keys_;
+  std::optional<HandshakeMonitor> handshakes_;
   std::optional<proto::control::HelloResult> hello_;
   unsigned request_count_ = 0;
 };

@@ -33,6 +33,10 @@ inline constexpr int kDefaultTimeoutMs = 5000;
 struct CliContext {
   std::string broker = kDefaultBroker;  // the control endpoint (--broker, $BATON_BROKER)
   int timeout_ms = kDefaultTimeoutMs;   // the longest wait for any one answer (--timeout)
+  // CURVE, for a broker that authenticates its peers: this client's key file (--key, $BATON_KEY)
+  // and the broker's public key or .pub file (--broker-key, $BATON_BROKER_KEY).
+  std::string key_file;
+  std::string broker_key;
   // The chosen verb, set by its subcommand's callback. It runs after parsing has finished, so
   // it reads the global options above only once they hold their final values.
   std::function<void()> run;

@@ -24,6 +24,7 @@ void add_plan_commands(CLI::App& app, CliContext& context);     // plan ..., pla
 void add_machine_commands(CLI::App& app, CliContext& context);  // machines, set-vars, kill-all
 void add_watch_command(CLI::App& app, CliContext& context);     // watch
 void add_up_command(CLI::App& app, CliContext& context);        // up
+void add_keygen_command(CLI::App& app, CliContext& context);    // keygen
 
 // ---- For the verbs ----
 
@@ -46,7 +47,7 @@ void print_json(const msgpack::object& result);
 template <class Result, class Args, class Render>
 void request_and_show(const CliContext& context, const std::string& op, const Args& args, bool json,
                       Render render) {
-  BrokerClient client(context.broker, timeout_of(context));
+  BrokerClient client(context);
   Reply reply = client.request(op, args);
   const Result result = reply.as<Result>();
   if (json) {

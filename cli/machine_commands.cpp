@@ -75,7 +75,7 @@ void add_set_vars(CLI::App& app, CliContext& context) {
       const auto equals = assignment.find('=');
       request.vars[assignment.substr(0, equals)] = assignment.substr(equals + 1);
     }
-    BrokerClient client(context.broker, timeout_of(context));
+    BrokerClient client(context);
     client.request("set_vars", request);
     std::cout << "set " << request.vars.size()
               << (request.vars.size() == 1 ? " variable" : " variables") << " on "
@@ -91,7 +91,7 @@ void add_kill_all(CLI::App& app, CliContext& context) {
   run_when_chosen(kill_all, context, [&context, machine] {
     control::MachineArgs args;
     if (*machine != kEveryMachine) args.machine = *machine;
-    BrokerClient client(context.broker, timeout_of(context));
+    BrokerClient client(context);
     client.request("kill_all", args);
     std::cout << "killed every app on " << describe_target(*machine) << '\n';
   });

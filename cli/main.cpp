@@ -29,6 +29,13 @@ int main(int argc, char** argv) {
                  "longest wait, in ms, for the broker's answer to each request")
       ->check(CLI::Range(1, 3'600'000))
       ->capture_default_str();
+  app.add_option("--key", context.key_file,
+                 "this client's key pair (NAME.key of baton keygen), for a broker that "
+                 "authenticates its peers")
+      ->envname("BATON_KEY");
+  app.add_option("--broker-key", context.broker_key,
+                 "the broker's public key: the 40 characters, or its .pub file")
+      ->envname("BATON_BROKER_KEY");
 
   add_status_command(app, context);
   add_app_commands(app, context);
@@ -36,6 +43,7 @@ int main(int argc, char** argv) {
   add_machine_commands(app, context);
   add_watch_command(app, context);
   add_up_command(app, context);
+  add_keygen_command(app, context);
 
   app.footer(
       "Exit codes: 0 done, 1 the request failed (its reason on stderr), 2 usage error, 3 the\n"

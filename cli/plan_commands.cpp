@@ -38,7 +38,7 @@ void add_plan_verbs(CLI::App& plan, CliContext& context) {
     CLI::App* command = plan.add_subcommand(verb.name, verb.help);
     command->add_option("name", *name, "the plan's Name in SharedConfig.xml")->required();
     run_when_chosen(command, context, [&context, name, verb] {
-      BrokerClient client(context.broker, timeout_of(context));
+      BrokerClient client(context);
       client.request(std::string("plan_") + verb.name, control::PlanArgs{*name});
       std::cout << "plan " << *name << ": " << verb.done << '\n';
     });

@@ -98,7 +98,7 @@ void run_watch(const CliContext& context, const WatchOptions& options) {
   // then reach only the signalfd below, and Ctrl-C ends the watch through the normal return.
   set_signals_blocked(true);
   SignalFd signals({SIGINT, SIGTERM});
-  BrokerClient client(context.broker, timeout_of(context));
+  BrokerClient client(context);
   // Until the stream starts there is nothing to end cleanly: Ctrl-C during hello just stops us.
   set_signals_blocked(false);
   const std::string bus_endpoint = client.bus_endpoint();
@@ -107,6 +107,7 @@ void run_watch(const CliContext& context, const WatchOptions& options) {
   zmq::socket_t subscriber(client.context(), zmq::socket_type::sub);
   subscriber.set(zmq::sockopt::linger, 0);
   subscriber.set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);
+  client.secure(subscriber);
   try {
     subscriber.connect(bus_endpoint);
   } catch (const zmq::error_t& e) {

@@ -17,13 +17,14 @@ constexpr auto kHelloRetryUnconnected = 50ms;
 }  // namespace
 
 BrokerLink::BrokerLink(zmq::context_t& context, EventLoop& loop, std::string machine,
-                       std::string control_endpoint, CommandHandler on_command,
-                       ConnectedHandler on_connected)
+                       std::string control_endpoint, std::optional<CurveClientKeys> keys,
+                       CommandHandler on_command, ConnectedHandler on_connected)
     : context_(context),
       loop_(loop),
       machine_(std::move(machine)),
       control_endpoint_(std::move(control_endpoint)),
       command_topic_(proto::bus::command_topic(machine_)),
+      keys_(std::move(keys)),
       on_command_(std::move(on_command)),
       on_connected_(std::move(on_connected)),
       master_ip_(control::endpoint_host(control_endpoint_)) {}
@@ -37,6 +38,13 @@ void BrokerLink::start() {
   control_->set(zmq::sockopt::linger, 0);
   control_->set(zmq::sockopt::immediate, 1);
   control_->set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);
+  secure(*control_);
+  handshakes_.emplace(context_, *control_, "the broker at " + control_endpoint_, keys_.has_value());
+  handshakes_watch_ = loop_.watch_socket(handshakes_->socket(), [this] {
+    auto failure = handshakes_->take_failure();
+    if (failure && *failure != last_handshake_failure_) spdlog::error("{}", *failure);
+    last_handshake_failure_ = failure.value_or("");
+  });
   control_->connect(control_endpoint_);
   control_watch_ = loop_.watch_socket(*control_, [this] { on_control_readable(); });
   send_hello();
@@ -49,8 +57,10 @@ void BrokerLink::stop() {
   if (control_watch_ != 0) loop_.unwatch(control_watch_);
   if (bus_watch_ != 0) loop_.unwatch(bus_watch_);
   if (ingest_watch_ != 0) loop_.unwatch(ingest_watch_);
-  control_watch_ = bus_watch_ = ingest_watch_ = 0;
+  if (handshakes_watch_ != 0) loop_.unwatch(handshakes_watch_);
+  control_watch_ = bus_watch_ = ingest_watch_ = handshakes_watch_ = 0;
   subscribed_ = false;
+  handshakes_.reset();
   control_.reset();
   ingest_.reset();
   bus_.reset();
@@ -108,6 +118,8 @@ void BrokerLink::connect_bus(const std::string& ingest, const std::string& bus) 
   bus_.emplace(context_, zmq::socket_type::sub);
   bus_->set(zmq::sockopt::linger, 0);
   bus_->set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);
+  secure(*ingest_);
+  secure(*bus_);
   try {
     ingest_->connect(ingest);
     bus_->connect(bus);
@@ -122,6 +134,10 @@ void BrokerLink::connect_bus(const std::string& ingest, const std::string& bus) 
   ingest_watch_ = loop_.watch_socket(*ingest_, [this] { on_ingest_readable(); });
   bus_watch_ = loop_.watch_socket(*bus_, [this] { on_bus_readable(); });
   spdlog::info("connecting to the broker's bus: publishing to {}, commands from {}", ingest, bus);
+}
+
+void BrokerLink::secure(zmq::socket_t& socket) const {
+  if (keys_) apply_curve_client(socket, *keys_);
 }
 
 void BrokerLink::on_ingest_readable() {

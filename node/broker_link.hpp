@@ -17,6 +17,8 @@
 #include <string>
 
 #include "common/loop/event_loop.hpp"
+#include "common/net/curve_keys.hpp"
+#include "common/net/handshake_monitor.hpp"
 
 namespace baton::node {
 
@@ -27,9 +29,11 @@ class BrokerLink {
   // Called once the broker has answered hello (again after a broker change of endpoints).
   using ConnectedHandler = std::function<void()>;
 
+  // `keys`: this node's CURVE keys and the broker's public key, for a broker that authenticates
+  // its peers; nullopt for one that does not.
   BrokerLink(zmq::context_t& context, EventLoop& loop, std::string machine,
-             std::string control_endpoint, CommandHandler on_command,
-             ConnectedHandler on_connected);
+             std::string control_endpoint, std::optional<CurveClientKeys> keys,
+             CommandHandler on_command, ConnectedHandler on_connected);
   BrokerLink(const BrokerLink&) = delete;
   BrokerLink& operator=(const BrokerLink&) = delete;
   ~BrokerLink();
@@ -52,16 +56,23 @@ class BrokerLink {
   void on_bus_readable();
   void on_ingest_readable();
   void connect_bus(const std::string& ingest, const std::string& bus);
+  void secure(zmq::socket_t& socket) const;
 
   zmq::context_t& context_;
   EventLoop& loop_;
   std::string machine_;
   std::string control_endpoint_;
   std::string command_topic_;
+  std::optional<CurveClientKeys> keys_;
   CommandHandler on_command_;
   ConnectedHandler on_connected_;
 
   std::optional<zmq::socket_t> control_;
+  // Says why the broker refuses the handshake (a key it does not know), which would otherwise
+  // look like a broker that is not there.
+  std::optional<HandshakeMonitor> handshakes_;
+  EventLoop::WatchId handshakes_watch_ = 0;
+  std::string last_handshake_failure_;
   std::optional<zmq::socket_t> ingest_;
   std::optional<zmq::socket_t> bus_;
   EventLoop::WatchId control_watch_ = 0;

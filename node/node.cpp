@@ -56,7 +56,7 @@ int Node::run() {
   }
   if (!options_.broker.empty()) {
     broker_.emplace(
-        context_, loop_, options_.machine, options_.broker,
+        context_, loop_, options_.machine, options_.broker, options_.broker_keys,
         [this](const zmq::message_t& payload) { commands_.handle(payload.data(), payload.size()); },
         [this] {
           supervisor_.set_master_ip(broker_->master_ip());

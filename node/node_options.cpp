@@ -30,6 +30,14 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
       "--broker", options.broker,
       "the broker's control endpoint, e.g. tcp://127.0.0.1:7100 (default: $BATON_BROKER; "
       "none: standalone application monitor)");
+  std::string key_file, broker_key;
+  app.add_option("--key", key_file,
+                 "this node's key pair (NAME.key of baton keygen), for a broker that authenticates "
+                 "its peers; its public key must be in the broker's authorized keys as "
+                 "'node KEY <machine>'")
+      ->check(CLI::ExistingFile);
+  app.add_option("--broker-key", broker_key,
+                 "the broker's public key: the 40 characters, or its .pub file");
   options.supervisor.log_dir = "/var/log/baton";
   app.add_option("--log-dir", options.supervisor.log_dir,
                  "folder of the apps' output logs: each app's stdout and stderr go to <app>.log, "
@@ -109,6 +117,12 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
   if (const auto exit_code = parse_command_line(app, argc, argv)) {
     return *exit_code;
   }
+  auto keys = load_curve_client_keys(key_file, broker_key);
+  if (!keys) {
+    std::cerr << "baton-node: " << keys.error().message << "\n";
+    return kUsageExitCode;
+  }
+  options.broker_keys = std::move(*keys);
   options.actions.kill_grace = std::chrono::milliseconds(grace_ms);
   options.supervisor.restart_backoff_cap = std::chrono::milliseconds(backoff_ms);
   options.supervisor.machine = options.machine;

@@ -1,9 +1,11 @@
 // baton-node's command line.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 
+#include "common/net/curve_keys.hpp"
 #include "node/app_supervisor.hpp"
 #include "node/appmonitor_server.hpp"
 #include "node/watchdog_actions.hpp"
@@ -14,6 +16,8 @@ struct NodeOptions {
   std::string machine;
   std::string log_level = "info";
   std::string broker;  // control endpoint; empty: a standalone application monitor
+  // CURVE keys for the broker's sockets (--key, --broker-key); none: a broker without keys.
+  std::optional<CurveClientKeys> broker_keys;
   AppMonitorConfig appmonitor;
   WatchdogActionsConfig actions;
   SupervisorConfig supervisor;

@@ -19,6 +19,10 @@ bool is_valid_id_part(std::string_view part) {
 }  // namespace
 
 Expected<AppId> parse_app_id(std::string_view text, std::string_view default_machine) {
+  if (text.size() > kMaxAppIdLength) {
+    return Error{"\"" + std::string(text.substr(0, 32)) + "...\" is longer than the " +
+                 std::to_string(kMaxAppIdLength) + " characters an app id may have"};
+  }
   const std::string quoted = "\"" + std::string(text) + "\"";
   const std::size_t dot = text.find('.');
   if (dot == std::string_view::npos && default_machine.empty()) {
@@ -69,14 +73,18 @@ std::vector<ExitCodeRange> normalize_exit_codes(std::vector<ExitCodeRange> range
 }
 
 Status check_decoded(const AppDef& app) {
-  auto valid_id = [](const AppId& id) {
+  auto check_id = [](const AppId& id) -> Status {
     auto parsed = parse_app_id(id.to_string());
-    return parsed && *parsed == id;
+    if (!parsed) return parsed.error();
+    if (*parsed != id) return Error{"\"" + id.to_string().substr(0, 64) + "\" is not machine.app"};
+    return ok_status();
   };
-  if (!valid_id(app.id())) return Error{"app id \"" + app.id().to_string() + "\" is not valid"};
+  if (auto checked = check_id(app.id()); !checked) {
+    return Error{"app id " + checked.error().message};
+  }
   for (const AppId& dependency : app.dependencies) {
-    if (!valid_id(dependency)) {
-      return Error{"dependency \"" + dependency.to_string() + "\" is not a valid app id"};
+    if (auto checked = check_id(dependency); !checked) {
+      return Error{"dependency " + checked.error().message};
     }
   }
   const std::pair<const char*, std::optional<double>> durations[] = {

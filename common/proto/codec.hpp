@@ -124,6 +124,18 @@ concept CheckedMessage = requires(const T& msg) {
   { check_decoded(msg) } -> std::same_as<Status>;
 };
 
+// What converting a nested message (a field holding a message, or a list of them) throws through
+// msgpack's convert: it carries the nested decode's reason up to the field that holds it.
+class NestedDecodeError : public msgpack::type_error {
+ public:
+  explicit NestedDecodeError(std::string reason) : reason_(std::move(reason)) {}
+  const char* what() const noexcept override { return reason_.c_str(); }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string reason_;
+};
+
 template <class T>
 Expected<T> decode(const msgpack::object& object) {
   if (object.type != msgpack::type::MAP) return Error{"message is not a map"};
@@ -139,6 +151,8 @@ Expected<T> decode(const msgpack::object& object) {
     }
     try {
       value->convert(msg.*(field.member));
+    } catch (const NestedDecodeError& e) {
+      failure = "field '" + std::string(field.key) + "': " + e.reason();
     } catch (const std::exception&) {
       failure = "field '" + std::string(field.key) + "' has the wrong type";
     }
@@ -178,7 +192,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   struct convert<T> {
     const msgpack::object& operator()(const msgpack::object& object, T& msg) const {
       auto decoded = baton::proto::decode<T>(object);
-      if (!decoded) throw msgpack::type_error();
+      if (!decoded) throw baton::proto::NestedDecodeError(decoded.error().message);
       msg = std::move(decoded).value();
       return object;
     }

@@ -12,22 +12,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/baton_runner.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace baton::test {
 namespace {
 
 using nlohmann::json;
-
-struct CliRun {
-  int code = -1;  // exit code; -1 when it was killed or did not end in time
-  std::string out;
-  std::string err;
-};
-
-std::string describe(const CliRun& run) {
-  return "exit " + std::to_string(run.code) + "\nstdout:\n" + run.out + "\nstderr:\n" + run.err;
-}
 
 // `count` TCP ports nothing listens on now: each bound to port 0 and read back, all released
 // only at the end so that the kernel cannot hand out one port twice.
@@ -71,54 +62,6 @@ bool has_flag(const json& state, const std::string& flag) {
   const auto& flags = state.at("flags");
   return std::find(flags.begin(), flags.end(), flag) != flags.end();
 }
-
-// A `baton` started and left running, with the files its output goes to.
-struct RunningBaton {
-  ChildProcess process;
-  std::string out_path;
-  std::string err_path;
-};
-
-// Runs `baton` (through /bin/sh only to give it separate stdout and stderr files) and waits for
-// it. BATON_BROKER is taken away unless `env` sets it, so the caller's environment cannot leak in.
-class BatonRunner {
- public:
-  explicit BatonRunner(const TempDir& dir) : dir_(dir) {}
-
-  RunningBaton start(const std::vector<std::string>& args,
-                     std::map<std::string, std::string> env = {}) {
-    const std::string name = dir_ / ("baton-" + std::to_string(++runs_));
-    std::vector<std::string> argv{"/bin/sh", "-c",
-                                  "exec \"$0\" \"$@\" >\"$BATON_TEST_OUT\" 2>\"$BATON_TEST_ERR\"",
-                                  binary_path("baton")};
-    argv.insert(argv.end(), args.begin(), args.end());
-    env["BATON_TEST_OUT"] = name + ".out";
-    env["BATON_TEST_ERR"] = name + ".err";
-    std::vector<std::string> unset;
-    if (!env.contains("BATON_BROKER")) unset.push_back("BATON_BROKER");
-    return RunningBaton{ChildProcess(std::move(argv), ChildProcess::Options{env, unset, ""}),
-                        name + ".out", name + ".err"};
-  }
-
-  // Waits for `baton` to end and collects its output.
-  static CliRun finish(RunningBaton& baton, std::chrono::milliseconds deadline = kDeadline) {
-    CliRun run;
-    auto status = baton.process.wait_exit(deadline);
-    if (status && status->exited_normally()) run.code = status->code;
-    run.out = read_file(baton.out_path);
-    run.err = read_file(baton.err_path);
-    return run;
-  }
-
-  CliRun run(const std::vector<std::string>& args, std::map<std::string, std::string> env = {}) {
-    RunningBaton baton = start(args, std::move(env));
-    return finish(baton);
-  }
-
- private:
-  const TempDir& dir_;
-  unsigned runs_ = 0;
-};
 
 // ---- Without a broker ----
 

@@ -43,7 +43,8 @@ BrokerEndpoints BrokerEndpoints::pick() {
 
 BrokerProcess::BrokerProcess(const TempDir& dir, const std::string& config,
                              BrokerEndpoints endpoints, std::vector<std::string> extra_args,
-                             const std::string& log_name)
+                             const std::string& log_name,
+                             const std::optional<CurveClientKeys>& hello_keys)
     : endpoints_(std::move(endpoints)),
       log_path_(dir / (log_name + ".log")),
       process_(
@@ -61,7 +62,7 @@ BrokerProcess::BrokerProcess(const TempDir& dir, const std::string& config,
             return argv;
           }(),
           ChildProcess::Options{{}, {}, log_path_}) {
-  ControlClient client(endpoints_.control);
+  ControlClient client(endpoints_.control, hello_keys);
   if (!wait_until([&] {
         if (!process_.running()) return true;
         return client
@@ -112,9 +113,10 @@ void FleetNode::kill9_and_restart() {
   start();
 }
 
-ControlClient::ControlClient(const std::string& control)
+ControlClient::ControlClient(const std::string& control, const std::optional<CurveClientKeys>& keys)
     : socket_(context_, zmq::socket_type::dealer) {
   socket_.set(zmq::sockopt::linger, 0);
+  if (keys) apply_curve_client(socket_, *keys);
   socket_.connect(control);
 }
 
@@ -215,9 +217,11 @@ bool ControlClient::wait_plan(const std::string& name, const std::string& status
       deadline);
 }
 
-BusWatcher::BusWatcher(const std::string& bus_endpoint, const std::vector<std::string>& prefixes)
+BusWatcher::BusWatcher(const std::string& bus_endpoint, const std::vector<std::string>& prefixes,
+                       const std::optional<CurveClientKeys>& keys)
     : socket_(context_, zmq::socket_type::sub) {
   socket_.set(zmq::sockopt::linger, 0);
+  if (keys) apply_curve_client(socket_, *keys);
   for (const auto& prefix : prefixes)
     socket_.set(zmq::sockopt::subscribe, prefix);
   socket_.connect(bus_endpoint);

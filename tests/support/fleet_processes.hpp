@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/net/curve_keys.hpp"
 #include "common/proto/bus.hpp"
 #include "common/proto/control.hpp"
 #include "tests/support/test_support.hpp"
@@ -27,10 +28,12 @@ struct BrokerEndpoints {
 
 class BrokerProcess {
  public:
-  // Starts baton-broker on `endpoints` and waits until it answers hello. `log_name` names the
-  // log file in `dir` (a restarted broker gets a new one).
+  // Starts baton-broker on `endpoints` and waits until it answers hello (with `hello_keys` to
+  // a broker given keys). `log_name` names the log file in `dir` (a restarted broker gets a new
+  // one).
   BrokerProcess(const TempDir& dir, const std::string& config, BrokerEndpoints endpoints,
-                std::vector<std::string> extra_args = {}, const std::string& log_name = "broker");
+                std::vector<std::string> extra_args = {}, const std::string& log_name = "broker",
+                const std::optional<CurveClientKeys>& hello_keys = std::nullopt);
   const BrokerEndpoints& endpoints() const { return endpoints_; }
   std::string log() const { return read_file(log_path_); }
   ChildProcess& process() { return process_; }
@@ -65,7 +68,8 @@ class FleetNode {
 // A DEALER on the broker's control socket.
 class ControlClient {
  public:
-  explicit ControlClient(const std::string& control);
+  explicit ControlClient(const std::string& control,
+                         const std::optional<CurveClientKeys>& keys = std::nullopt);
   struct Reply {
     bool ok = false;
     std::string error;
@@ -122,7 +126,8 @@ bool has_flag(const proto::bus::AppState& state, const std::string& flag);
 // A SUB on the broker's bus, recording what arrives.
 class BusWatcher {
  public:
-  BusWatcher(const std::string& bus, const std::vector<std::string>& prefixes);
+  BusWatcher(const std::string& bus, const std::vector<std::string>& prefixes,
+             const std::optional<CurveClientKeys>& keys = std::nullopt);
   void pump(std::chrono::milliseconds wait = std::chrono::milliseconds(10));
   bool pump_until(const std::function<bool()>& condition,
                   std::chrono::milliseconds deadline = kDeadline);

@@ -98,6 +98,13 @@ TEST(BusMessages, DeployRefusesDefinitionsTheReaderWouldNotProduce) {
   auto bad_id = app;
   bad_id.app = "";
   EXPECT_FALSE(decode_app(bad_id).ok());
+
+  // Inside a deploy, the reason reaches the node's error reply, under the field that holds it.
+  const std::string frame = pack_to_string(config::DeployArgs{{app, nan}});
+  auto deploy = decode_frame<config::DeployArgs>(frame.data(), frame.size());
+  ASSERT_FALSE(deploy.ok());
+  EXPECT_EQ(deploy.error().message,
+            "field 'apps': field 'restart_delay_s' is not a number of seconds from 0 to 1e9");
 }
 
 }  // namespace

@@ -146,7 +146,7 @@ TEST(Codec, BrokenNestedMessageNamesTheOuterField) {
   pk.pack_map(1).pack("items").pack_array(1).pack_map(1).pack("name").pack("a");
   auto out = decode_frame<Outer>(buffer.data(), buffer.size());
   ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.error().message, "field 'items' has the wrong type");
+  EXPECT_EQ(out.error().message, "field 'items': missing field 'size'");
 }
 
 }  // namespace

@@ -1,0 +1,103 @@
+#include "broker/access_policy.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "common/proto/bus.hpp"
+
+namespace baton::broker {
+
+namespace {
+
+// What a monitor key may ask: every query, nothing that changes the fleet.
+constexpr std::array<std::string_view, 6> kQueries = {
+    "hello", "get_app_state", "get_all_apps_state", "plan_status", "plans", "machines"};
+
+// Every kind of bus message but commands (cmd/): what "everything" means for a monitor.
+constexpr std::array<std::string_view, 5> kMonitorTopics = {"status/", "event/", "node/", "plan/",
+                                                            "reply/"};
+
+}  // namespace
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::node:
+      return "node";
+    case Role::operator_:
+      return "operator";
+    case Role::monitor:
+      return "monitor";
+    case Role::anyone:
+      break;
+  }
+  return "anyone";
+}
+
+std::optional<Role> parse_role(std::string_view text) {
+  for (Role role : {Role::node, Role::operator_, Role::monitor}) {
+    if (text == role_name(role)) return role;
+  }
+  return std::nullopt;
+}
+
+std::string user_id_of(const Peer& peer) {
+  return std::string(role_name(peer.role)) + ":" + peer.name;
+}
+
+std::optional<Peer> parse_user_id(std::string_view user_id) {
+  const auto colon = user_id.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto role = parse_role(user_id.substr(0, colon));
+  if (!role) return std::nullopt;
+  return Peer{*role, std::string(user_id.substr(colon + 1))};
+}
+
+std::string describe(const Peer& peer) {
+  if (peer.role == Role::anyone) return "an unauthenticated client";
+  return std::string(role_name(peer.role)) + " key '" + peer.name + "'";
+}
+
+std::optional<std::string> refuse_request(const Peer& peer, std::string_view op) {
+  const bool query = std::find(kQueries.begin(), kQueries.end(), op) != kQueries.end();
+  switch (peer.role) {
+    case Role::anyone:
+    case Role::operator_:
+      return std::nullopt;
+    case Role::monitor:
+      if (query) return std::nullopt;
+      return "not allowed: " + describe(peer) + " may only query and subscribe; " +
+             std::string(op.substr(0, 64)) + " needs an operator key";
+    case Role::node:
+      if (op == "hello") return std::nullopt;
+      return "not allowed: " + describe(peer) + " may only say hello; " +
+             std::string(op.substr(0, 64)) + " needs an operator key";
+  }
+  return "not allowed";
+}
+
+bool may_publish_for(const Peer& peer, std::string_view machine) {
+  return peer.role == Role::anyone || (peer.role == Role::node && peer.name == machine);
+}
+
+std::vector<std::string> granted_subscriptions(const Peer& peer, std::string_view topic) {
+  const std::string commands = proto::bus::command_topic("");  // "cmd/"
+  switch (peer.role) {
+    case Role::anyone:
+    case Role::operator_:
+      return {std::string(topic)};
+    case Role::node:
+      if (topic == proto::bus::command_topic(peer.name)) return {std::string(topic)};
+      return {};
+    case Role::monitor:
+      break;
+  }
+  if (topic.starts_with(commands)) return {};
+  if (!std::string_view(commands).starts_with(topic)) return {std::string(topic)};
+  std::vector<std::string> granted;
+  for (auto kind : kMonitorTopics) {
+    if (kind.starts_with(topic)) granted.emplace_back(kind);
+  }
+  return granted;
+}
+
+}  // namespace baton::broker

@@ -1,0 +1,46 @@
+// Who may do what on the broker's sockets. With keys (--key, --authorized-keys) every connection
+// is authenticated by CURVE and has the role its public key was given:
+//   node      publishes status, events and replies for its own machine (the key's name) and
+//             receives that machine's commands;
+//   operator  every request and every topic;
+//   monitor   queries (state, plans, machines) and every topic but commands.
+// Without keys the broker is reachable only from this machine (loopback, ipc://) and everyone
+// is trusted as before: Role::anyone.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace baton::broker {
+
+enum class Role { anyone, node, operator_, monitor };
+
+struct Peer {
+  Role role = Role::anyone;
+  std::string name;  // a node's machine; whom an operator or monitor key belongs to
+  bool operator==(const Peer&) const = default;
+};
+
+std::string_view role_name(Role role);
+std::optional<Role> parse_role(std::string_view text);
+
+// The ZAP user id of an authenticated peer ("operator:alice") and back.
+std::string user_id_of(const Peer& peer);
+std::optional<Peer> parse_user_id(std::string_view user_id);
+// "operator key 'alice'", for logs and refusals.
+std::string describe(const Peer& peer);
+
+// A control request: nothing when allowed, else the reason ("not allowed: ...").
+std::optional<std::string> refuse_request(const Peer& peer, std::string_view op);
+
+// Whether `peer` may publish on ingest for `machine` (the machine a topic or reply names).
+bool may_publish_for(const Peer& peer, std::string_view machine);
+
+// The subscriptions a peer's request for `topic` on the bus becomes: the topic itself, nothing
+// (refused), or for a monitor asking for everything ("" and other prefixes of "cmd/") the
+// prefixes of every kind of message except commands.
+std::vector<std::string> granted_subscriptions(const Peer& peer, std::string_view topic);
+
+}  // namespace baton::broker

@@ -1,0 +1,47 @@
+// The broker's ZAP handler (ZeroMQ RFC 27): libzmq asks it, over inproc://zeromq.zap.01 in the
+// broker's context, whether each CURVE client that connects to the control, ingest or bus socket
+// may; it answers from the authorized keys and names the peer ("role:name") as the connection's
+// User-Id, which every message of that connection then carries (Broker::peer_of).
+//
+// It runs on the broker's event loop like its other sockets: a handshake waits only for one turn
+// of the loop. An unknown key is refused (400) and logged, once a minute per key, so a client that
+// keeps reconnecting cannot flood the log.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <map>
+#include <string>
+
+#include "broker/authorized_keys.hpp"
+#include "common/expected.hpp"
+#include "common/loop/event_loop.hpp"
+
+namespace baton::broker {
+
+class ZapHandler {
+ public:
+  ZapHandler(zmq::context_t& context, EventLoop& loop, AuthorizedKeys keys);
+  ~ZapHandler();
+  ZapHandler(const ZapHandler&) = delete;
+  ZapHandler& operator=(const ZapHandler&) = delete;
+
+  // Binds the ZAP endpoint; before any CURVE server socket binds.
+  Status start();
+  // Keys for handshakes from now on (reload); connections made already keep their role.
+  void set_keys(AuthorizedKeys keys) { keys_ = std::move(keys); }
+  const AuthorizedKeys& keys() const { return keys_; }
+
+ private:
+  void on_readable();
+  void answer(const std::vector<zmq::message_t>& request);
+  void log_refusal(const std::string& key, const std::string& address);
+
+  zmq::socket_t socket_;
+  EventLoop& loop_;
+  AuthorizedKeys keys_;
+  EventLoop::WatchId watch_ = 0;
+  std::map<std::string, SteadyClock::time_point> last_logged_;
+};
+
+}  // namespace baton::broker
