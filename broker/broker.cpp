@@ -339,7 +339,7 @@ void Broker::resync_node(const std::string& machine) {
                machine, deployment_.apps_of(machine).size());
   fleet_.heard_from(machine, SteadyClock::now());
   deploy_to(machine);
-  std::vector<std::pair<std::string, std::string>> vars = vars_for_all_;
+  std::vector<std::pair<std::string, std::string>> vars(vars_for_all_.begin(), vars_for_all_.end());
   if (auto it = vars_for_machine_.find(machine); it != vars_for_machine_.end()) {
     vars.insert(vars.end(), it->second.begin(), it->second.end());
   }

@@ -125,8 +125,10 @@ class Broker final : private PlanHost {
   CommandRouter router_;
   PlanRunner plans_;
   // SetVars to remember for nodes that (re)appear: first those for all, then per machine.
-  std::vector<std::pair<std::string, std::string>> vars_for_all_;
-  std::map<std::string, std::vector<std::pair<std::string, std::string>>> vars_for_machine_;
+  // The last value of each name ("" unsets): a client that sets a variable a million times
+  // leaves one entry, not a million.
+  std::map<std::string, std::string> vars_for_all_;
+  std::map<std::string, std::map<std::string, std::string>> vars_for_machine_;
   // Online machines that have been sent their definitions since they (re)appeared. A command is
   // sent only to these: one sent before the node subscribed, or before its deploy, would be lost
   // or refused as an unknown app.

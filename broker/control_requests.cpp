@@ -167,7 +167,13 @@ void Broker::set_vars(const Client& client, const msgpack::object& args) {
   const std::string machine = target->machine.value_or("all");
   std::vector<std::string> machines;
   if (machine == "all") {
-    vars_for_all_.insert(vars_for_all_.end(), vars->vars.begin(), vars->vars.end());
+    // The last value of each name is what a node that (re)appears gets; a name set for all
+    // machines drops what one machine had for it, as the live nodes see it now.
+    for (const auto& [name, value] : vars->vars) {
+      vars_for_all_[name] = value;
+      for (auto& [m, remembered] : vars_for_machine_)
+        remembered.erase(name);
+    }
     for (const auto& m : fleet_.machines()) {
       if (machine_ready(m.node.machine)) machines.push_back(m.node.machine);
     }
@@ -178,7 +184,8 @@ void Broker::set_vars(const Client& client, const msgpack::object& args) {
                                      : "unknown machine " + machine);
     }
     auto& remembered = vars_for_machine_[machine];
-    remembered.insert(remembered.end(), vars->vars.begin(), vars->vars.end());
+    for (const auto& [name, value] : vars->vars)
+      remembered[name] = value;
     machines.push_back(machine);
   }
   const bus::SetVarsArgs to_send = *vars;

@@ -145,8 +145,14 @@ Status Node::restore_state() {
 void Node::schedule_save() {
   if (state_path_.empty() || save_pending_) return;
   save_pending_ = true;
-  // Right after this loop round: a plan that launches a thousand apps writes the file once.
-  loop_.after(std::chrono::nanoseconds(0), [this] {
+  // Right after this loop round (a plan that launches a thousand apps writes the file once), but
+  // never more than a tenth of the loop's time goes to saving: the file holds every app and
+  // registration, so 10,000 apps registering one after the other would otherwise write it 10,000
+  // times, growing. A small state saves again within a millisecond or two of a change; a node
+  // killed within that window of a change loses only that change.
+  const auto earliest = last_save_end_ + 9 * last_save_cost_;
+  const auto now = SteadyClock::now();
+  loop_.after(earliest > now ? earliest - now : SteadyClock::duration::zero(), [this] {
     save_pending_ = false;
     save_state();
   });
@@ -154,6 +160,7 @@ void Node::schedule_save() {
 
 void Node::save_state() {
   if (state_path_.empty()) return;
+  const auto start = SteadyClock::now();
   SavedNode state;
   state.machine = options_.machine;
   supervisor_.save_to(state);
@@ -161,6 +168,8 @@ void Node::save_state() {
   if (auto saved = save_node_state(state_path_, state); !saved) {
     spdlog::error("{}", saved.error().message);
   }
+  last_save_end_ = SteadyClock::now();
+  last_save_cost_ = last_save_end_ - start;
 }
 
 void Node::publish_node_state() {

@@ -62,6 +62,9 @@ class Node final : private AppMonitorListener {
   UniqueFd state_lock_;
   std::string state_path_;  // empty: no state file
   bool save_pending_ = false;
+  // When the last save of the state file ended and how long it took (schedule_save).
+  TimePoint last_save_end_{};
+  SteadyClock::duration last_save_cost_{};
 };
 
 }  // namespace baton::node

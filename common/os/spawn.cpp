@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "common/os/unique_fd.hpp"
@@ -54,6 +56,54 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   ::_exit(127);
 }
 
+// What the child reads, all prepared by the parent.
+struct ChildSetup {
+  const SpawnRequest* request;
+  char* const* argv;
+  char* const* envp;
+  const std::vector<std::string>* candidates;
+  int write_fd;
+};
+
+// The child, between clone and exec. It shares the parent's memory (CLONE_VM) while the parent
+// waits (CLONE_VFORK), like glibc's posix_spawn: only system calls here, nothing that allocates or
+// takes a lock, and nothing written that the parent reads but the pipe.
+int child_main(void* arg) {
+  const ChildSetup& setup = *static_cast<const ChildSetup*>(arg);
+  const SpawnRequest& request = *setup.request;
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Without CLONE_SIGHAND the child has its own copy of the dispositions.
+  for (int sig = 1; sig < NSIG; ++sig)
+    ::signal(sig, SIG_DFL);
+  if (request.new_session) ::setsid();
+  int null_fd = ::open("/dev/null", O_RDWR);
+  int out = request.stdout_fd >= 0 ? request.stdout_fd : null_fd;
+  int err = request.stderr_fd >= 0 ? request.stderr_fd : null_fd;
+  if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) {
+    child_fail(setup.write_fd, kStdio);
+  }
+  if (!request.cwd.empty() && ::chdir(request.cwd.c_str()) != 0) {
+    child_fail(setup.write_fd, kChdir);
+  }
+  if (request.gid) {
+    if (::setgroups(0, nullptr) != 0 && errno != EPERM) child_fail(setup.write_fd, kSetgid);
+    if (::setgid(*request.gid) != 0) child_fail(setup.write_fd, kSetgid);
+  }
+  if (request.uid && ::setuid(*request.uid) != 0) child_fail(setup.write_fd, kSetuid);
+  // Descriptors the node holds (sockets, pidfds, logs) must not leak into apps.
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  int exec_errno = ENOENT;
+  for (const auto& candidate : *setup.candidates) {
+    ::execve(candidate.c_str(), setup.argv, setup.envp);
+    // Keep the most telling error: EACCES beats ENOENT from other PATH entries.
+    if (errno != ENOENT || exec_errno == ENOENT) exec_errno = errno;
+  }
+  errno = exec_errno;
+  child_fail(setup.write_fd, kExec);
+}
+
 }  // namespace
 
 std::vector<std::string> shell_argv(const std::string& command) {
@@ -70,7 +120,7 @@ std::vector<std::string> current_environment() {
 Expected<pid_t> spawn(const SpawnRequest& request) {
   if (request.argv.empty() || request.argv[0].empty()) return Error{"empty command line"};
 
-  // Everything the child needs is prepared before fork(): between fork and exec only
+  // Everything the child needs is prepared before the clone: between clone and exec only
   // async-signal-safe calls are allowed (the parent has ZeroMQ threads).
   std::vector<char*> argv = c_strings(request.argv);
   std::vector<std::string> env_strings = request.env ? *request.env : current_environment();
@@ -102,41 +152,14 @@ Expected<pid_t> spawn(const SpawnRequest& request) {
   UniqueFd read_end(pipe_fds[0]);
   UniqueFd write_end(pipe_fds[1]);
 
-  const pid_t pid = ::fork();
-  if (pid < 0) return Error{std::string("cannot fork: ") + std::strerror(errno)};
-  if (pid == 0) {
-    // Child.
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig)
-      ::signal(sig, SIG_DFL);
-    if (request.new_session) ::setsid();
-    int null_fd = ::open("/dev/null", O_RDWR);
-    int out = request.stdout_fd >= 0 ? request.stdout_fd : null_fd;
-    int err = request.stderr_fd >= 0 ? request.stderr_fd : null_fd;
-    if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) {
-      child_fail(write_end.get(), kStdio);
-    }
-    if (!request.cwd.empty() && ::chdir(request.cwd.c_str()) != 0) {
-      child_fail(write_end.get(), kChdir);
-    }
-    if (request.gid) {
-      if (::setgroups(0, nullptr) != 0 && errno != EPERM) child_fail(write_end.get(), kSetgid);
-      if (::setgid(*request.gid) != 0) child_fail(write_end.get(), kSetgid);
-    }
-    if (request.uid && ::setuid(*request.uid) != 0) child_fail(write_end.get(), kSetuid);
-    // Descriptors the node holds (sockets, pidfds, logs) must not leak into apps.
-    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-    int exec_errno = ENOENT;
-    for (const auto& candidate : candidates) {
-      ::execve(candidate.c_str(), argv.data(), envp.data());
-      // Keep the most telling error: EACCES beats ENOENT from other PATH entries.
-      if (errno != ENOENT || exec_errno == ENOENT) exec_errno = errno;
-    }
-    errno = exec_errno;
-    child_fail(write_end.get(), kExec);
-  }
+  // Not fork(): copying the page tables of a node with many apps and sockets costs milliseconds
+  // and the copy-on-write faults after it more; a vfork-style clone costs neither.
+  ChildSetup setup{&request, argv.data(), envp.data(), &candidates, write_end.get()};
+  constexpr std::size_t kChildStack = 64 * 1024;
+  std::vector<std::byte> stack(kChildStack);
+  const pid_t pid =
+      ::clone(child_main, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &setup);
+  if (pid < 0) return Error{std::string("cannot start a process: ") + std::strerror(errno)};
 
   write_end.reset();
   ChildFailure failure{};

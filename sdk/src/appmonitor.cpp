@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -17,10 +18,19 @@ namespace am = proto::appmonitor;
 
 namespace {
 
+constexpr int kMaxSocketsPerProcess = 65536;
+
 zmq::context_t& shared_context() {
   // Deliberately never destroyed: a context destructor blocks while sockets live, and handlers may
   // outlive any static we could order it against.
-  static zmq::context_t* context = new zmq::context_t(1);
+  static zmq::context_t* context = [] {
+    auto* made = new zmq::context_t(1);
+    // Each registration holds its own socket: ZeroMQ's default of 1023 sockets per context would
+    // cap a process far below the node's limit per process. The file descriptor limit still
+    // applies, and running out of it is an AppMonitorError.
+    made->set(zmq::ctxopt::max_sockets, kMaxSocketsPerProcess);
+    return made;
+  }();
   return *context;
 }
 
@@ -100,13 +110,17 @@ class Connection {
 
  private:
   void connect() {
-    socket_.emplace(shared_context(), zmq::socket_type::dealer);
-    socket_->set(zmq::sockopt::linger, 0);
     try {
+      socket_.emplace(shared_context(), zmq::socket_type::dealer);
+      socket_->set(zmq::sockopt::linger, 0);
       socket_->connect(endpoint_);
     } catch (const zmq::error_t& e) {
       socket_.reset();
       // Every failure reaches the caller as AppMonitorError, a bad endpoint too.
+      if (e.num() == EMFILE) {
+        throw AppMonitorError(std::string("cannot open a socket to the Baton node: ") + e.what() +
+                              " (each registration holds one: raise the process's file limit)");
+      }
       throw AppMonitorError("cannot connect to the Baton node at '" + endpoint_ + "': " + e.what() +
                             " (check BATON_APPMONITOR)");
     }

@@ -1,11 +1,12 @@
 // appmon_client: a real SDK program for the integration tests. It holds --count registrations and
 // behaves as --mode says; it reports progress in --status-file so tests can poll for it.
-//   refresh     refresh every registration every tick, forever
+//   refresh     refresh every registration every tick, forever (also while registering the rest)
 //   hang        refresh --refreshes times, then stop refreshing (stay alive)
 //   exit        refresh --refreshes times, then exit(0) without unregistering
 //   unregister  refresh --refreshes times, unregister, then live --linger-ms without refreshing
 // With --stop-index I only registration I stops refreshing (after one refresh); the others go on.
 // Exit codes: 0 done, 3 AppMonitorError, 4 std::invalid_argument.
+#include <sys/resource.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -63,6 +64,12 @@ int main(int argc, char** argv) {
   app.add_flag("--ignore-sigterm", ignore_sigterm);
   CLI11_PARSE(app, argc, argv);
   if (ignore_sigterm) std::signal(SIGTERM, SIG_IGN);
+  // Each registration holds a socket: thousands of them need more than 1024 files.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   mon::AppMonitorAction action = action_name == "kill"      ? mon::AppMonitorAction::KILL
                                  : action_name == "restart" ? mon::AppMonitorAction::RESTART
@@ -71,10 +78,21 @@ int main(int argc, char** argv) {
 
   std::vector<mon::AppMonitorHandler> handlers;
   try {
+    // Registrations made already are refreshed four times a timeout while the rest register, as
+    // a fleet of apps that each register and then refresh would: registering thousands takes
+    // longer than a timeout.
+    const auto refresh_every =
+        milliseconds(std::max(tick_ms, *std::min_element(timeouts.begin(), timeouts.end()) / 4));
+    auto last_round = steady_clock::now();
     for (int i = 0; i < count; ++i) {
       std::string command =
           replace_all(restart_command, "{label}", label + "-" + std::to_string(i));
       handlers.push_back(mon::register_app(timeouts[i % timeouts.size()], action, command));
+      if (mode == "refresh" && steady_clock::now() - last_round >= refresh_every) {
+        for (auto& h : handlers)
+          h.refresh();
+        last_round = steady_clock::now();
+      }
     }
   } catch (const mon::AppMonitorError& e) {
     std::cerr << "AppMonitorError: " << e.what() << std::endl;
