@@ -8,7 +8,9 @@
 
 #include "tests/support/fleet_processes.hpp"
 
-namespace baton::test {
+// A namespace of its own: the test files of an executable compile as one unity source, and other
+// test files define an alive() of their own.
+namespace baton::test::baton_up_test {
 namespace {
 
 namespace control = proto::control;
@@ -79,4 +81,4 @@ TEST(BatonUp, UnknownPlanOrBrokenConfigIsAUsageError) {
 }
 
 }  // namespace
-}  // namespace baton::test
+}  // namespace baton::test::baton_up_test

@@ -11,7 +11,8 @@
 #include "tests/support/baton_runner.hpp"
 #include "tests/support/fleet_processes.hpp"
 
-namespace baton::test {
+// A namespace of its own: the test files of an executable compile as one unity source.
+namespace baton::test::broker_auth_test {
 namespace {
 
 namespace bus = proto::bus;
@@ -229,4 +230,4 @@ TEST_F(BrokerAuth, MonitorsSeeStatusButNotCommands) {
 }
 
 }  // namespace
-}  // namespace baton::test
+}  // namespace baton::test::broker_auth_test

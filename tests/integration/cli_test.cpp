@@ -15,7 +15,9 @@
 #include "tests/support/baton_runner.hpp"
 #include "tests/support/test_support.hpp"
 
-namespace baton::test {
+// A namespace of its own: the test files of an executable compile as one unity source, and other
+// test files define an alive() of their own.
+namespace baton::test::cli_test {
 namespace {
 
 using nlohmann::json;
@@ -566,4 +568,4 @@ TEST_F(CliTest, BrokerGoneMeansExit3) {
 }
 
 }  // namespace
-}  // namespace baton::test
+}  // namespace baton::test::cli_test

@@ -12,7 +12,8 @@
 #include "tests/support/network_namespaces.hpp"
 #include "tests/support/test_support.hpp"
 
-namespace baton::test {
+// A namespace of its own: the test files of an executable compile as one unity source.
+namespace baton::test::network_cut_test {
 namespace {
 
 using nlohmann::json;
@@ -158,4 +159,4 @@ TEST_F(NetworkCut, NodeGoesOfflineKeepsItsAppsAndResyncsWithoutADuplicateLaunch)
 }
 
 }  // namespace
-}  // namespace baton::test
+}  // namespace baton::test::network_cut_test
