@@ -141,7 +141,14 @@ void Broker::dispatch(const Client& client, const std::string& op, const msgpack
 
 Status Broker::routable(const config::AppId& app) const {
   if (deployment_.find(app) == nullptr) return Error{"unknown app " + app.to_string()};
-  if (!machine_ready(app.machine)) return Error{"machine " + app.machine + " is offline"};
+  if (!machine_ready(app.machine)) {
+    // Heard from, but its subscription to commands has not arrived yet (a node that just started):
+    // a command now would be lost.
+    if (fleet_.online(app.machine)) {
+      return Error{"machine " + app.machine + " is connecting: try again in a moment"};
+    }
+    return Error{"machine " + app.machine + " is offline"};
+  }
   return ok_status();
 }
 

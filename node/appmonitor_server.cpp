@@ -88,14 +88,19 @@ Status AppMonitorServer::start() {
   socket_->set(zmq::sockopt::maxmsgsize, am::kMaxFrameBytes);
   socket_->set(zmq::sockopt::rcvhwm, 100'000);
   socket_->set(zmq::sockopt::sndhwm, 100'000);
+  // The socket file is created 0660 (the bind of ipc:// runs in this thread, before any app could
+  // connect): there is no moment when others may connect.
+  const mode_t umask_before = ::umask(0117);
   try {
     socket_->bind(config_.endpoint);
   } catch (const zmq::error_t& e) {
+    ::umask(umask_before);
     socket_.reset();
     return Error{"cannot bind " + config_.endpoint + ": " + e.what()};
   }
-  // Only the node's user and one group may connect (connecting needs write permission). Until the
-  // chmod the file has the umask's mode, which is no wider for others. A registration grants
+  ::umask(umask_before);
+  // Only the node's user and one group may connect (connecting needs write permission). A
+  // registration grants
   // nothing beyond acting on oneself anyway (pid, uid and gid come from SO_PEERCRED); the group
   // keeps other users from filling the node's registration table.
   if (::chown(socket_path_.c_str(), static_cast<uid_t>(-1), group) != 0 ||
