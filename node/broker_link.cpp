@@ -115,6 +115,7 @@ void BrokerLink::connect_bus(const std::string& ingest, const std::string& bus) 
   ingest_->set(zmq::sockopt::linger, 0);
   ingest_->set(zmq::sockopt::sndhwm, 100'000);
   ingest_->set(zmq::sockopt::xpub_verbose, 1);  // see the broker's subscription every time
+  ingest_->set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);
   bus_.emplace(context_, zmq::socket_type::sub);
   bus_->set(zmq::sockopt::linger, 0);
   bus_->set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);

@@ -113,6 +113,7 @@ class Connection {
     try {
       socket_.emplace(shared_context(), zmq::socket_type::dealer);
       socket_->set(zmq::sockopt::linger, 0);
+      socket_->set(zmq::sockopt::maxmsgsize, am::kMaxFrameBytes);
       socket_->connect(endpoint_);
     } catch (const zmq::error_t& e) {
       socket_.reset();
