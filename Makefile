@@ -3,6 +3,8 @@
 #   make test   build and run every test (normal build and an ASan+UBSan build, then 30 s of
 #               each fuzz target)
 #   make fuzz   run each libFuzzer target of tests/fuzz for FUZZ_SECONDS (300)
+#   make bench  every benchmark of bench/ beside its baseline (< 15 min): one table, and
+#               bench/results/<date>-<host>.{json,md,png}
 
 BUILD      := build
 ASAN_BUILD := build-asan
@@ -15,11 +17,12 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config git \
 	libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev libpugixml-dev \
 	libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libspdlog-dev \
 	python3 python3-zmq python3-msgpack python3-pytest python3-setuptools python3-pip \
-	clang-format procps libxml2-utils clang libclang-rt-14-dev iproute2
+	clang-format procps libxml2-utils clang libclang-rt-14-dev iproute2 gnuplot-nox
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps configure build asan fuzz-build fuzz fuzz-smoke test unit demo format format-check \
+	bench bench-quick \
 	clean
 
 all: build
@@ -71,6 +74,15 @@ test: build asan
 	ctest --preset default -j $(CTEST_JOBS)
 	ctest --preset asan -j $(CTEST_JOBS)
 	$(MAKE) fuzz-smoke
+
+# Every benchmark beside its baseline, one after the other on a machine left alone.
+bench: build
+	bench/run_bench.py --bin $(BUILD)/bin
+
+# A reduced run of every benchmark (under a minute): checks that each runs and reports sane
+# numbers, not the targets.
+bench-quick: build
+	bench/run_bench.py --bin $(BUILD)/bin --quick
 
 unit: build
 	ctest --preset default -j $(CTEST_JOBS)
