@@ -1,5 +1,8 @@
 #include "common/proto/appmonitor.hpp"
 
+#include <msgpack/v2/null_visitor.hpp>
+#include <msgpack/v2/parse.hpp>
+
 namespace baton::proto::appmonitor {
 
 std::string_view to_string(Action action) {
@@ -35,6 +38,86 @@ Expected<Request> decode_as(const msgpack::object& object) {
   return Request(std::move(decoded).value());
 }
 
+// Reads the frame of a plain refresh, {"op":"refresh","id":N,"seq":N}, as msgpack parses it,
+// without building an object tree in a zone: refresh is the hot path (one per heartbeat) and the
+// zone's first chunk is a heap allocation per frame. Anything else, or anything unusual (another
+// key, a duplicate, a nested value, a type the general decoder might convert), stops the parse and
+// the frame takes the general path, which also words the errors.
+class RefreshVisitor : public msgpack::null_visitor {
+ public:
+  std::optional<RefreshRequest> result() const {
+    if (!map_seen_ || seen_ != kAll || !is_refresh_) return std::nullopt;
+    return RefreshRequest{"refresh", id_, seq_};
+  }
+
+  bool start_map(std::uint32_t pairs) {
+    if (map_seen_ || pairs != 3) return false;
+    map_seen_ = true;
+    return true;
+  }
+  bool start_map_key() {
+    in_key_ = true;
+    return true;
+  }
+  bool end_map_key() {
+    in_key_ = false;
+    return true;
+  }
+  bool visit_str(const char* text, std::uint32_t size) {
+    const std::string_view value(text, size);
+    if (in_key_) {
+      key_ = value == "op" ? kOp : value == "id" ? kId : value == "seq" ? kSeq : 0;
+      if (key_ == 0 || (seen_ & key_) != 0) return false;
+      seen_ |= key_;
+      return true;
+    }
+    if (key_ != kOp) return false;
+    is_refresh_ = value == "refresh";
+    return is_refresh_;
+  }
+  bool visit_positive_integer(std::uint64_t value) {
+    if (in_key_) return false;
+    if (key_ == kId) {
+      id_ = value;
+    } else if (key_ == kSeq) {
+      seq_ = value;
+    } else {
+      return false;
+    }
+    return true;
+  }
+  bool visit_nil() { return false; }
+  bool visit_boolean(bool) { return false; }
+  bool visit_negative_integer(std::int64_t) { return false; }
+  bool visit_float32(float) { return false; }
+  bool visit_float64(double) { return false; }
+  bool visit_bin(const char*, std::uint32_t) { return false; }
+  bool visit_ext(const char*, std::uint32_t) { return false; }
+  bool start_array(std::uint32_t) { return false; }
+  void parse_error(std::size_t, std::size_t) {}
+  void insufficient_bytes(std::size_t, std::size_t) {}
+
+ private:
+  static constexpr unsigned kOp = 1, kId = 2, kSeq = 4, kAll = 7;
+  bool map_seen_ = false;
+  bool in_key_ = false;
+  bool is_refresh_ = false;
+  unsigned key_ = 0;
+  unsigned seen_ = 0;
+  std::uint64_t id_ = 0;
+  std::uint64_t seq_ = 0;
+};
+
+std::optional<RefreshRequest> decode_plain_refresh(const void* data, std::size_t size) {
+  RefreshVisitor visitor;
+  std::size_t offset = 0;
+  if (!msgpack::v2::parse(static_cast<const char*>(data), size, offset, visitor) ||
+      offset != size) {
+    return std::nullopt;
+  }
+  return visitor.result();
+}
+
 }  // namespace
 
 Status validate(const RegisterRequest& r) {
@@ -64,6 +147,7 @@ Status validate(const RegisterRequest& r) {
 }
 
 Expected<Request> decode_request(const void* data, std::size_t size) {
+  if (auto refresh = decode_plain_refresh(data, size)) return Request(*refresh);
   msgpack::zone zone;
   auto object = unpack_frame(zone, data, size);
   if (!object) return with_code(object.error(), code::kMalformed);

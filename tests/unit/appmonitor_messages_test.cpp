@@ -108,6 +108,53 @@ TEST(AppMonitorMessages, BadRequestsGetTheirCodes) {
   EXPECT_EQ(code_of(pack_to_string(r)), "bad_request");
 }
 
+// A refresh is read without a zone when it is plain; every other shape must decode exactly as the
+// general decoder decodes it (same request, or same error code).
+TEST(AppMonitorMessages, RefreshFastPathAgreesWithTheGeneralDecoder) {
+  auto map_of = [](const std::vector<std::pair<std::string, msgpack::object>>& entries) {
+    msgpack::sbuffer buffer;
+    msgpack::packer<msgpack::sbuffer> pk(buffer);
+    pk.pack_map(static_cast<std::uint32_t>(entries.size()));
+    for (const auto& [key, value] : entries) {
+      pk.pack(key);
+      pk.pack(value);
+    }
+    return std::string(buffer.data(), buffer.size());
+  };
+  msgpack::zone zone;
+  const msgpack::object refresh("refresh", zone), other("register", zone);
+  const msgpack::object id(std::uint64_t{7}), seq(std::uint64_t{9}), negative(-1), nil;
+  const msgpack::object number(std::uint64_t{1});
+
+  const std::string largest = pack_to_string(RefreshRequest{"refresh", ~0ULL, 1ULL << 40});
+  auto plain = decode_request(largest.data(), largest.size());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(std::get<RefreshRequest>(*plain).id, ~0ULL);
+  EXPECT_EQ(std::get<RefreshRequest>(*plain).seq, 1ULL << 40);
+
+  // Key order does not matter; an extra key is ignored, as by the general decoder.
+  const std::string shuffled = map_of({{"seq", seq}, {"id", id}, {"op", refresh}});
+  auto reordered = decode_request(shuffled.data(), shuffled.size());
+  ASSERT_TRUE(reordered.ok());
+  EXPECT_EQ(std::get<RefreshRequest>(*reordered).id, 7u);
+  EXPECT_EQ(std::get<RefreshRequest>(*reordered).seq, 9u);
+  const std::string extra = map_of({{"op", refresh}, {"id", id}, {"seq", seq}, {"x", nil}});
+  auto with_extra = decode_request(extra.data(), extra.size());
+  ASSERT_TRUE(with_extra.ok());
+  EXPECT_EQ(std::get<RefreshRequest>(*with_extra).seq, 9u);
+
+  // Refused shapes keep the general decoder's codes.
+  EXPECT_EQ(code_of(map_of({{"op", refresh}, {"id", negative}, {"seq", seq}})), "bad_request");
+  EXPECT_EQ(code_of(map_of({{"op", refresh}, {"id", nil}, {"seq", seq}})), "bad_request");
+  EXPECT_EQ(code_of(map_of({{"op", refresh}, {"id", id}, {"id", seq}})), "bad_request");
+  EXPECT_EQ(code_of(map_of({{"op", number}, {"id", id}, {"seq", seq}})), "bad_request");
+  EXPECT_EQ(code_of(map_of({{"op", other}, {"id", id}, {"seq", seq}})), "bad_request");
+  const std::string trailing = pack_to_string(RefreshRequest{"refresh", 1, 2}) + "x";
+  EXPECT_EQ(code_of(trailing), "malformed");
+  const std::string cut = pack_to_string(RefreshRequest{"refresh", 1, 2});
+  EXPECT_EQ(code_of(cut.substr(0, cut.size() - 1)), "malformed");
+}
+
 TEST(AppMonitorMessages, ErrorMessagesSayWhatIsWrong) {
   RegisterRequest r = valid_register();
   r.action = "restart";
