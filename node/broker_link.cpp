@@ -39,12 +39,23 @@ void BrokerLink::start() {
   control_->set(zmq::sockopt::immediate, 1);
   control_->set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);
   secure(*control_);
-  handshakes_.emplace(context_, *control_, "the broker at " + control_endpoint_, keys_.has_value());
-  handshakes_watch_ = loop_.watch_socket(handshakes_->socket(), [this] {
-    auto failure = handshakes_->take_failure();
-    if (failure && *failure != last_handshake_failure_) spdlog::error("{}", *failure);
-    last_handshake_failure_ = failure.value_or("");
-  });
+  try {
+    handshakes_.emplace(context_, *control_, "the broker at " + control_endpoint_,
+                        keys_.has_value());
+    handshakes_watch_ = loop_.watch_socket(handshakes_->socket(), [this] {
+      auto failure = handshakes_->take_failure();
+      if (failure && *failure != last_handshake_failure_) spdlog::error("{}", *failure);
+      last_handshake_failure_ = failure.value_or("");
+    });
+  } catch (const zmq::error_t& e) {
+    // Out of sockets or descriptors: the link works without the monitor, a refused key just
+    // looks like a broker that does not answer.
+    handshakes_.reset();
+    spdlog::warn(
+        "cannot watch the handshakes with the broker ({}): a refused key will show only "
+        "as no answer",
+        e.what());
+  }
   control_->connect(control_endpoint_);
   control_watch_ = loop_.watch_socket(*control_, [this] { on_control_readable(); });
   send_hello();

@@ -37,6 +37,10 @@ Expected<AppId> parse_app_id(std::string_view text, std::string_view default_mac
     id.app = std::string(text.substr(dot + 1));
   }
   if (id.machine.empty() || id.app.empty()) return Error{quoted + " is not machine.app"};
+  if (id.machine.size() > kMaxAppIdPartLength || id.app.size() > kMaxAppIdPartLength) {
+    return Error{quoted + ": its machine and its app may have at most " +
+                 std::to_string(kMaxAppIdPartLength) + " characters each"};
+  }
   if (!is_valid_id_part(id.machine) || !is_valid_id_part(id.app)) {
     return Error{quoted + " holds a character not allowed in an app id (white space, / ; @ %)"};
   }

@@ -26,6 +26,8 @@ namespace baton::config {
 inline constexpr double kMaxSeconds = 1e9;
 // machine.app, whole: ids name bus topics, files and log lines, and a peer must not grow them.
 inline constexpr std::size_t kMaxAppIdLength = 255;
+// Each of machine and app (schemas/bus/app_state.json, app_def.json).
+inline constexpr std::size_t kMaxAppIdPartLength = 128;
 
 // "machine.app": the machine is everything before the first dot, the app id the rest (it may hold
 // more dots).
@@ -43,8 +45,8 @@ struct AppId {
 // Dependencies="b" means b on the dependent app's own machine. Neither part may be empty or hold
 // white space, control characters, '/' (it would break bus topics), ';' (the Dependencies
 // separator), '@' (Dirigent's app@plan) or '%' (variables); the machine part holds no '.'.
-// At most kMaxAppIdLength characters. The error message says what is wrong with `text`, without
-// location.
+// At most kMaxAppIdLength characters, each part at most kMaxAppIdPartLength. The error message says
+// what is wrong with `text`, without location.
 Expected<AppId> parse_app_id(std::string_view text, std::string_view default_machine = {});
 
 // An inclusive range of exit codes; a single code is a range of one.

@@ -19,13 +19,6 @@ namespace control = proto::control;
 using namespace std::chrono_literals;
 using std::chrono::steady_clock;
 
-std::size_t count(const std::string& text, const std::string& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
-    ++n;
-  return n;
-}
-
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -179,7 +172,7 @@ TEST_F(Load, TenThousandRegistrationsAndAThousandCommandsASecondFor30s) {
   for (auto& client : clients)
     EXPECT_TRUE(client->running());
   const std::string node_log = node_->log();
-  EXPECT_EQ(count(node_log, "watchdog timeout"), 0u) << node_log.substr(0, 4000);
+  EXPECT_EQ(count_occurrences(node_log, "watchdog timeout"), 0u) << node_log.substr(0, 4000);
   std::string last;
   for (int i = 0; i < 4; ++i)
     last += read_file(dir_ / ("client" + std::to_string(i) + ".status"));

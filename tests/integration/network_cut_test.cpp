@@ -19,13 +19,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::steady_clock;
 
-std::size_t count(const std::string& text, const std::string& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
-    ++n;
-  return n;
-}
-
 class NetworkCut : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -154,8 +147,8 @@ TEST_F(NetworkCut, NodeGoesOfflineKeepsItsAppsAndResyncsWithoutADuplicateLaunch)
   EXPECT_EQ(state->at("pid").get<std::int64_t>(), pid);
   EXPECT_EQ(state->at("restarts").get<std::int64_t>(), 0);
   ASSERT_TRUE(wait_until([&] { return baton({"launch", "m1.other"}).code == 0; })) << logs();
-  EXPECT_EQ(count(read_file(dir_ / "node.log"), "app sleeper: launched"), 1u) << logs();
-  EXPECT_EQ(count(read_file(dir_ / "node.log"), "app other: launched"), 1u) << logs();
+  EXPECT_EQ(count_occurrences(read_file(dir_ / "node.log"), "app sleeper: launched"), 1u) << logs();
+  EXPECT_EQ(count_occurrences(read_file(dir_ / "node.log"), "app other: launched"), 1u) << logs();
 }
 
 }  // namespace

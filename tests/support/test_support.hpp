@@ -31,6 +31,8 @@ bool pump_until(const std::function<void()>& pump, const std::function<bool()>& 
                 std::chrono::milliseconds deadline);
 
 std::string read_file(const std::string& path);  // "" when missing
+// How many times `part` occurs in `text` (overlapping occurrences too).
+std::size_t count_occurrences(const std::string& text, const std::string& part);
 std::vector<std::string> read_lines(const std::string& path);
 bool file_exists(const std::string& path);
 

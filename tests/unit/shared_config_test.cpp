@@ -792,6 +792,13 @@ TEST(AppIds, ParseMachineAndApp) {
   for (const char* bad : {"m1.a/b", "m1.a;b", "m1.a@plan", "m1.%X%", "m1.a\tb", "m 1.a"}) {
     EXPECT_FALSE(parse_app_id(bad).ok()) << bad;
   }
+  // Each part as long as the schemas allow (128), the whole at most 255.
+  const std::string part(128, 'x');
+  EXPECT_TRUE(parse_app_id("m1." + part).ok());
+  EXPECT_TRUE(parse_app_id(part + ".a").ok());
+  EXPECT_FALSE(parse_app_id("m1." + part + "x").ok());
+  EXPECT_FALSE(parse_app_id(part + "x.a").ok());
+  EXPECT_FALSE(parse_app_id(part + "." + part).ok());  // 257 in all
   EXPECT_EQ((AppId{"m1", "a"}).to_string(), "m1.a");
 }
 
