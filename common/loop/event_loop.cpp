@@ -1,8 +1,14 @@
 #include "common/loop/event_loop.hpp"
 
+#include <sys/timerfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 
 namespace baton {
+
+EventLoop::EventLoop() : timer_fd_(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) {}
 
 EventLoop::WatchId EventLoop::watch_socket(zmq::socket_t& socket, Handler on_readable) {
   const WatchId id = next_watch_id_++;
@@ -37,7 +43,29 @@ void EventLoop::rebuild_items() {
   for (const auto& watch : watches_) {
     items_.push_back(zmq::pollitem_t{watch.socket, watch.fd, ZMQ_POLLIN, 0});
   }
+  watch_items_ = items_.size();
+  if (timer_fd_.valid()) items_.push_back(zmq::pollitem_t{nullptr, timer_fd_.get(), ZMQ_POLLIN, 0});
   items_dirty_ = false;
+}
+
+void EventLoop::arm_timer_fd() {
+  if (!timer_fd_.valid()) return;
+  const auto deadline = timers_.next_deadline();
+  if (deadline == timer_fd_deadline_) return;
+  itimerspec spec{};  // all zero: disarmed
+  if (deadline) {
+    // steady_clock is CLOCK_MONOTONIC; a zero it_value would disarm, so the earliest is 1 ns.
+    const auto since_boot = std::max<std::int64_t>(
+        1,
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline->time_since_epoch()).count());
+    spec.it_value.tv_sec = static_cast<time_t>(since_boot / 1'000'000'000);
+    spec.it_value.tv_nsec = static_cast<long>(since_boot % 1'000'000'000);
+  }
+  if (::timerfd_settime(timer_fd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) == 0) {
+    timer_fd_deadline_ = deadline;
+  } else {
+    timer_fd_deadline_.reset();  // poll's timeout still wakes the timers, a little later
+  }
 }
 
 long EventLoop::poll_timeout_ms(std::chrono::milliseconds cap) const {
@@ -45,13 +73,14 @@ long EventLoop::poll_timeout_ms(std::chrono::milliseconds cap) const {
   if (!deadline) return cap.count();
   auto wait = *deadline - SteadyClock::now();
   if (wait <= SteadyClock::duration::zero()) return 0;
-  // Round up: waking a little late costs at most a millisecond, waking early spins.
+  // Round up: the timerfd wakes the loop on time; waking early would spin.
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(wait);
   return std::min(ms, cap).count();
 }
 
 void EventLoop::run_once(std::chrono::milliseconds max_wait) {
   if (items_dirty_) rebuild_items();
+  arm_timer_fd();
   const long timeout = poll_timeout_ms(max_wait);
   int ready = 0;
   try {
@@ -59,9 +88,14 @@ void EventLoop::run_once(std::chrono::milliseconds max_wait) {
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
   }
+  if (ready > 0 && timer_fd_.valid() && (items_[watch_items_].revents & ZMQ_POLLIN) != 0) {
+    std::uint64_t expirations = 0;  // read to make the fd quiet again; the count does not matter
+    (void)!::read(timer_fd_.get(), &expirations, sizeof expirations);
+    timer_fd_deadline_.reset();  // fired: the next round arms it again
+  }
   if (ready > 0) {
     // The watch list may grow while dispatching; the items of this round map to its first entries.
-    const std::size_t round = items_.size();
+    const std::size_t round = watch_items_;
     for (std::size_t i = 0; i < round; ++i) {
       if ((items_[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) == 0) continue;
       if (!watches_[i].active) continue;

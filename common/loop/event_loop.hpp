@@ -1,5 +1,7 @@
 // The one event loop of a daemon: zmq::poll over ZeroMQ sockets and plain fds (signalfd, pidfd),
-// with the poll timeout taken from the timer queue. Single-threaded; handlers must not block.
+// woken for the next timer by a timerfd armed at its deadline: poll's own timeout counts whole
+// milliseconds, and a watchdog that fires up to a millisecond late for nothing is a worse watchdog.
+// Single-threaded; handlers must not block.
 #pragma once
 
 #include <zmq.hpp>
@@ -7,9 +9,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "common/loop/timer_queue.hpp"
+#include "common/os/unique_fd.hpp"
 
 namespace baton {
 
@@ -18,7 +22,7 @@ class EventLoop {
   using Handler = std::function<void()>;
   using WatchId = std::uint64_t;
 
-  EventLoop() = default;
+  EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
@@ -56,12 +60,17 @@ class EventLoop {
   };
   void rebuild_items();
   long poll_timeout_ms(std::chrono::milliseconds cap) const;
+  // Sets the timerfd to the earliest timer's deadline when that changed since the last round.
+  void arm_timer_fd();
 
   std::vector<Watch> watches_;
-  std::vector<zmq::pollitem_t> items_;
+  std::vector<zmq::pollitem_t> items_;  // one per watch, then the timerfd's
+  std::size_t watch_items_ = 0;
   bool items_dirty_ = true;
   WatchId next_watch_id_ = 1;
   TimerQueue timers_;
+  UniqueFd timer_fd_;  // invalid when timerfd_create failed: poll's timeout then wakes the timers
+  std::optional<TimePoint> timer_fd_deadline_;
   bool stopped_ = false;
 };
 
