@@ -36,6 +36,7 @@ PlanRunner::PlanRunner(EventLoop& loop, const FleetState& fleet, PlanHost& host)
 PlanRunner::~PlanRunner() {
   for (auto& [name, run] : runs_)
     cancel_timers(run);
+  if (evaluation_timer_ != 0) loop_.cancel(evaluation_timer_);
 }
 
 void PlanRunner::set_plans(const std::vector<config::PlanDef>& plans) {
@@ -167,8 +168,19 @@ void PlanRunner::kill_all() {
 
 void PlanRunner::app_changed(const config::AppId& app) {
   for (auto& [name, run] : runs_) {
-    if (run.progress.contains(app) || run.launching) evaluate(run);
+    if (run.progress.contains(app) || run.launching) evaluate_soon(run);
   }
+}
+
+void PlanRunner::evaluate_soon(Run& run) {
+  run.evaluation_due = true;
+  if (evaluation_timer_ != 0) return;
+  evaluation_timer_ = loop_.after(std::chrono::nanoseconds(0), [this] {
+    evaluation_timer_ = 0;
+    for (auto& [name, r] : runs_) {
+      if (r.evaluation_due) evaluate(r);
+    }
+  });
 }
 
 void PlanRunner::machine_changed() {
@@ -177,6 +189,7 @@ void PlanRunner::machine_changed() {
 }
 
 void PlanRunner::evaluate(Run& run) {
+  run.evaluation_due = false;
   if (run.status == kNone) adopt_if_applied(run);
   if (run.status == kKilling && !any_running(run)) {
     run.status = kNone;
@@ -244,7 +257,7 @@ void PlanRunner::launch_ready(Run& run) {
       } else {
         it->second = AppProgress{Phase::failed, launched.error().message};
       }
-      evaluate(*r);
+      evaluate_soon(*r);
     });
     if (app.separation_interval_s > 0)
       run.hold_until = now + from_seconds(app.separation_interval_s);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -35,6 +36,25 @@ std::optional<double> cpu_seconds(pid_t pid) {
   }
   if (!(fields >> utime >> stime)) return std::nullopt;
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+std::optional<double> precise_cpu_seconds(pid_t pid) {
+  std::error_code ec;
+  std::filesystem::directory_iterator tasks("/proc/" + std::to_string(pid) + "/task", ec);
+  if (ec) return std::nullopt;
+  unsigned long long total_ns = 0;
+  bool any = false;
+  for (const auto& task : tasks) {
+    // The first field is the time the thread spent on a CPU, in nanoseconds.
+    std::ifstream in(task.path() / "schedstat");
+    unsigned long long ns = 0;
+    if (in >> ns) {
+      total_ns += ns;
+      any = true;
+    }
+  }
+  if (!any) return std::nullopt;
+  return static_cast<double>(total_ns) / 1e9;
 }
 
 }  // namespace baton::bench
