@@ -95,6 +95,8 @@ class Broker final : private PlanHost {
   void reply_status(const Client& client, const Status& status);
 
   Status load_config();
+  // After a config (re)load, once the parsed file is gone.
+  static void release_freed_memory();
   proto::control::ReloadResult apply_config(config::SharedConfig config);
   // Sends one command to each machine and answers the client when all have answered.
   void send_to_machines(const Client& client, const std::vector<std::string>& machines,
@@ -119,7 +121,6 @@ class Broker final : private PlanHost {
   TimerQueue::Id presence_timer_ = 0;
   std::string control_endpoint_, ingest_endpoint_, bus_endpoint_, master_ip_;
 
-  std::optional<config::SharedConfig> config_;
   Deployment deployment_;
   FleetState fleet_;
   CommandRouter router_;

@@ -264,6 +264,7 @@ void Broker::reload(const Client& client) {
   }
   const auto before = deployment_.machines();
   control::ReloadResult result = apply_config(std::move(*loaded));
+  release_freed_memory();
   spdlog::info("reloaded {}: {} added, {} changed, {} removed", options_.config_file,
                result.added.size(), result.changed.size(), result.removed.size());
   // Every online machine gets its definitions again; one that lost all its apps gets an empty

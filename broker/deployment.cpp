@@ -35,43 +35,64 @@ proto::control::ReloadResult Deployment::load(const config::SharedConfig& config
 
   // An app whose plan-specific definition is in use keeps it when its own config did not change
   // (its plan may still be running); everything else takes the new default.
-  std::map<config::AppId, config::AppDef> current;
-  for (const auto& [id, def] : fresh) {
-    auto in_use = current_.find(id);
+  std::map<config::AppId, config::AppDef> overrides;
+  for (auto& [id, def] : overrides_) {
     auto old_default = defaults_.find(id);
-    const bool unchanged = old_default != defaults_.end() && old_default->second == def;
-    current.emplace(id, unchanged && in_use != current_.end() ? in_use->second : def);
+    auto new_default = fresh.find(id);
+    if (old_default != defaults_.end() && new_default != fresh.end() &&
+        old_default->second == new_default->second) {
+      overrides.emplace(id, std::move(def));
+    }
   }
   defaults_ = std::move(fresh);
-  current_ = std::move(current);
+  overrides_ = std::move(overrides);
   return result;
 }
 
 std::vector<config::AppDef> Deployment::apps_of(const std::string& machine) const {
   std::vector<config::AppDef> out;
-  for (auto it = current_.lower_bound(config::AppId{machine, ""});
-       it != current_.end() && it->first.machine == machine; ++it) {
-    out.push_back(it->second);
+  const config::AppId first{machine, ""};
+  auto by_default = defaults_.lower_bound(first);
+  auto overridden = overrides_.lower_bound(first);
+  auto on_machine = [&machine](const auto& it, const auto& map) {
+    return it != map.end() && it->first.machine == machine;
+  };
+  // Both sorted by id: the defaults of the machine, each replaced by its override if it has one.
+  while (on_machine(by_default, defaults_) || on_machine(overridden, overrides_)) {
+    if (!on_machine(overridden, overrides_) ||
+        (on_machine(by_default, defaults_) && by_default->first < overridden->first)) {
+      out.push_back((by_default++)->second);
+      continue;
+    }
+    if (on_machine(by_default, defaults_) && by_default->first == overridden->first) ++by_default;
+    out.push_back((overridden++)->second);
   }
   return out;
 }
 
 const config::AppDef* Deployment::find(const config::AppId& id) const {
-  auto it = current_.find(id);
-  return it == current_.end() ? nullptr : &it->second;
+  if (auto it = overrides_.find(id); it != overrides_.end()) return &it->second;
+  auto it = defaults_.find(id);
+  return it == defaults_.end() ? nullptr : &it->second;
 }
 
 bool Deployment::use(const config::AppDef& def) {
-  auto [it, inserted] = current_.try_emplace(def.id(), def);
-  if (inserted) return true;
-  if (it->second == def) return false;
-  it->second = def;
+  const config::AppDef* current = find(def.id());
+  if (current != nullptr && *current == def) return false;
+  auto by_default = defaults_.find(def.id());
+  if (by_default != defaults_.end() && by_default->second == def) {
+    overrides_.erase(def.id());
+  } else {
+    overrides_.insert_or_assign(def.id(), def);
+  }
   return true;
 }
 
 std::vector<std::string> Deployment::machines() const {
   std::set<std::string> names;
-  for (const auto& [id, def] : current_)
+  for (const auto& [id, def] : defaults_)
+    names.insert(id.machine);
+  for (const auto& [id, def] : overrides_)
     names.insert(id.machine);
   return {names.begin(), names.end()};
 }

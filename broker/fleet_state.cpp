@@ -95,15 +95,38 @@ control::AppStatus FleetState::app_status(const config::AppId& id) const {
 }
 
 std::vector<control::AppStatus> FleetState::all_apps() const {
-  std::set<config::AppId> ids;
-  for (const auto& [id, plans] : config_apps_)
-    ids.insert(id);
-  for (const auto& [id, state] : apps_)
-    ids.insert(id);
+  // Both maps are sorted by id: one merge walk lists every app once and in order, without
+  // looking any up or building a set of ids (this answers get_all_apps_state, which for a fleet
+  // of 100,000 apps spent most of its time in those lookups).
   std::vector<control::AppStatus> out;
-  out.reserve(ids.size());
-  for (const auto& id : ids)
-    out.push_back(app_status(id));
+  out.reserve(std::max(config_apps_.size(), apps_.size()));
+  auto in_config = config_apps_.begin();
+  auto reported = apps_.begin();
+  const std::string* machine = nullptr;  // the apps of one machine come together
+  bool machine_online = false;
+  while (in_config != config_apps_.end() || reported != apps_.end()) {
+    const bool configured = in_config != config_apps_.end() &&
+                            (reported == apps_.end() || !(reported->first < in_config->first));
+    const bool heard = reported != apps_.end() &&
+                       (in_config == config_apps_.end() || !(in_config->first < reported->first));
+    const config::AppId& id = configured ? in_config->first : reported->first;
+    if (machine == nullptr || *machine != id.machine) {
+      machine = &id.machine;
+      machine_online = online(id.machine);
+    }
+    control::AppStatus status;
+    if (heard) {
+      status.state = reported->second;
+    } else {
+      status.state.machine = id.machine;
+      status.state.app = id.app;
+    }
+    status.online = machine_online;
+    if (configured) status.plans = in_config->second;
+    out.push_back(std::move(status));
+    if (configured) ++in_config;
+    if (heard) ++reported;
+  }
   return out;
 }
 
