@@ -103,7 +103,7 @@ int run_benchmark(const bench::BenchOptions& options) {
         "{} apps: node {:.0f}/s ({:.2f} cores), bare {:.0f}/s ({:.2f} cores)\n", apps,
         baton.per_second, baton.server_cores, baseline.per_second, baseline.server_cores);
     const bool absolute = apps >= 100 && apps <= 1000;
-    report.add({.name = fmt::format("{} apps", apps),
+    report.add({.name = apps == 1 ? std::string("1 app") : fmt::format("{} apps", apps),
                 .value = baton.per_second,
                 .unit = "heartbeats/s",
                 .baseline = baseline.per_second,

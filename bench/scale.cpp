@@ -272,12 +272,11 @@ int run(const BenchOptions& options) {
                                std::to_string(machines));
     }
 
-    Report report("bench_scale");
+    Report report("scale");
     report.add(Figure{"broker RSS, every app with a state (" + shape + ")", rss, "MiB",
-                      std::nullopt, "<= 200 MiB", kLimitRssMib, std::nullopt, Better::lower});
+                      std::nullopt, "≤ 200 MiB", kLimitRssMib, std::nullopt, Better::lower});
     report.add(Figure{"get_all_apps_state round trip, p50 (" + shape + ")", all_apps.quantile(0.5),
-                      "ms", std::nullopt, "<= 50 ms", kLimitAllAppsMs, std::nullopt,
-                      Better::lower});
+                      "ms", std::nullopt, "≤ 50 ms", kLimitAllAppsMs, std::nullopt, Better::lower});
     report.add(Figure{"get_all_apps_state round trip, max of " + std::to_string(requests),
                       all_apps.max(), "ms", std::nullopt, "", std::nullopt, std::nullopt,
                       Better::lower});

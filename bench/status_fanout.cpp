@@ -231,13 +231,13 @@ int run(const BenchOptions& options) {
                                " changes were lost on the direct baseline path");
     }
 
-    Report report("bench_status_fanout");
+    Report report("status fan-out");
     const std::string shape =
         std::to_string(kMachines) + " nodes x " + std::to_string(kAppsPerMachine) + " apps";
     report.add(Figure{"state change to bus subscriber, p50 (" + shape + ")", stats.quantile(0.5),
                       "ms", baseline.quantile(0.5), "", std::nullopt, std::nullopt, Better::lower});
     report.add(Figure{"state change to bus subscriber, p99 (" + shape + ")", stats.quantile(0.99),
-                      "ms", baseline.quantile(0.99), "<= 2 ms", kLimitP99Ms, std::nullopt,
+                      "ms", baseline.quantile(0.99), "≤ 2 ms", kLimitP99Ms, std::nullopt,
                       Better::lower});
     report.add(Figure{"changes received of those sent", static_cast<double>(stats.count()),
                       "changes", static_cast<double>(sent), "all", std::nullopt, 1.0,
