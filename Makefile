@@ -69,11 +69,12 @@ fuzz-smoke: fuzz-build
 	tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) 30
 
 # Every test, twice: as shipped, and under AddressSanitizer + UndefinedBehaviorSanitizer; then
-# 30 s of each fuzz target.
+# 30 s of each fuzz target and the benchmarks' smoke test.
 test: build asan
 	ctest --preset default -j $(CTEST_JOBS)
 	ctest --preset asan -j $(CTEST_JOBS)
 	$(MAKE) fuzz-smoke
+	$(MAKE) bench-quick
 
 # Every benchmark beside its baseline, one after the other on a machine left alone.
 bench: build

@@ -82,6 +82,7 @@ int Node::run() {
   actions_.abandon_pending();
   if (broker_) {
     publish_node_state();  // online: false
+    flush_publications();  // the loop has no round left to do it
     broker_->stop();
   }
   spdlog::info("node {} stopped", options_.machine);
@@ -116,7 +117,16 @@ void Node::begin_shutdown() {
 }
 
 void Node::publish(const std::string& topic, const std::string& payload) {
-  if (broker_) broker_->publish(topic, payload);
+  if (!broker_) return;
+  if (pending_publications_.empty()) loop_.at_round_end([this] { flush_publications(); });
+  pending_publications_.emplace_back(topic, payload);
+}
+
+void Node::flush_publications() {
+  std::vector<std::pair<std::string, std::string>> pending;
+  pending.swap(pending_publications_);
+  for (const auto& [topic, payload] : pending)
+    broker_->publish(topic, payload);
 }
 
 Status Node::restore_state() {

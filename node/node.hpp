@@ -7,6 +7,9 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "common/loop/event_loop.hpp"
 #include "common/os/child_reaper.hpp"
@@ -34,7 +37,11 @@ class Node final : private AppMonitorListener {
  private:
   void on_signal();
   void begin_shutdown();
+  // Publications wait for the end of the loop round (flush_publications): sending one wakes the
+  // ZeroMQ I/O thread, which then competes for the CPU with what the round still has to do, such
+  // as relaunching a crashed app (on two cores it preempted the relaunch two or three times).
   void publish(const std::string& topic, const std::string& payload);
+  void flush_publications();
   void publish_node_state();
   // The state file (node_state_file.hpp): restored once at start, saved after every change, at
   // most once per loop round.
@@ -57,6 +64,7 @@ class Node final : private AppMonitorListener {
   AppSupervisor supervisor_;
   CommandHandler commands_;
   std::optional<BrokerLink> broker_;
+  std::vector<std::pair<std::string, std::string>> pending_publications_;  // topic, payload
   TimePoint started_;
   bool shutting_down_ = false;
   UniqueFd state_lock_;

@@ -69,6 +69,7 @@ void EventLoop::arm_timer_fd() {
 }
 
 long EventLoop::poll_timeout_ms(std::chrono::milliseconds cap) const {
+  if (!round_end_.empty()) return 0;  // added outside a round: this round ends without waiting
   auto deadline = timers_.next_deadline();
   if (!deadline) return cap.count();
   auto wait = *deadline - SteadyClock::now();
@@ -102,10 +103,15 @@ void EventLoop::run_once(std::chrono::milliseconds max_wait) {
       // Copy: the handler may add watches and reallocate the vector.
       Handler handler = watches_[i].handler;
       handler();
-      if (stopped_) return;
+      if (stopped_) break;
     }
   }
-  timers_.run_due(SteadyClock::now());
+  if (!stopped_) timers_.run_due(SteadyClock::now());
+  // What these add runs at the end of the next round.
+  std::vector<Handler> round_end;
+  round_end.swap(round_end_);
+  for (auto& handler : round_end)
+    handler();
 }
 
 void EventLoop::run() {

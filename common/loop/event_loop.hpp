@@ -41,6 +41,10 @@ class EventLoop {
     return at(SteadyClock::now() + delay, std::move(handler));
   }
   bool cancel(TimerQueue::Id id) { return timers_.cancel(id); }
+  // Runs `handler` once at the end of the current round, after its handlers and due timers (called
+  // outside a round: at the end of the next one, which then does not wait in poll). For work that
+  // can wait for the round's urgent work, e.g. sending in one go what the round had to tell others.
+  void at_round_end(Handler handler) { round_end_.push_back(std::move(handler)); }
 
   // Runs until stop(). Exceptions from handlers propagate: a handler that can fail on a peer's
   // input must turn that into a value itself.
@@ -71,6 +75,7 @@ class EventLoop {
   TimerQueue timers_;
   UniqueFd timer_fd_;  // invalid when timerfd_create failed: poll's timeout then wakes the timers
   std::optional<TimePoint> timer_fd_deadline_;
+  std::vector<Handler> round_end_;
   bool stopped_ = false;
 };
 
