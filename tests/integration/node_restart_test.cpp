@@ -137,6 +137,12 @@ TEST_F(NodeRestartTest, WatchdogRegistrationsSurviveTheRestart) {
   const pid_t pid = running_pid("monitored");
   ASSERT_TRUE(
       wait_until([&] { return read_file(dir_ / "monitored.status").starts_with("refreshed"); }));
+  // The node saves its state soon after a change, not at once (a busy node spends at most a tenth
+  // of its time saving): SIGKILL only once the registration is in the file.
+  ASSERT_TRUE(wait_until([&] {
+    auto saved = node::load_node_state(state_file(), "m1");
+    return saved && saved->has_value() && (*saved)->registrations.size() == 1;
+  })) << node_->log();
 
   kill_node();
   restart_node();
