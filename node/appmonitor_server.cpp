@@ -317,6 +317,10 @@ void AppMonitorServer::arm_deadline_timer() {
 void AppMonitorServer::on_deadline_timer() {
   deadline_timer_ = 0;
   armed_for_.reset();
+  // Refreshes already waiting on the socket were sent before this check runs: read them first
+  // (one bounded batch), so that an app is not killed for a refresh the node itself was late to
+  // read after a busy round.
+  on_readable();
   const TimePoint now = SteadyClock::now();
   for (Registration& r : table_.take_expired(now)) {
     auto process = take_process(r.pid);
