@@ -81,8 +81,11 @@ TEST_F(ProcessTreeTest, FindsAnOrphanedSetsidGrandchildByItsMarker) {
     auto by_links = find_app_processes(root, "");
     return std::find(by_links.begin(), by_links.end(), grandchild) == by_links.end();
   }));
-  auto found = find_app_processes(root, marker);
-  EXPECT_NE(std::find(found.begin(), found.end(), grandchild), found.end());
+  // Polled too: while the grandchild is between setsid and exec, its environment cannot be read.
+  EXPECT_TRUE(wait_until([&] {
+    auto found = find_app_processes(root, marker);
+    return std::find(found.begin(), found.end(), grandchild) != found.end();
+  }));
 }
 
 TEST_F(ProcessTreeTest, SignalProcessTreeKillsEveryMember) {
