@@ -220,12 +220,9 @@ int run(const Params& p) {
 }  // namespace baton::bench
 
 int main(int argc, char** argv) {
-  const auto options = baton::bench::parse_options(argc, argv);
-  try {
+  return baton::bench::guarded_main(argv[0], [&] {
+    const auto options = baton::bench::parse_options(argc, argv);
     return baton::bench::run(options.quick ? baton::bench::Params{1, 50}
                                            : baton::bench::Params{5, 100});
-  } catch (const std::exception& e) {
-    std::cerr << "bench_crash_restart: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

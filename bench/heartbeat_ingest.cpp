@@ -126,7 +126,7 @@ int run_benchmark(const bench::BenchOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  return bench::guarded_main(argv[0], [&] {
     const std::vector<std::string> args(argv + 1, argv + argc);
     if (args.size() == 2 && args[0] == "--serve-bare-router") {
       return bench::serve_bare_router(args[1]);
@@ -137,8 +137,5 @@ int main(int argc, char** argv) {
                                           args[6]});
     }
     return run_benchmark(bench::parse_options(argc, argv));
-  } catch (const std::exception& e) {
-    std::cerr << "bench_heartbeat_ingest: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

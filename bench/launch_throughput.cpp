@@ -284,11 +284,8 @@ int run(const BenchOptions& options) {
 }  // namespace baton::bench
 
 int main(int argc, char** argv) {
-  const auto options = baton::bench::parse_options(argc, argv);
-  try {
+  return baton::bench::guarded_main(argv[0], [&] {
+    const auto options = baton::bench::parse_options(argc, argv);
     return baton::bench::run(options);
-  } catch (const std::exception& e) {
-    std::cerr << "bench_launch_throughput: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

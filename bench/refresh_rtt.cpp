@@ -112,13 +112,10 @@ int run_benchmark(const bench::BenchOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  return bench::guarded_main(argv[0], [&] {
     if (argc == 3 && std::string(argv[1]) == "--serve-bare-router") {
       return bench::serve_bare_router(argv[2]);
     }
     return run_benchmark(bench::parse_options(argc, argv));
-  } catch (const std::exception& e) {
-    std::cerr << "bench_refresh_rtt: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

@@ -310,11 +310,8 @@ int run(const Params& p) {
 }  // namespace baton::bench
 
 int main(int argc, char** argv) {
-  const auto options = baton::bench::parse_options(argc, argv);
-  try {
+  return baton::bench::guarded_main(argv[0], [&] {
+    const auto options = baton::bench::parse_options(argc, argv);
     return baton::bench::run(baton::bench::params_for(options));
-  } catch (const std::exception& e) {
-    std::cerr << "bench_watchdog_precision: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

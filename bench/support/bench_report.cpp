@@ -20,6 +20,16 @@ BenchOptions parse_options(int argc, char** argv) {
   return options;
 }
 
+int guarded_main(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    const std::string_view path(program);
+    std::cerr << path.substr(path.rfind('/') + 1) << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
 std::optional<double> Figure::ratio() const {
   if (!baseline || *baseline == 0) return std::nullopt;
   return value / *baseline;

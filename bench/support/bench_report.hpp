@@ -3,6 +3,7 @@
 // bench/run_bench.py collects these documents into one table and one results file.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -16,6 +17,11 @@ struct BenchOptions {
   bool quick = false;
 };
 BenchOptions parse_options(int argc, char** argv);
+
+// The body of every benchmark's main(): returns what `body` returns; an exception becomes one line
+// on stderr, named after `program` (argv[0]), and exit status 1, never a report with made-up
+// figures.
+int guarded_main(const char* program, const std::function<int()>& body);
 
 // How a figure compares with its target.
 enum class Better { higher, lower };
