@@ -69,6 +69,23 @@ std::vector<long> fired_pids(const std::string& log) {
   return pids;
 }
 
+// How late the node itself acted, by its "sent no refresh for S ms (timeout T ms)" lines: S - T.
+// Beside the stoppers' figure, this tells the node's event loop from the delivery of the signal
+// and the scheduling of the stopper.
+std::vector<double> node_lateness_ms(const std::string& log) {
+  std::vector<double> lateness;
+  const std::string marker = "sent no refresh for ";
+  for (auto at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
+    char* end = nullptr;
+    const double silent = std::strtod(log.c_str() + at + marker.size(), &end);
+    const auto timeout_at = log.find("(timeout ", at);
+    if (timeout_at == std::string::npos) break;
+    const double timeout = std::strtod(log.c_str() + timeout_at + 9, nullptr);
+    lateness.push_back(silent - timeout);
+  }
+  return lateness;
+}
+
 // Thrown, not exit(): the destructors must end the node and every client process.
 [[noreturn]] void fail(const std::string& why, const test::NodeProcess& node) {
   const std::string log = node.log();
@@ -297,6 +314,10 @@ int run(const Params& p) {
   report.note("stoppers_woke_too_late_to_refresh", stopped.woke_late);
   report.note("stopper_refreshes", stopped.refreshes);
   report.note("watchdog_timeouts_logged", fired_pids(log).size());
+  const LatencyStats node_side(node_lateness_ms(log));
+  report.note("node_side_lateness_ms_p50", node_side.quantile(0.5));
+  report.note("node_side_lateness_ms_p99", node_side.quantile(0.99));
+  report.note("node_side_lateness_ms_max", node_side.max());
   if (cpu_before && cpu_after) {
     report.note("node_cpu_s", *cpu_after - *cpu_before);
     report.note("node_cpu_percent_of_one_core", 100.0 * (*cpu_after - *cpu_before) / measured_s);

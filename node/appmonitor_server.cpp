@@ -329,13 +329,13 @@ void AppMonitorServer::on_deadline_timer() {
       spdlog::info("dropped {}: its process is already being acted on", describe(r));
       continue;
     }
-    const auto silent =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now - r.last_refresh).count();
-    spdlog::warn("watchdog timeout: {} sent no refresh for {} ms (timeout {} ms): action {}",
+    // To a tenth of a millisecond: how late the watchdog acted is the difference to the timeout.
+    const double silent = std::chrono::duration<double, std::milli>(now - r.last_refresh).count();
+    spdlog::warn("watchdog timeout: {} sent no refresh for {:.1f} ms (timeout {} ms): action {}",
                  describe(r), silent, r.timeout.count(), am::to_string(r.action));
     if (listener_) {
       listener_->fired(r, "watchdog_timeout",
-                       fmt::format("no refresh for {} ms (timeout {} ms): action {}", silent,
+                       fmt::format("no refresh for {:.1f} ms (timeout {} ms): action {}", silent,
                                    r.timeout.count(), am::to_string(r.action)));
     }
     // The process as a whole is acted on, so its other registrations end here too.
@@ -362,13 +362,16 @@ void AppMonitorServer::send_error(const zmq::message_t& identity, const Error& e
   send_reply(identity, am::ErrorReply{false, error.message, error.code});
 }
 
-std::vector<SavedRegistration> AppMonitorServer::saved_registrations() const {
-  std::vector<SavedRegistration> out;
+std::vector<std::string_view> AppMonitorServer::packed_registrations() const {
+  std::vector<std::string_view> out;
   out.reserve(table_.size());
   for (const auto& [token, r] : table_.all()) {
-    out.push_back(SavedRegistration{token, r.pid, r.start_time, r.uid, r.gid, r.timeout.count(),
-                                    std::string(am::to_string(r.action)), r.restart_command, r.app,
-                                    r.cwd});
+    if (r.packed.empty()) {
+      r.packed = pack_saved_registration(
+          SavedRegistration{token, r.pid, r.start_time, r.uid, r.gid, r.timeout.count(),
+                            std::string(am::to_string(r.action)), r.restart_command, r.app, r.cwd});
+    }
+    out.push_back(r.packed);
   }
   return out;
 }

@@ -53,7 +53,9 @@ class AppMonitorServer {
   void stop();
 
   const WatchdogTable& table() const { return table_; }
-  std::vector<SavedRegistration> saved_registrations() const;
+  // Every registration as the state file holds it (pack_node_state), valid until the table
+  // changes.
+  std::vector<std::string_view> packed_registrations() const;
   // After a node restart: takes back the registrations of processes that still run (same pid and
   // start time), with their tokens; each gets one full timeout from now.
   void restore(const std::vector<SavedRegistration>& saved);

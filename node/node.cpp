@@ -77,7 +77,7 @@ int Node::run() {
 
   // The apps are gone (or past the grace period): what they wrote last goes to their logs now.
   supervisor_.finish_output();
-  save_state();
+  if (state_saver_) state_saver_->save_now();
   appmonitor_.stop();
   actions_.abandon_pending();
   if (broker_) {
@@ -135,51 +135,33 @@ Status Node::restore_state() {
   auto lock = lock_state(dir, options_.machine);
   if (!lock) return lock.error();
   state_lock_ = std::move(lock).value();
-  state_path_ = state_file_path(dir, options_.machine);
-  auto saved = load_node_state(state_path_, options_.machine);
+  const std::string path = state_file_path(dir, options_.machine);
+  auto saved = load_node_state(path, options_.machine);
   if (!saved) {
     // Start afresh, but keep the file for a look: nothing in it is trusted.
-    const std::string aside = state_path_ + ".bad";
-    std::rename(state_path_.c_str(), aside.c_str());
+    const std::string aside = path + ".bad";
+    std::rename(path.c_str(), aside.c_str());
     spdlog::error("{}; starting with no apps (the file is kept as {})", saved.error().message,
                   aside);
   } else if (*saved) {
     supervisor_.restore_from(**saved);
     appmonitor_.restore((*saved)->registrations);
   }
+  state_saver_.emplace(loop_, path, [this] { return packed_state(); });
   supervisor_.set_on_change([this] { schedule_save(); });
-  save_state();
+  state_saver_->save_now();
   return ok_status();
 }
 
 void Node::schedule_save() {
-  if (state_path_.empty() || save_pending_) return;
-  save_pending_ = true;
-  // Right after this loop round (a plan that launches a thousand apps writes the file once), but
-  // never more than a tenth of the loop's time goes to saving: the file holds every app and
-  // registration, so 10,000 apps registering one after the other would otherwise write it 10,000
-  // times, growing. A small state saves again within a millisecond or two of a change; a node
-  // killed within that window of a change loses only that change.
-  const auto earliest = last_save_end_ + 9 * last_save_cost_;
-  const auto now = SteadyClock::now();
-  loop_.after(earliest > now ? earliest - now : SteadyClock::duration::zero(), [this] {
-    save_pending_ = false;
-    save_state();
-  });
+  if (state_saver_) state_saver_->changed();
 }
 
-void Node::save_state() {
-  if (state_path_.empty()) return;
-  const auto start = SteadyClock::now();
+std::string Node::packed_state() const {
   SavedNode state;
   state.machine = options_.machine;
   supervisor_.save_to(state);
-  state.registrations = appmonitor_.saved_registrations();
-  if (auto saved = save_node_state(state_path_, state); !saved) {
-    spdlog::error("{}", saved.error().message);
-  }
-  last_save_end_ = SteadyClock::now();
-  last_save_cost_ = last_save_end_ - start;
+  return pack_node_state(state, appmonitor_.packed_registrations());
 }
 
 void Node::publish_node_state() {

@@ -19,6 +19,7 @@
 #include "node/broker_link.hpp"
 #include "node/command_handler.hpp"
 #include "node/node_options.hpp"
+#include "node/state_saver.hpp"
 #include "node/watchdog_actions.hpp"
 
 namespace baton::node {
@@ -43,11 +44,11 @@ class Node final : private AppMonitorListener {
   void publish(const std::string& topic, const std::string& payload);
   void flush_publications();
   void publish_node_state();
-  // The state file (node_state_file.hpp): restored once at start, saved after every change, at
-  // most once per loop round.
+  // The state file (node_state_file.hpp): restored once at start, then saved after changes
+  // (state_saver_) and at shutdown.
   Status restore_state();
+  std::string packed_state() const;
   void schedule_save();
-  void save_state();
 
   // AppMonitorListener
   void registered(const Registration& r) override;
@@ -68,11 +69,7 @@ class Node final : private AppMonitorListener {
   TimePoint started_;
   bool shutting_down_ = false;
   UniqueFd state_lock_;
-  std::string state_path_;  // empty: no state file
-  bool save_pending_ = false;
-  // When the last save of the state file ended and how long it took (schedule_save).
-  TimePoint last_save_end_{};
-  SteadyClock::duration last_save_cost_{};
+  std::optional<StateSaver> state_saver_;  // none: no --state-dir
 };
 
 }  // namespace baton::node

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 
 namespace baton::node {
 
@@ -63,18 +64,51 @@ Expected<std::optional<SavedNode>> load_node_state(const std::string& path,
 }
 
 Status save_node_state(const std::string& path, const SavedNode& state) {
-  const std::string bytes = proto::pack_to_string(state);
+  return write_node_state(path, proto::pack_to_string(state));
+}
+
+Status write_node_state(const std::string& path, std::string_view packed) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
+  while (!packed.empty()) {
+    const ssize_t n = ::write(fd.get(), packed.data(), packed.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Error{"cannot write " + tmp + ": " + std::strerror(n < 0 ? errno : EIO)};
+    packed.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::close(fd.release()) != 0) {
+    return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     return Error{"cannot replace " + path + ": " + std::strerror(errno)};
   }
   return ok_status();
+}
+
+std::string pack_node_state(const SavedNode& state,
+                            const std::vector<std::string_view>& packed_registrations) {
+  std::string packed = proto::pack_to_string(state);
+  // The map's last value is the empty array of registrations (0x90): replaced by the full one.
+  if (!state.registrations.empty() || packed.empty() || packed.back() != '\x90') {
+    throw std::logic_error("pack_node_state: registrations must be the last field, empty");
+  }
+  packed.pop_back();
+  std::size_t size = packed.size() + 5;
+  for (std::string_view r : packed_registrations)
+    size += r.size();
+  packed.reserve(size);
+  msgpack::sbuffer header;
+  msgpack::packer<msgpack::sbuffer>(header).pack_array(
+      static_cast<std::uint32_t>(packed_registrations.size()));
+  packed.append(header.data(), header.size());
+  for (std::string_view r : packed_registrations)
+    packed.append(r);
+  return packed;
+}
+
+std::string pack_saved_registration(const SavedRegistration& registration) {
+  return proto::pack_to_string(registration);
 }
 
 }  // namespace baton::node

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config/app_def.hpp"
@@ -88,6 +89,7 @@ struct SavedVar {
                                                   proto::required("value", &SavedVar::value));
 };
 
+// `registrations` stays the last field: pack_node_state() appends them already packed.
 struct SavedNode {
   int v = kStateVersion;
   std::string machine;
@@ -118,5 +120,14 @@ Expected<std::optional<SavedNode>> load_node_state(const std::string& path,
                                                    const std::string& machine);
 // Writes <path>.tmp and renames it over <path>.
 Status save_node_state(const std::string& path, const SavedNode& state);
+// The same for a state packed already (pack_node_state).
+Status write_node_state(const std::string& path, std::string_view packed);
+
+// `state` (its registrations empty) packed as save_node_state() writes it, with these
+// registrations, each a SavedRegistration packed alone (pack_saved_registration). A registration
+// never changes, so the node packs each once: a file of 10,000 is then a copy, not 10,000 packs.
+std::string pack_node_state(const SavedNode& state,
+                            const std::vector<std::string_view>& packed_registrations);
+std::string pack_saved_registration(const SavedRegistration& registration);
 
 }  // namespace baton::node

@@ -43,6 +43,9 @@ struct Registration {
   TimePoint last_refresh{};
   TimePoint deadline{};
   std::uint64_t refreshes = 0;
+  // The registration as the node's state file holds it (a packed SavedRegistration), made at the
+  // first save that includes it: nothing saved of a registration changes, so it is packed once.
+  mutable std::string packed;
 };
 
 class WatchdogTable {

@@ -1,0 +1,69 @@
+#include "node/node_state_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/support/test_support.hpp"
+
+namespace baton::node {
+namespace {
+
+SavedRegistration registration(std::uint64_t token) {
+  SavedRegistration r;
+  r.token = token;
+  r.pid = 1000 + static_cast<std::int64_t>(token);
+  r.start_time = 12345;
+  r.timeout_ms = 250;
+  r.action = "restart";
+  r.restart_command = "/bin/app --again " + std::to_string(token);
+  r.app = "m1.app" + std::to_string(token);
+  r.cwd = "/srv";
+  return r;
+}
+
+SavedNode node_with_an_app() {
+  SavedNode state;
+  state.machine = "m1";
+  state.seq = 42;
+  state.vars.push_back(SavedVar{"ROOT", "/srv"});
+  SavedApp app;
+  app.app = "m1.web";
+  app.state = "running";
+  app.pid = 77;
+  state.apps.push_back(app);
+  return state;
+}
+
+// The registrations packed one by one and appended make the same file as packing the whole state,
+// for each size of msgpack array header (fixarray up to 15, array 16 up to 65,535, array 32).
+TEST(NodeStateFile, PreparedRegistrationsPackLikeTheWholeState) {
+  for (std::size_t count : {0u, 1u, 15u, 16u, 65'536u}) {
+    SavedNode head = node_with_an_app();
+    SavedNode whole = head;
+    std::vector<std::string> packed;
+    for (std::size_t i = 0; i < count; ++i) {
+      whole.registrations.push_back(registration(i + 1));
+      packed.push_back(pack_saved_registration(whole.registrations.back()));
+    }
+    const std::vector<std::string_view> views(packed.begin(), packed.end());
+    EXPECT_EQ(pack_node_state(head, views), proto::pack_to_string(whole)) << count;
+  }
+}
+
+TEST(NodeStateFile, WrittenStateLoadsBack) {
+  test::TempDir dir;
+  SavedNode head = node_with_an_app();
+  const std::string one = pack_saved_registration(registration(9));
+  ASSERT_TRUE(write_node_state(dir / "m1.state", pack_node_state(head, {one})));
+  auto loaded = load_node_state(dir / "m1.state", "m1");
+  ASSERT_TRUE(loaded && *loaded);
+  ASSERT_EQ((**loaded).registrations.size(), 1u);
+  EXPECT_EQ((**loaded).registrations[0].restart_command, "/bin/app --again 9");
+  EXPECT_EQ((**loaded).apps.at(0).pid, 77);
+  EXPECT_FALSE(test::file_exists(dir / "m1.state.tmp"));
+}
+
+}  // namespace
+}  // namespace baton::node

@@ -1,0 +1,106 @@
+#include "node/state_saver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <string>
+
+#include "node/node_state_file.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace baton::node {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The node's state reduced to what a test changes: the sequence number stands for "which
+// version of the state".
+class SaverFixture : public ::testing::Test {
+ protected:
+  std::string snapshot() {
+    ++snapshots;
+    SavedNode state;
+    state.machine = "m1";
+    state.seq = version;
+    return proto::pack_to_string(state);
+  }
+  std::optional<std::uint64_t> saved_version() const {
+    auto saved = load_node_state(path, "m1");
+    if (!saved || !*saved) return std::nullopt;
+    return (**saved).seq;
+  }
+  void run_rounds(int rounds) {
+    for (int round = 0; round < rounds; ++round)
+      loop.run_once(2ms);
+  }
+
+  test::TempDir dir;
+  std::string path = dir / "m1.state";
+  std::uint64_t version = 1;
+  int snapshots = 0;
+  EventLoop loop;
+  StateSaver saver{loop, path, [this] { return snapshot(); }};
+};
+
+TEST_F(SaverFixture, TheChangesOfOneRoundAreSavedOnceAfterIt) {
+  saver.changed();
+  version = 2;
+  saver.changed();
+  EXPECT_EQ(snapshots, 0);  // not within the round
+  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
+                               [&] { return saver.saves_completed() == 1; }, test::kDeadline));
+  EXPECT_EQ(saved_version(), 2u);
+  run_rounds(10);  // nothing changed since: no further save
+  EXPECT_EQ(snapshots, 1);
+  EXPECT_EQ(saver.saves_failed(), 0u);
+}
+
+TEST_F(SaverFixture, SaveNowWritesAtOnceAndTakesThePendingSaveWithIt) {
+  saver.changed();
+  version = 7;
+  saver.save_now();
+  EXPECT_EQ(saved_version(), 7u);
+  run_rounds(10);
+  EXPECT_EQ(snapshots, 1);
+}
+
+TEST_F(SaverFixture, SavesTakeAtMostATenthOfTheTime) {
+  // A slow snapshot: 20 ms each.
+  StateSaver slow(loop, path, [this] {
+    const auto until = SteadyClock::now() + 20ms;
+    while (SteadyClock::now() < until) {
+    }
+    return snapshot();
+  });
+  slow.save_now();
+  const auto start = SteadyClock::now();
+  slow.changed();
+  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
+                               [&] { return slow.saves_completed() == 2; }, test::kDeadline));
+  EXPECT_GE(SteadyClock::now() - start, 9 * 20ms);
+}
+
+TEST_F(SaverFixture, AFailedSaveKeepsThePreviousFileAndTheNextChangeTriesAgain) {
+  version = 4;
+  saver.save_now();
+  ASSERT_EQ(saved_version(), 4u);
+  // The temporary file cannot be written: its name is taken by a folder (permissions would not
+  // stop root).
+  ASSERT_EQ(::mkdir((path + ".tmp").c_str(), 0700), 0);
+  version = 5;
+  saver.changed();
+  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
+                               [&] { return saver.saves_failed() == 1; }, test::kDeadline));
+  EXPECT_EQ(saved_version(), 4u);
+
+  ::rmdir((path + ".tmp").c_str());
+  version = 6;
+  saver.changed();
+  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
+                               [&] { return saver.saves_completed() == 2; }, test::kDeadline));
+  EXPECT_EQ(saved_version(), 6u);
+}
+
+}  // namespace
+}  // namespace baton::node
