@@ -339,8 +339,10 @@ void AppMonitorServer::on_deadline_timer() {
                                    r.timeout.count(), am::to_string(r.action)));
     }
     // The process as a whole is acted on, so its other registrations end here too.
-    for (const Registration& sibling : table_.remove_pid(r.pid)) {
-      spdlog::info("dropped {}: its process is being acted on", describe(sibling));
+    // One line for them all: a process may hold thousands, and the loop has deadlines to keep.
+    if (const auto siblings = table_.remove_pid(r.pid).size(); siblings > 0) {
+      spdlog::info("dropped the {} other registrations of pid {}: its process is being acted on",
+                   siblings, r.pid);
     }
     actions_.on_timeout(r, std::move(*process));
   }
