@@ -249,7 +249,7 @@ void AppMonitorServer::handle_register(const zmq::message_t& identity, zmq::mess
 }
 
 void AppMonitorServer::handle_refresh(const zmq::message_t& identity, const am::RefreshRequest& r) {
-  if (table_.refresh(r.id, SteadyClock::now()) == nullptr) {
+  if (!table_.refresh(r.id, SteadyClock::now())) {
     send_error(identity, Error{fmt::format("unknown registration id {:016x}: never registered, "
                                            "unregistered, or its action already ran",
                                            r.id),
@@ -322,7 +322,8 @@ void AppMonitorServer::on_deadline_timer() {
   // read after a busy round.
   on_readable();
   const TimePoint now = SteadyClock::now();
-  for (Registration& r : table_.take_expired(now)) {
+  for (Expired& expired : table_.take_expired(now)) {
+    Registration& r = expired.registration;
     auto process = take_process(r.pid);
     if (!process) {
       // An earlier registration of the same process fired in this round and took the process.
@@ -330,7 +331,8 @@ void AppMonitorServer::on_deadline_timer() {
       continue;
     }
     // To a tenth of a millisecond: how late the watchdog acted is the difference to the timeout.
-    const double silent = std::chrono::duration<double, std::milli>(now - r.last_refresh).count();
+    const double silent =
+        std::chrono::duration<double, std::milli>(now - expired.last_refresh).count();
     spdlog::warn("watchdog timeout: {} sent no refresh for {:.1f} ms (timeout {} ms): action {}",
                  describe(r), silent, r.timeout.count(), am::to_string(r.action));
     if (listener_) {

@@ -22,22 +22,12 @@ bool WatchdogTable::restore(Registration registration, TimePoint now) {
   const Token token = registration.token;
   if (token == 0 || registrations_.contains(token)) return false;
   registration.registered_at = now;
-  registration.last_refresh = now;
-  registration.deadline = now + registration.timeout;
-  deadlines_.push(HeapEntry{registration.deadline, token});
+  const TimePoint deadline = now + registration.timeout;
+  deadlines_of_.insert(token, deadline, registration.timeout);
+  deadlines_.push(HeapEntry{deadline, token});
   by_pid_[registration.pid].insert(token);
   registrations_.emplace(token, std::move(registration));
   return true;
-}
-
-const Registration* WatchdogTable::refresh(Token token, TimePoint now) {
-  auto it = registrations_.find(token);
-  if (it == registrations_.end()) return nullptr;
-  Registration& r = it->second;
-  r.last_refresh = now;
-  r.deadline = now + r.timeout;
-  ++r.refreshes;
-  return &r;
 }
 
 void WatchdogTable::erase_from_pid_index(pid_t pid, Token token) {
@@ -52,6 +42,7 @@ std::optional<Registration> WatchdogTable::remove(Token token) {
   if (it == registrations_.end()) return std::nullopt;
   Registration r = std::move(it->second);
   registrations_.erase(it);
+  deadlines_of_.erase(token);
   erase_from_pid_index(r.pid, token);
   // Its heap entry stays and is discarded when it comes due: tokens are never reused.
   return r;
@@ -65,6 +56,7 @@ std::vector<Registration> WatchdogTable::remove_pid(pid_t pid) {
     auto reg = registrations_.find(token);
     removed.push_back(std::move(reg->second));
     registrations_.erase(reg);
+    deadlines_of_.erase(token);
   }
   by_pid_.erase(it);
   return removed;
@@ -80,21 +72,24 @@ std::size_t WatchdogTable::count_for_pid(pid_t pid) const {
   return it == by_pid_.end() ? 0 : it->second.size();
 }
 
-std::vector<Registration> WatchdogTable::take_expired(TimePoint now) {
-  std::vector<Registration> expired;
+std::vector<Expired> WatchdogTable::take_expired(TimePoint now) {
+  std::vector<Expired> expired;
   while (!deadlines_.empty() && deadlines_.top().deadline <= now) {
     HeapEntry entry = deadlines_.top();
     deadlines_.pop();
-    auto it = registrations_.find(entry.token);
-    if (it == registrations_.end()) continue;  // removed since
-    if (it->second.deadline > now) {
-      deadlines_.push(HeapEntry{it->second.deadline, entry.token});  // refreshed since
+    const auto deadline = deadlines_of_.deadline(entry.token);
+    if (!deadline) continue;  // removed since
+    if (*deadline > now) {
+      deadlines_.push(HeapEntry{*deadline, entry.token});  // refreshed since
       continue;
     }
+    auto it = registrations_.find(entry.token);
     Registration r = std::move(it->second);
     registrations_.erase(it);
+    deadlines_of_.erase(entry.token);
     erase_from_pid_index(r.pid, entry.token);
-    expired.push_back(std::move(r));
+    const TimePoint last_refresh = *deadline - r.timeout;
+    expired.push_back(Expired{std::move(r), last_refresh});
   }
   return expired;
 }

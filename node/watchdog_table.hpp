@@ -1,7 +1,9 @@
 // The application monitor's registrations and their deadlines.
 //
-// Refresh is the hot path (millions per second): it is one hash lookup and one store. Deadlines sit
-// in a min-heap with exactly one entry per registration, and a refresh does not touch the heap:
+// Refresh is the hot path (millions per second): it is one lookup in a compact table of deadlines
+// (refresh_deadlines.hpp) and one store; what the registration says otherwise sits apart and is
+// not touched. Deadlines sit in a min-heap with exactly one entry per registration, and a refresh
+// does not touch the heap:
 // when an entry comes due, take_expired() compares it with the registration's current deadline and
 // either fires the registration or pushes the entry back at the later deadline. So each
 // registration costs at most one O(log n) heap operation per timeout period, however often it
@@ -22,6 +24,7 @@
 
 #include "common/loop/timer_queue.hpp"
 #include "common/proto/appmonitor.hpp"
+#include "node/refresh_deadlines.hpp"
 
 namespace baton::node {
 
@@ -40,12 +43,15 @@ struct Registration {
   std::string cwd;  // the app's working directory at registration; its restart command runs there
   std::uint64_t start_time = 0;  // process_start_time(pid): tells a reused pid apart
   TimePoint registered_at{};
-  TimePoint last_refresh{};
-  TimePoint deadline{};
-  std::uint64_t refreshes = 0;
   // The registration as the node's state file holds it (a packed SavedRegistration), made at the
   // first save that includes it: nothing saved of a registration changes, so it is packed once.
   mutable std::string packed;
+};
+
+// A registration that came due, and when it was last refreshed (or registered).
+struct Expired {
+  Registration registration;
+  TimePoint last_refresh;
 };
 
 class WatchdogTable {
@@ -54,8 +60,8 @@ class WatchdogTable {
 
   // Stores `registration` with a fresh unguessable token and a deadline of now + timeout.
   Token add(Registration registration, TimePoint now);
-  // Pushes the deadline to now + timeout. nullptr when the token is unknown.
-  const Registration* refresh(Token token, TimePoint now);
+  // Pushes the deadline to now + timeout. False when the token is unknown.
+  bool refresh(Token token, TimePoint now) { return deadlines_of_.refresh(token, now); }
   // Takes back a registration saved before a node restart, with its token; its deadline starts
   // over at now + timeout. False when the token is 0 or taken.
   bool restore(Registration registration, TimePoint now);
@@ -66,7 +72,9 @@ class WatchdogTable {
   const Registration* find(Token token) const;
 
   // Removes and returns the registrations whose deadline is at or before `now`, earliest first.
-  std::vector<Registration> take_expired(TimePoint now);
+  std::vector<Expired> take_expired(TimePoint now);
+  // The current deadline of a registration.
+  std::optional<TimePoint> deadline(Token token) const { return deadlines_of_.deadline(token); }
   // When take_expired() should next be called; may be earlier than any real deadline.
   std::optional<TimePoint> next_check() const;
 
@@ -81,6 +89,7 @@ class WatchdogTable {
   };
   void erase_from_pid_index(pid_t pid, Token token);
 
+  RefreshDeadlines deadlines_of_;
   std::unordered_map<Token, Registration> registrations_;
   std::unordered_map<pid_t, std::unordered_set<Token>> by_pid_;
   std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<>> deadlines_;

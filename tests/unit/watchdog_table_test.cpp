@@ -27,7 +27,8 @@ TEST(WatchdogTable, ExpiresOnlyAfterTheTimeout) {
   EXPECT_TRUE(table.take_expired(t0 + 99ms).empty());
   auto expired = table.take_expired(t0 + 100ms);
   ASSERT_EQ(expired.size(), 1u);
-  EXPECT_EQ(expired[0].token, token);
+  EXPECT_EQ(expired[0].registration.token, token);
+  EXPECT_EQ(expired[0].last_refresh, t0);
   EXPECT_EQ(table.size(), 0u);
   EXPECT_EQ(table.find(token), nullptr);
 }
@@ -37,12 +38,14 @@ TEST(WatchdogTable, RefreshPushesTheDeadline) {
   TimePoint t0{};
   Token token = table.add(make(10, 100ms), t0);
   for (int i = 1; i <= 10; ++i) {
-    ASSERT_NE(table.refresh(token, t0 + i * 90ms), nullptr);
+    ASSERT_TRUE(table.refresh(token, t0 + i * 90ms));
     EXPECT_TRUE(table.take_expired(t0 + i * 90ms + 5ms).empty());
   }
   EXPECT_TRUE(table.take_expired(t0 + 999ms).empty());  // last refresh at 900 ms
-  EXPECT_EQ(table.take_expired(t0 + 1000ms).size(), 1u);
-  EXPECT_EQ(table.refresh(token, t0 + 1001ms), nullptr);  // already fired
+  auto expired = table.take_expired(t0 + 1000ms);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].last_refresh, t0 + 900ms);
+  EXPECT_FALSE(table.refresh(token, t0 + 1001ms));  // already fired
 }
 
 TEST(WatchdogTable, RemovedRegistrationNeverFires) {
@@ -54,7 +57,7 @@ TEST(WatchdogTable, RemovedRegistrationNeverFires) {
   EXPECT_FALSE(table.remove(a).has_value());
   auto expired = table.take_expired(t0 + 1s);
   ASSERT_EQ(expired.size(), 1u);
-  EXPECT_EQ(expired[0].token, b);
+  EXPECT_EQ(expired[0].registration.token, b);
 }
 
 TEST(WatchdogTable, RemovePidTakesAllOfThatProcess) {
@@ -68,7 +71,7 @@ TEST(WatchdogTable, RemovePidTakesAllOfThatProcess) {
   EXPECT_EQ(table.count_for_pid(10), 0u);
   auto expired = table.take_expired(t0 + 1s);
   ASSERT_EQ(expired.size(), 1u);
-  EXPECT_EQ(expired[0].token, other);
+  EXPECT_EQ(expired[0].registration.token, other);
 }
 
 TEST(WatchdogTable, TokensAreUniqueAndNonZero) {
@@ -101,9 +104,9 @@ TEST(WatchdogTable, ExactlyTheSilentOnesExpire) {
     for (const auto& t : all) {
       if (!t.silent && table.find(t.token) != nullptr) table.refresh(t.token, now);
     }
-    for (const auto& r : table.take_expired(now)) {
-      EXPECT_GE(now, r.deadline);
-      fired.insert(r.token);
+    for (const auto& e : table.take_expired(now)) {
+      EXPECT_GE(now, e.last_refresh + e.registration.timeout);
+      fired.insert(e.registration.token);
     }
   }
   for (const auto& t : all)
