@@ -47,7 +47,9 @@ std::variant<BrokerOptions, int> parse_broker_options(int argc, char** argv) {
       ->capture_default_str();
   long long timeout_ms = options.command_timeout.count();
   app.add_option("--command-timeout", timeout_ms,
-                 "milliseconds a node has to answer a command routed to it")
+                 "milliseconds a node may leave the commands routed to it unanswered: a command "
+                 "fails when neither it nor any other command of its machine was answered for "
+                 "that long")
       ->check(CLI::Range(100LL, 600'000LL))
       ->capture_default_str();
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn or error")

@@ -1,6 +1,12 @@
 // Commands from the broker to one node on cmd/<machine>, and their replies on reply/broker: each
 // command gets an id, and its callback runs exactly once, with the node's reply, with a timeout
 // error, or with an offline error when the machine goes silent first.
+//
+// The timeout is how long a node may leave its waiting commands unanswered, not how long each
+// one may take: a node answers its commands one after the other, so the thousandth launch of a
+// plan is answered long after it was sent while the node works through the others. A command
+// fails when neither it nor any other command of its machine was answered within the timeout
+// (counting from its sending or the machine's last answer, whichever is later).
 #pragma once
 
 #include <chrono>
@@ -61,11 +67,13 @@ class CommandRouter {
     TimerQueue::Id timer = 0;
   };
   void finish(const std::string& id, const Outcome& outcome);
+  void on_timer(const std::string& id);
 
   EventLoop& loop_;
   Publish publish_;
   std::chrono::milliseconds timeout_;
   std::unordered_map<std::string, Pending> pending_;
+  std::unordered_map<std::string, TimePoint> last_answer_;  // by machine
   std::uint64_t next_id_ = 1;
 };
 
