@@ -31,8 +31,12 @@ void StateSaver::cancel_timer() {
 void StateSaver::save_now() {
   cancel_timer();
   const TimePoint start = SteadyClock::now();
-  if (Status saved = write_node_state(path_, snapshot_()); saved) {
+  const std::string packed = snapshot_();
+  if (Status saved = write_node_state(path_, packed); saved) {
     ++saves_completed_;
+    spdlog::debug(
+        "saved {} ({} bytes) in {} us", path_, packed.size(),
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count());
   } else {
     // The file on disk is still the previous one, whole; the next change tries again.
     ++saves_failed_;
