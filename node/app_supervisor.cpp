@@ -395,6 +395,7 @@ Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
   }
   request->stdout_fd = write_end.get();
   request->stderr_fd = write_end.get();
+  request->nice = config_.app_nice;
   auto pid = spawn(*request);
   write_end.reset();  // from now on only the app (and what it starts) holds the write end
   if (!pid) {

@@ -28,6 +28,7 @@ namespace baton::node {
 
 struct SupervisorConfig {
   std::string machine;
+  std::optional<int> app_nice;  // the apps' nice value (SpawnRequest::nice)
   std::string appmonitor_endpoint;
   std::string log_dir;  // each app's stdout and stderr go to <log_dir>/<app>.log; empty: nowhere
   OutputLogLimits app_log;  // when <app>.log is rotated, how many rotated files are kept

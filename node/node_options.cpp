@@ -107,6 +107,11 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
                  "most registrations one process may hold")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--nice", options.nice,
+                 "the node's scheduling nice value, -20 to 19: a negative one (needs root or "
+                 "CAP_SYS_NICE) keeps the watchdog on time on a busy machine; the apps and "
+                 "commands the node starts keep the nice value the node was started with")
+      ->check(CLI::Range(-20, 19));
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();

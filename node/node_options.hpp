@@ -15,7 +15,8 @@ namespace baton::node {
 struct NodeOptions {
   std::string machine;
   std::string log_level = "info";
-  std::string broker;  // control endpoint; empty: a standalone application monitor
+  std::string broker;       // control endpoint; empty: a standalone application monitor
+  std::optional<int> nice;  // the node's own nice value (main.cpp sets it)
   // CURVE keys for the broker's sockets (--key, --broker-key); none: a broker without keys.
   std::optional<CurveClientKeys> broker_keys;
   AppMonitorConfig appmonitor;

@@ -130,7 +130,8 @@ void WatchdogActions::run_reboot(const Registration& r) {
   run_command("reboot command", request);
 }
 
-void WatchdogActions::run_command(const std::string& what, const SpawnRequest& request) {
+void WatchdogActions::run_command(const std::string& what, SpawnRequest request) {
+  request.nice = config_.command_nice;
   auto pid = spawn(request);
   if (!pid) {
     spdlog::error("cannot run {}: {}", what, pid.error().message);

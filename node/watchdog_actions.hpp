@@ -18,6 +18,7 @@
 namespace baton::node {
 
 struct WatchdogActionsConfig {
+  std::optional<int> command_nice;  // the restart and reboot commands' nice (SpawnRequest::nice)
   std::chrono::milliseconds kill_grace{3000};
   bool allow_reboot = false;
   std::string reboot_command = "/sbin/reboot";
@@ -58,7 +59,7 @@ class WatchdogActions {
   void finish_termination(std::uint64_t id);
   void run_restart_command(const Registration& registration);
   void run_reboot(const Registration& registration);
-  void run_command(const std::string& what, const SpawnRequest& request);
+  void run_command(const std::string& what, SpawnRequest request);
 
   EventLoop& loop_;
   ChildReaper& reaper_;

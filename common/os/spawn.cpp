@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +79,9 @@ int child_main(void* arg) {
   for (int sig = 1; sig < NSIG; ++sig)
     ::signal(sig, SIG_DFL);
   if (request.new_session) ::setsid();
+  // Lowering the priority back always works; a failure leaves the caller's, which is no reason
+  // not to start the app.
+  if (request.nice) ::setpriority(PRIO_PROCESS, 0, *request.nice);
   int null_fd = ::open("/dev/null", O_RDWR);
   int out = request.stdout_fd >= 0 ? request.stdout_fd : null_fd;
   int err = request.stderr_fd >= 0 ? request.stderr_fd : null_fd;

@@ -22,6 +22,9 @@ struct SpawnRequest {
   int stdout_fd = -1;       // -1: /dev/null
   int stderr_fd = -1;       // -1: /dev/null
   bool new_session = true;  // setsid(): own process group, no controlling terminal
+  // The child's nice value; nullopt: the caller's. (A node running at a negative nice for its
+  // watchdog's sake starts its apps at the nice it was given itself.)
+  std::optional<int> nice;
 };
 
 Expected<pid_t> spawn(const SpawnRequest& request);

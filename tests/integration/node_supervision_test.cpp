@@ -1,10 +1,13 @@
 // baton-node as a Dirigent agent: a real node process, real child processes, and a stand-in broker
 // (FakeBroker: plain ZeroMQ sockets) that deploys definitions, sends commands and collects what
 // the node publishes.
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "tests/support/node_fixture.hpp"
 
@@ -418,6 +421,57 @@ TEST_F(NodeSupervisionTest, NodeShutdownStopsItsApps) {
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->code, 0) << node_->log();
   EXPECT_FALSE(alive(pid));
+}
+
+// The nice value of one thread (field 19 of /proc/PID/task/TID/stat); nullopt when it is gone.
+std::optional<int> nice_of(const std::string& stat_path) {
+  const std::string stat = read_file(stat_path);
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i < 19 && fields >> field; ++i) {
+  }
+  int nice = 0;
+  if (!(fields >> nice)) return std::nullopt;
+  return nice;
+}
+
+std::vector<int> thread_nices(pid_t pid) {
+  std::vector<int> nices;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = ::opendir(tasks.c_str());
+  if (dir == nullptr) return nices;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    if (auto nice = nice_of(tasks + "/" + entry->d_name + "/stat")) nices.push_back(*nice);
+  }
+  ::closedir(dir);
+  return nices;
+}
+
+class NodeNiceTest : public NodeFixture {};
+
+// --nice: the node's threads (its loop and the ZeroMQ I/O thread) run at the nice value given;
+// the apps it starts at the one it was started with.
+TEST_F(NodeNiceTest, TheNodeRunsAtItsNiceValueAndItsAppsAtTheOneItWasStartedWith) {
+  if (::geteuid() != 0) GTEST_SKIP() << "a negative nice value needs root";
+  errno = 0;
+  const int ours = ::getpriority(PRIO_PROCESS, 0);
+  ASSERT_EQ(errno, 0);
+  const int wanted = std::max(-20, ours - 5);
+  start_node({"--nice", std::to_string(wanted)});
+  const auto nices = thread_nices(node_->process().pid());
+  ASSERT_GE(nices.size(), 2u);  // the loop and at least the I/O thread
+  for (int nice : nices)
+    EXPECT_EQ(nice, wanted);
+
+  deploy({shell_app("a", "exec sleep 60")});
+  launch("a");
+  ASSERT_TRUE(broker_.wait_state("m1", "a", [](const bus::AppState& s) { return s.pid > 0; }));
+  const auto app = nice_of("/proc/" + std::to_string(broker_.state("m1", "a")->pid) + "/stat");
+  ASSERT_TRUE(app.has_value());
+  EXPECT_EQ(*app, ours);
 }
 
 }  // namespace
