@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <zmq.hpp>
+
 #include <string>
 #include <vector>
 
@@ -21,6 +23,10 @@ class Pipe {
   }
   int read_end() const { return fds_[0]; }
   void put() { EXPECT_EQ(::write(fds_[1], "x", 1), 1); }
+  void close_write_end() {
+    ::close(fds_[1]);
+    fds_[1] = -1;
+  }
   void take() {
     char c;
     EXPECT_EQ(::read(fds_[0], &c, 1), 1);
@@ -72,6 +78,94 @@ TEST(EventLoop, RoundEndRunsWhenAHandlerStopsTheLoop) {
   pipe.put();
   loop.run();
   EXPECT_TRUE(flushed);
+}
+
+// A connected inproc PAIR: `to` sends, `from` is watched.
+struct SocketPair {
+  zmq::context_t context{0};
+  zmq::socket_t from{context, zmq::socket_type::pair};
+  zmq::socket_t to{context, zmq::socket_type::pair};
+  SocketPair() {
+    from.bind("inproc://event-loop-test");
+    to.connect("inproc://event-loop-test");
+  }
+};
+
+TEST(EventLoop, SocketIsDispatchedAgainWhileMessagesAreQueued) {
+  EventLoop loop;
+  SocketPair pair;
+  int received = 0;
+  loop.watch_socket(pair.from, [&] {
+    zmq::message_t message;  // one per call: the others stay queued, with no new signal
+    if (pair.from.recv(message, zmq::recv_flags::dontwait)) ++received;
+    if (received == 3) loop.stop();
+  });
+  for (int i = 0; i < 3; ++i)
+    pair.to.send(zmq::str_buffer("m"), zmq::send_flags::none);
+  loop.after(5s, [&] { loop.stop(); });
+  loop.run();
+  EXPECT_EQ(received, 3);
+}
+
+// A call on the socket outside its handler (here ZMQ_EVENTS, in the node a send on a socket that
+// also receives) reads the command that signalled its message: the loop must still see it.
+TEST(EventLoop, SocketWhoseSignalAnotherCallTookIsDispatched) {
+  EventLoop loop;
+  SocketPair pair;
+  bool received = false;
+  loop.watch_socket(pair.from, [&] {
+    zmq::message_t message;
+    received = pair.from.recv(message, zmq::recv_flags::dontwait).has_value();
+    loop.stop();
+  });
+  loop.after(0ms, [&] {
+    pair.to.send(zmq::str_buffer("m"), zmq::send_flags::none);
+    EXPECT_TRUE(pair.from.get(zmq::sockopt::events) & ZMQ_POLLIN);
+  });
+  loop.after(5s, [&] { loop.stop(); });
+  loop.run();
+  EXPECT_TRUE(received);
+}
+
+TEST(EventLoop, EveryWatchOfOneFdRunsAndUnwatchingOneKeepsTheOther) {
+  EventLoop loop;
+  Pipe pipe;
+  int first = 0, second = 0;
+  const auto first_watch = loop.watch_fd(pipe.read_end(), [&] { ++first; });
+  loop.watch_fd(pipe.read_end(), [&] { ++second; });
+  pipe.put();
+  loop.run_once(1000ms);
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 1);
+  loop.unwatch(first_watch);
+  loop.run_once(1000ms);
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 2);
+}
+
+TEST(EventLoop, HungUpPipeIsDispatched) {
+  EventLoop loop;
+  Pipe pipe;
+  int ran = 0;
+  loop.watch_fd(pipe.read_end(), [&] { ++ran; });
+  pipe.close_write_end();
+  loop.run_once(1000ms);
+  EXPECT_EQ(ran, 1);
+}
+
+TEST(EventLoop, TimerRunsOnTimeAndTheLoopThenWaits) {
+  EventLoop loop;
+  int ran = 0;
+  const auto start = SteadyClock::now();
+  loop.after(20ms, [&] { ++ran; });
+  while (ran == 0 && SteadyClock::now() - start < 5s)
+    loop.run_once(1000ms);
+  EXPECT_EQ(ran, 1);
+  EXPECT_GE(SteadyClock::now() - start, 20ms);
+  // The timerfd fired and was not read: it must not keep the loop from waiting.
+  const auto idle_start = SteadyClock::now();
+  loop.run_once(50ms);
+  EXPECT_GE(SteadyClock::now() - idle_start, 40ms);
 }
 
 }  // namespace
