@@ -8,6 +8,9 @@
 // The deadline is taken as (send time of the last refresh) + timeout: the node received the
 // refresh a little later, so its own deadline is later and the lateness measured is an upper bound
 // (by the one-way time of that refresh; a stopper ends on a refresh answered within 1 ms).
+// Beside it, the node's own lateness, from its log ("sent no refresh for S ms (timeout T ms)"):
+// from its deadline to its action, without the delivery of the signal and the stopper's wake-up,
+// which on a loaded machine take milliseconds of their own.
 //
 // Every client process is forked from this one, which never creates a ZeroMQ context (a fork
 // copies one thread only). The refreshers run at nice 10: they are the load, not what is measured,
@@ -126,7 +129,10 @@ int run(const Params& p) {
   test::TempDir dir;
   // The stoppers stay after their SIGTERM (report_and_linger): no SIGKILL from the node before
   // the benchmark ends them.
-  test::NodeProcess node(dir, {"--kill-grace", "600000"});
+  // --nice -10, as a watchdog daemon is deployed: on two cores taken by the load, a node at the
+  // default nice waited up to several milliseconds for a CPU after its timer fired (perf sched).
+  // Without the privilege the node warns and runs at the default; the log says so.
+  test::NodeProcess node(dir, {"--kill-grace", "600000", "--nice", "-10"});
   const pid_t node_pid = node.process().pid();
   std::mt19937_64 random(20240611);
   std::uniform_int_distribution<std::int64_t> timeout_ms(p.timeout_min_ms, p.timeout_max_ms);
@@ -282,6 +288,13 @@ int run(const Params& p) {
                     std::nullopt, "≤ 2 ms", 2.0, std::nullopt, Better::lower});
   report.add(Figure{"lateness max (" + n + " registrations)", stats.max(), "ms", std::nullopt, "",
                     std::nullopt, std::nullopt, Better::lower});
+  // The same lateness as the node saw it: from its deadline (the last refresh it read + timeout) to
+  // its action, without the delivery of the signal and the wake-up of the stopper.
+  const LatencyStats node_side(node_lateness_ms(log));
+  report.add(Figure{"node's own lateness p99", node_side.quantile(0.99), "ms", std::nullopt,
+                    "≤ 2 ms", 2.0, std::nullopt, Better::lower});
+  report.note("node_side_lateness_ms_p50", node_side.quantile(0.5));
+  report.note("node_side_lateness_ms_max", node_side.max());
   report.add(Figure{"false fires", static_cast<double>(false_fires), "fires", std::nullopt, "0",
                     0.0, std::nullopt, Better::lower});
   report.add_series("lateness", stats.distribution());
@@ -314,10 +327,7 @@ int run(const Params& p) {
   report.note("stoppers_woke_too_late_to_refresh", stopped.woke_late);
   report.note("stopper_refreshes", stopped.refreshes);
   report.note("watchdog_timeouts_logged", fired_pids(log).size());
-  const LatencyStats node_side(node_lateness_ms(log));
-  report.note("node_side_lateness_ms_p50", node_side.quantile(0.5));
-  report.note("node_side_lateness_ms_p99", node_side.quantile(0.99));
-  report.note("node_side_lateness_ms_max", node_side.max());
+
   if (cpu_before && cpu_after) {
     report.note("node_cpu_s", *cpu_after - *cpu_before);
     report.note("node_cpu_percent_of_one_core", 100.0 * (*cpu_after - *cpu_before) / measured_s);

@@ -68,6 +68,9 @@ class AppMonitorServer {
   };
 
   void on_readable();
+  // Reads and answers up to `limit` requests; with `yield_to_deadlines`, stops early once the
+  // deadline timer is due.
+  void read_requests(int limit, bool yield_to_deadlines);
   void handle_frame(const zmq::message_t& identity, zmq::message_t& frame);
   void handle_register(const zmq::message_t& identity, zmq::message_t& frame,
                        const proto::appmonitor::RegisterRequest& request);
