@@ -4,6 +4,8 @@
 
 #include <zmq.hpp>
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -166,6 +168,45 @@ TEST(EventLoop, TimerRunsOnTimeAndTheLoopThenWaits) {
   const auto idle_start = SteadyClock::now();
   loop.run_once(50ms);
   EXPECT_GE(SteadyClock::now() - idle_start, 40ms);
+}
+
+// A node watches a pidfd per process and a pipe per app: of hundreds of fds, the ready one runs,
+// again while it stays ready, and one unwatched by an earlier handler of the same round does not.
+TEST(EventLoop, OfManyFdsOnlyTheReadyOnesRun) {
+  EventLoop loop;
+  std::vector<std::unique_ptr<Pipe>> pipes;
+  std::vector<int> runs(400, 0);
+  std::vector<EventLoop::WatchId> ids;
+  for (int i = 0; i < 400; ++i) {  // 800 fds: below the usual soft limit of 1024
+    pipes.push_back(std::make_unique<Pipe>());
+    ids.push_back(loop.watch_fd(pipes.back()->read_end(), [&runs, i] { ++runs[i]; }));
+  }
+  pipes[123]->put();
+  loop.run_once(1000ms);
+  loop.run_once(0ms);  // still readable: level-triggered
+  EXPECT_EQ(runs[123], 2);
+  EXPECT_EQ(std::count(runs.begin(), runs.end(), 0), 399);
+
+  // Whichever of the two runs first unwatches the other, which then does not run.
+  pipes[123]->take();
+  loop.unwatch(ids[5]);
+  loop.unwatch(ids[6]);
+  int ran = 0;
+  EventLoop::WatchId first = 0, second = 0;
+  first = loop.watch_fd(pipes[5]->read_end(), [&] {
+    ++ran;
+    loop.unwatch(second);
+  });
+  second = loop.watch_fd(pipes[6]->read_end(), [&] {
+    ++ran;
+    loop.unwatch(first);
+  });
+  pipes[5]->put();
+  pipes[6]->put();
+  loop.run_once(1000ms);
+  EXPECT_EQ(ran, 1);
+  for (auto id : ids)
+    loop.unwatch(id);
 }
 
 }  // namespace
