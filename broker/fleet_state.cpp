@@ -65,6 +65,16 @@ std::vector<std::string> FleetState::expire(TimePoint now) {
   return gone;
 }
 
+std::optional<TimePoint> FleetState::next_expiry() const {
+  std::optional<TimePoint> first;
+  for (const auto& [machine, m] : machines_) {
+    if (m.online && (!first || m.last_heard + offline_after_ < *first)) {
+      first = m.last_heard + offline_after_;
+    }
+  }
+  return first;
+}
+
 bool FleetState::online(const std::string& machine) const {
   auto it = machines_.find(machine);
   return it != machines_.end() && it->second.online;

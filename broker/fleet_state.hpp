@@ -36,6 +36,9 @@ class FleetState {
   bool heard_from(const std::string& machine, TimePoint now);
   // Machines silent for longer than offline_after, now marked offline (each returned once).
   std::vector<std::string> expire(TimePoint now);
+  // When the first online machine will have been silent for offline_after, if none is heard from
+  // before; nothing when no machine is online.
+  std::optional<TimePoint> next_expiry() const;
 
   bool online(const std::string& machine) const;
   // The last state of an app, or an empty one (no flags, pid 0) when none arrived yet.

@@ -47,5 +47,21 @@ TEST(FleetState, AllAppsListsTheConfigsAndTheReportedAppsOnceInOrder) {
   EXPECT_EQ(all[4].state.seq, 9u);
 }
 
+TEST(FleetState, NextExpiryIsTheFirstOnlineMachinesSilenceReachingTheLimit) {
+  FleetState fleet(2500ms);
+  const TimePoint t0{};
+  EXPECT_EQ(fleet.next_expiry(), std::nullopt);  // nobody online: nothing to check
+  fleet.heard_from("m1", t0 + 1s);
+  fleet.heard_from("m2", t0);
+  EXPECT_EQ(fleet.next_expiry(), t0 + 2500ms);
+  fleet.heard_from("m2", t0 + 2s);
+  EXPECT_EQ(fleet.next_expiry(), t0 + 3500ms);
+  EXPECT_TRUE(fleet.expire(t0 + 3500ms).empty());  // silent exactly that long: not yet
+  EXPECT_EQ(fleet.expire(t0 + 3501ms), std::vector<std::string>{"m1"});
+  EXPECT_EQ(fleet.next_expiry(), t0 + 4500ms);
+  EXPECT_EQ(fleet.expire(t0 + 5s), std::vector<std::string>{"m2"});
+  EXPECT_EQ(fleet.next_expiry(), std::nullopt);
+}
+
 }  // namespace
 }  // namespace baton::broker
