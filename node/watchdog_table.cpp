@@ -62,6 +62,20 @@ std::vector<Registration> WatchdogTable::remove_pid(pid_t pid) {
   return removed;
 }
 
+std::optional<TimePoint> WatchdogTable::latest_refresh(pid_t pid) const {
+  auto it = by_pid_.find(pid);
+  if (it == by_pid_.end()) return std::nullopt;
+  std::optional<TimePoint> latest;
+  for (Token token : it->second) {
+    const auto deadline = deadlines_of_.deadline(token);
+    const Registration* r = find(token);
+    if (!deadline || r == nullptr) continue;
+    const TimePoint last = *deadline - r->timeout;
+    if (!latest || last > *latest) latest = last;
+  }
+  return latest;
+}
+
 const Registration* WatchdogTable::find(Token token) const {
   auto it = registrations_.find(token);
   return it == registrations_.end() ? nullptr : &it->second;

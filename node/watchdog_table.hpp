@@ -69,6 +69,9 @@ class WatchdogTable {
   std::optional<Registration> remove(Token token);
   // Removes every registration of a process.
   std::vector<Registration> remove_pid(pid_t pid);
+  // The latest refresh (or registration) of any registration of the process; nullopt when it holds
+  // none. O(its registrations): for the moment a registration fires, not the hot path.
+  std::optional<TimePoint> latest_refresh(pid_t pid) const;
   const Registration* find(Token token) const;
 
   // Removes and returns the registrations whose deadline is at or before `now`, earliest first.

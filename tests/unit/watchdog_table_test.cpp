@@ -74,6 +74,25 @@ TEST(WatchdogTable, RemovePidTakesAllOfThatProcess) {
   EXPECT_EQ(expired[0].registration.token, other);
 }
 
+TEST(WatchdogTable, LatestRefreshOfAProcessIsItsMostRecentlyRefreshedRegistration) {
+  WatchdogTable table;
+  TimePoint t0{};
+  Token a = table.add(make(10, 500ms), t0);
+  Token b = table.add(make(10, 80ms), t0 + 5ms);
+  Token other = table.add(make(11, 500ms), t0);
+  EXPECT_EQ(table.latest_refresh(10), t0 + 5ms);  // registering counts as a refresh
+  ASSERT_TRUE(table.refresh(a, t0 + 40ms));
+  ASSERT_TRUE(table.refresh(other, t0 + 60ms));  // another process's refresh is not this one's
+  EXPECT_EQ(table.latest_refresh(10), t0 + 40ms);
+  ASSERT_TRUE(table.refresh(b, t0 + 30ms));  // earlier than a's: a's stays the latest
+  EXPECT_EQ(table.latest_refresh(10), t0 + 40ms);
+  table.remove(a);
+  EXPECT_EQ(table.latest_refresh(10), t0 + 30ms);
+  table.remove_pid(10);
+  EXPECT_FALSE(table.latest_refresh(10).has_value());
+  EXPECT_FALSE(table.latest_refresh(12).has_value());
+}
+
 TEST(WatchdogTable, TokensAreUniqueAndNonZero) {
   WatchdogTable table;
   std::set<Token> tokens;
