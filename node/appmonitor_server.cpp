@@ -386,8 +386,8 @@ void AppMonitorServer::send_error(const zmq::message_t& identity, const Error& e
   send_reply(identity, am::ErrorReply{false, error.message, error.code});
 }
 
-std::vector<std::string_view> AppMonitorServer::packed_registrations() const {
-  std::vector<std::string_view> out;
+void AppMonitorServer::packed_registrations(std::vector<std::string_view>& out) const {
+  out.clear();
   out.reserve(table_.size());
   for (const auto& [token, r] : table_.all()) {
     if (r.packed.empty()) {
@@ -397,7 +397,6 @@ std::vector<std::string_view> AppMonitorServer::packed_registrations() const {
     }
     out.push_back(r.packed);
   }
-  return out;
 }
 
 void AppMonitorServer::restore(const std::vector<SavedRegistration>& saved) {

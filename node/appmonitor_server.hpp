@@ -54,8 +54,8 @@ class AppMonitorServer {
 
   const WatchdogTable& table() const { return table_; }
   // Every registration as the state file holds it (pack_node_state), valid until the table
-  // changes.
-  std::vector<std::string_view> packed_registrations() const;
+  // changes; into `out`, replacing what it held.
+  void packed_registrations(std::vector<std::string_view>& out) const;
   // After a node restart: takes back the registrations of processes that still run (same pid and
   // start time), with their tokens; each gets one full timeout from now.
   void restore(const std::vector<SavedRegistration>& saved);

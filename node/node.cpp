@@ -147,7 +147,7 @@ Status Node::restore_state() {
     supervisor_.restore_from(**saved);
     appmonitor_.restore((*saved)->registrations);
   }
-  state_saver_.emplace(loop_, path, [this] { return packed_state(); });
+  state_saver_.emplace(loop_, path, [this](std::string& out) { pack_state(out); });
   supervisor_.set_on_change([this] { schedule_save(); });
   state_saver_->save_now();
   return ok_status();
@@ -157,11 +157,12 @@ void Node::schedule_save() {
   if (state_saver_) state_saver_->changed();
 }
 
-std::string Node::packed_state() const {
+void Node::pack_state(std::string& out) {
   SavedNode state;
   state.machine = options_.machine;
   supervisor_.save_to(state);
-  return pack_node_state(state, appmonitor_.packed_registrations());
+  appmonitor_.packed_registrations(packed_registrations_);
+  pack_node_state(state, packed_registrations_, out);
 }
 
 void Node::publish_node_state() {

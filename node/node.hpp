@@ -47,7 +47,8 @@ class Node final : private AppMonitorListener {
   // The state file (node_state_file.hpp): restored once at start, then saved after changes
   // (state_saver_) and at shutdown.
   Status restore_state();
-  std::string packed_state() const;
+  // The state file's contents (node_state_file.hpp), into `out`.
+  void pack_state(std::string& out);
   void schedule_save();
 
   // AppMonitorListener
@@ -69,7 +70,8 @@ class Node final : private AppMonitorListener {
   TimePoint started_;
   bool shutting_down_ = false;
   UniqueFd state_lock_;
-  std::optional<StateSaver> state_saver_;  // none: no --state-dir
+  std::optional<StateSaver> state_saver_;               // none: no --state-dir
+  std::vector<std::string_view> packed_registrations_;  // pack_state's, kept for its capacity
 };
 
 }  // namespace baton::node

@@ -86,24 +86,31 @@ Status write_node_state(const std::string& path, std::string_view packed) {
   return ok_status();
 }
 
-std::string pack_node_state(const SavedNode& state,
-                            const std::vector<std::string_view>& packed_registrations) {
-  std::string packed = proto::pack_to_string(state);
+void pack_node_state(const SavedNode& state,
+                     const std::vector<std::string_view>& packed_registrations, std::string& out) {
+  const std::string head = proto::pack_to_string(state);
   // The map's last value is the empty array of registrations (0x90): replaced by the full one.
-  if (!state.registrations.empty() || packed.empty() || packed.back() != '\x90') {
+  if (!state.registrations.empty() || head.empty() || head.back() != '\x90') {
     throw std::logic_error("pack_node_state: registrations must be the last field, empty");
   }
-  packed.pop_back();
-  std::size_t size = packed.size() + 5;
+  std::size_t size = head.size() - 1 + 5;
   for (std::string_view r : packed_registrations)
     size += r.size();
-  packed.reserve(size);
+  out.clear();
+  out.reserve(size);
+  out.append(head, 0, head.size() - 1);
   msgpack::sbuffer header;
   msgpack::packer<msgpack::sbuffer>(header).pack_array(
       static_cast<std::uint32_t>(packed_registrations.size()));
-  packed.append(header.data(), header.size());
+  out.append(header.data(), header.size());
   for (std::string_view r : packed_registrations)
-    packed.append(r);
+    out.append(r);
+}
+
+std::string pack_node_state(const SavedNode& state,
+                            const std::vector<std::string_view>& packed_registrations) {
+  std::string packed;
+  pack_node_state(state, packed_registrations, packed);
   return packed;
 }
 

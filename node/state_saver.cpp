@@ -2,24 +2,45 @@
 
 #include <spdlog/spdlog.h>
 
-#include "node/node_state_file.hpp"
+#include <algorithm>
 
 namespace baton::node {
 
+namespace {
+// At most ten saves a second, however cheap: each one creates a file and renames it over the old
+// one, and a hundred of those a second keep the file system's journal committing, which stalls
+// every writer of the disk (the node's own log among them) for milliseconds at a time.
+constexpr auto kMinInterval = std::chrono::milliseconds(100);
+
+long long micros(SteadyClock::duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+}  // namespace
+
 StateSaver::StateSaver(EventLoop& loop, std::string path, Snapshot snapshot)
-    : loop_(loop), path_(std::move(path)), snapshot_(std::move(snapshot)) {}
+    : loop_(loop),
+      path_(path),
+      snapshot_(std::move(snapshot)),
+      writer_(loop, std::move(path), [this](const Status& result, std::chrono::microseconds took) {
+        on_written(result, took);
+      }) {}
 
 StateSaver::~StateSaver() {
   cancel_timer();
 }
 
 void StateSaver::changed() {
+  if (writer_.busy()) {
+    changed_while_writing_ = true;
+    return;
+  }
   if (timer_) return;
-  const auto earliest = last_save_end_ + 9 * last_save_cost_;
+  const auto earliest =
+      last_save_end_ + std::max<SteadyClock::duration>(9 * last_save_cost_, kMinInterval);
   const auto now = SteadyClock::now();
   timer_ = loop_.after(earliest > now ? earliest - now : SteadyClock::duration::zero(), [this] {
     timer_.reset();
-    save_now();
+    start_save();
   });
 }
 
@@ -28,22 +49,42 @@ void StateSaver::cancel_timer() {
   timer_.reset();
 }
 
-void StateSaver::save_now() {
-  cancel_timer();
+void StateSaver::start_save() {
   const TimePoint start = SteadyClock::now();
-  const std::string packed = snapshot_();
-  if (Status saved = write_node_state(path_, packed); saved) {
+  snapshot_(packed_);
+  packing_cost_ = SteadyClock::now() - start;
+  writer_.write(packed_);
+}
+
+void StateSaver::on_written(const Status& result, std::chrono::microseconds took) {
+  if (result) {
     ++saves_completed_;
-    spdlog::debug(
-        "saved {} ({} bytes) in {} us", path_, packed.size(),
-        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count());
+    spdlog::debug("saved {} ({} bytes): packed in {} us, written in {} us", path_, packed_.size(),
+                  micros(packing_cost_), took.count());
   } else {
     // The file on disk is still the previous one, whole; the next change tries again.
     ++saves_failed_;
-    spdlog::error("{}", saved.error().message);
+    spdlog::error("{}", result.error().message);
   }
   last_save_end_ = SteadyClock::now();
-  last_save_cost_ = last_save_end_ - start;
+  last_save_cost_ = packing_cost_ + took;
+  if (changed_while_writing_) {
+    changed_while_writing_ = false;
+    changed();
+  }
+}
+
+void StateSaver::save_now() {
+  writer_.wait();  // packed_ is the writer's until its write is done
+  cancel_timer();  // this save takes every change so far
+  changed_while_writing_ = false;
+  const TimePoint start = SteadyClock::now();
+  snapshot_(packed_);
+  const TimePoint packed = SteadyClock::now();
+  packing_cost_ = packed - start;
+  const Status result = writer_.write_now(packed_);
+  on_written(result,
+             std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - packed));
 }
 
 }  // namespace baton::node

@@ -165,6 +165,14 @@ TEST_F(NodeRestartTest, NeverAdoptsAReusedPid) {
   deploy({shell_app("app", "exec sleep 60")});
   launch("app");
   const pid_t app_pid = running_pid("app");
+  // Saved soon after the change, not at once: SIGKILL only once the app is in the file.
+  ASSERT_TRUE(wait_until([&] {
+    auto saved = node::load_node_state(state_file(), "m1");
+    if (!saved || !saved->has_value()) return false;
+    for (const auto& app : (*saved)->apps)
+      if (app.app == "app" && app.pid == app_pid) return true;
+    return false;
+  })) << node_->log();
   kill_node();
   ASSERT_EQ(::kill(app_pid, SIGKILL), 0);
 

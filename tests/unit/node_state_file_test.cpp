@@ -52,6 +52,21 @@ TEST(NodeStateFile, PreparedRegistrationsPackLikeTheWholeState) {
   }
 }
 
+// The saver packs every save into the buffer of the one before: what it held must not show.
+TEST(NodeStateFile, PackingIntoAUsedBufferReplacesItsContents) {
+  SavedNode head = node_with_an_app();
+  std::vector<std::string> packed;
+  for (std::size_t i = 0; i < 40; ++i)
+    packed.push_back(pack_saved_registration(registration(i + 1)));
+  const std::vector<std::string_view> many(packed.begin(), packed.end());
+  const std::vector<std::string_view> few(packed.begin(), packed.begin() + 2);
+  std::string buffer;
+  pack_node_state(head, many, buffer);
+  EXPECT_EQ(buffer, pack_node_state(head, many));
+  pack_node_state(head, few, buffer);
+  EXPECT_EQ(buffer, pack_node_state(head, few));
+}
+
 TEST(NodeStateFile, WrittenStateLoadsBack) {
   test::TempDir dir;
   SavedNode head = node_with_an_app();

@@ -40,7 +40,7 @@ class SaverFixture : public ::testing::Test {
   std::uint64_t version = 1;
   int snapshots = 0;
   EventLoop loop;
-  StateSaver saver{loop, path, [this] { return snapshot(); }};
+  StateSaver saver{loop, path, [this](std::string& out) { out = snapshot(); }};
 };
 
 TEST_F(SaverFixture, TheChangesOfOneRoundAreSavedOnceAfterIt) {
@@ -65,13 +65,41 @@ TEST_F(SaverFixture, SaveNowWritesAtOnceAndTakesThePendingSaveWithIt) {
   EXPECT_EQ(snapshots, 1);
 }
 
+// The file is written on the writer's thread: a change that comes meanwhile must not be lost, nor
+// may its snapshot overwrite the bytes being written.
+TEST_F(SaverFixture, AChangeDuringAWriteIsSavedAfterIt) {
+  // A write that takes a while: 8 MB, in values under the loader's limit of 1 MB a string.
+  const std::string ballast((1 << 20) - 64, 'b');
+  int packed = 0;
+  StateSaver big(loop, path, [&](std::string& out) {
+    ++packed;
+    SavedNode state;
+    state.machine = "m1";
+    state.seq = version;
+    for (int i = 0; i < 8; ++i)
+      state.vars.push_back(SavedVar{"BALLAST" + std::to_string(i), ballast});
+    out = proto::pack_to_string(state);
+  });
+  big.changed();
+  ASSERT_TRUE(
+      test::pump_until([&] { loop.run_once(1ms); }, [&] { return packed == 1; }, test::kDeadline));
+  version = 5;
+  big.changed();  // most likely while the first write goes on
+  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
+                               [&] { return big.saves_completed() == 2; }, test::kDeadline));
+  EXPECT_EQ(saved_version(), 5u);
+  EXPECT_EQ(packed, 2);
+  run_rounds(10);
+  EXPECT_EQ(big.saves_completed(), 2u);
+}
+
 TEST_F(SaverFixture, SavesTakeAtMostATenthOfTheTime) {
   // A slow snapshot: 20 ms each.
-  StateSaver slow(loop, path, [this] {
+  StateSaver slow(loop, path, [this](std::string& out) {
     const auto until = SteadyClock::now() + 20ms;
     while (SteadyClock::now() < until) {
     }
-    return snapshot();
+    out = snapshot();
   });
   slow.save_now();
   const auto start = SteadyClock::now();
