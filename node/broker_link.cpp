@@ -112,6 +112,11 @@ void BrokerLink::on_control_readable() {
     if (hello_timer_ != 0) loop_.cancel(hello_timer_);
     hello_timer_ = 0;
     pending_hello_id_.clear();
+    // Nothing but answers to hellos comes on the control socket, and no hello follows this one:
+    // off the poll set, it costs the idle loop nothing (zmq::poll checks each of its sockets twice
+    // a call, with a system call or two each). Late answers to old hellos stay queued, unread.
+    if (control_watch_ != 0) loop_.unwatch(control_watch_);
+    control_watch_ = 0;
     if (!hello->master_ip.empty()) master_ip_ = hello->master_ip;
     connect_bus(hello->ingest, hello->bus);
   }
