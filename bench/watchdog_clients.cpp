@@ -242,6 +242,10 @@ class Refresher {
       if (items[2].revents != 0) {
         report_.got_sigterm = 1;
         report_.overdue_at_sigterm = count_overdue();
+        if (!in_flight_.empty()) {
+          report_.oldest_unanswered_ms_at_sigterm =
+              static_cast<double>(monotonic_ns() - in_flight_.front().sent_ns) / 1e6;
+        }
         break;
       }
       if (items[1].revents != 0) break;
@@ -259,6 +263,7 @@ class Refresher {
   struct InFlight {
     std::uint32_t index;
     std::uint64_t seq;  // 0: a registration
+    std::int64_t sent_ns;
   };
   using Due = std::pair<std::int64_t, std::uint32_t>;  // deadline as the refresher sees it, index
 
@@ -307,7 +312,7 @@ class Refresher {
       r.action = "kill";
       last_sent_[index] = now;
       send(r);
-      in_flight_.push_back(InFlight{index, 0});
+      in_flight_.push_back(InFlight{index, 0, now});
       return true;
     }
     if (due_.empty()) return false;
@@ -328,7 +333,7 @@ class Refresher {
     refresh.id = ids_[index];
     refresh.seq = ++seq_;
     send(refresh);
-    in_flight_.push_back(InFlight{index, refresh.seq});
+    in_flight_.push_back(InFlight{index, refresh.seq, now});
   }
 
   // Registrations whose last request went out longer than their timeout ago (in flight or not).

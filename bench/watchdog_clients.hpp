@@ -98,6 +98,11 @@ struct RefresherReport {
   // the same for all: a stall of the refresher longer than it makes registrations fire.
   double min_slack_ms = 1e9;
   std::int64_t run_ns = 0;  // from having every registration to the report
+  // When SIGTERM came: how long the oldest request still unanswered had been sent. Requests are
+  // answered in order, so a large value means nothing sent since then reached the node or came
+  // back: the connection stalled (on this loaded machine, the refresher's own ZeroMQ thread waiting
+  // for a CPU), and a refresh "sent in time" may never have reached the node.
+  double oldest_unanswered_ms_at_sigterm = 0;
   char error[160] = {};
 };
 

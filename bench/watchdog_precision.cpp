@@ -3,7 +3,9 @@
 // answers (a window of requests in flight per connection), and 1,000 "stoppers" stop refreshing,
 // one after the other. For each stopper (a process of its own: the KILL action SIGTERMs the whole
 // process) the figure is the time from its deadline to the SIGTERM it receives; a false fire is a
-// registration fired although it was refreshed in time.
+// registration fired although it was refreshed in time. A refresher that fell behind (sent a
+// refresh late) or whose connection stalled (for half the shortest timeout nothing it sent reached
+// the node, by both ends' account) is counted apart: the node saw silence and acted on it.
 //
 // The deadline is taken as (send time of the last refresh) + timeout: the node received the
 // refresh a little later, so its own deadline is later and the lateness measured is an upper bound
@@ -87,6 +89,23 @@ std::vector<double> node_lateness_ms(const std::string& log) {
     lateness.push_back(silent - timeout);
   }
   return lateness;
+}
+
+// For each fired process that held other registrations, how long the node had heard from none of
+// them, by its "dropped the N other registrations of pid P: ... (the latest of them was refreshed
+// S ms ago)" lines.
+std::map<long, double> silence_of_fired_processes_ms(const std::string& log) {
+  std::map<long, double> silence;
+  const std::string marker = "other registrations of pid ";
+  const std::string latest = "(the latest of them was refreshed ";
+  for (auto at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
+    const long pid = std::strtol(log.c_str() + at + marker.size(), nullptr, 10);
+    const auto line_end = log.find('\n', at);
+    const auto ago = log.find(latest, at);
+    if (ago == std::string::npos || ago > line_end) continue;
+    silence[pid] = std::strtod(log.c_str() + ago + latest.size(), nullptr);
+  }
+  return silence;
 }
 
 // Thrown, not exit(): the destructors must end the node and every client process.
@@ -253,14 +272,28 @@ int run(const Params& p) {
 
   // A fired refresher process shows one "watchdog timeout" line (its other registrations are
   // dropped with it) and gets SIGTERM. The node is at fault when the refresher had sent every
-  // refresh in time; when the refresher itself fell behind (starved of CPU by the machine), the
-  // fire is counted apart: it says nothing about the node.
+  // refresh in time and its requests were reaching the node; when the refresher itself fell
+  // behind (starved of CPU by the machine), or its connection stalled (below), the fire is
+  // counted apart: it says nothing about the node.
   const std::string log = node.log();
   std::size_t refresher_fires_logged = 0;
   for (long pid : fired_pids(log))
     refresher_fires_logged += stopper_pids.contains(pid) ? 0 : 1;
+  const auto process_silence_ms = silence_of_fired_processes_ms(log);
   std::int64_t refreshes = 0, unknown_ids = 0, other_errors = 0, late_sends = 0;
   std::size_t kept_alive_but_fired = 0, fell_behind_and_fired = 0, fired_while_registering = 0;
+  std::size_t stalled_and_fired = 0;
+  // Of each fired refresher: how long the node had heard nothing from it when it fired, and how
+  // long its oldest unanswered request had been sent when SIGTERM came.
+  nlohmann::json fired_refreshers = nlohmann::json::array();
+  // A refresher refreshes a registration out of turn once it is due within half the shortest
+  // timeout (the window of requests in flight may be full). When, for that long, nothing it sent
+  // reached the node (the node heard from none of its registrations, and its oldest unanswered
+  // request is that old), the refresh that was "sent in time" is among those that never arrived:
+  // the connection stalled on the client's side (its ZeroMQ thread waiting for a CPU at nice 10),
+  // and the node rightly saw silence. Such a fire is counted apart, not as a false fire; the
+  // figures of every fired refresher are in the notes.
+  const double stall_ms = static_cast<double>(p.timeout_min_ms) / 2;
   double refresh_rate = 0, min_slack_ms = 1e9;
   for (const auto& r : finished) {
     refreshes += r.refreshes;
@@ -270,9 +303,23 @@ int run(const Params& p) {
     if (r.got_sigterm) {
       // Kept alive: every refresh went out at least 1 ms (some transit time) before the deadline.
       const bool kept_alive = r.overdue_at_sigterm == 0 && r.min_slack_ms >= 1.0;
-      ++(kept_alive ? kept_alive_but_fired : fell_behind_and_fired);
+      const auto silence = process_silence_ms.find(r.pid);
+      const bool stalled = silence != process_silence_ms.end() && silence->second >= stall_ms &&
+                           r.oldest_unanswered_ms_at_sigterm >= stall_ms;
+      if (!kept_alive) {
+        ++fell_behind_and_fired;
+      } else {
+        ++(stalled ? stalled_and_fired : kept_alive_but_fired);
+      }
       // run_ns counts from the last registration made: 0 means it never got there.
       fired_while_registering += r.run_ns == 0 ? 1 : 0;
+      nlohmann::json fired = {{"kept_alive", kept_alive},
+                              {"connection_stalled", stalled},
+                              {"oldest_unanswered_ms", r.oldest_unanswered_ms_at_sigterm},
+                              {"min_slack_ms", r.min_slack_ms},
+                              {"while_registering", r.run_ns == 0}};
+      if (silence != process_silence_ms.end()) fired["node_heard_nothing_for_ms"] = silence->second;
+      fired_refreshers.push_back(std::move(fired));
     }
     if (r.run_ns > 0) refresh_rate += static_cast<double>(r.refreshes) * 1e9 / r.run_ns;
     min_slack_ms = std::min(min_slack_ms, r.min_slack_ms);
@@ -312,10 +359,12 @@ int run(const Params& p) {
   report.note("refresher_fires_logged", refresher_fires_logged);
   report.note("refresher_fires_while_kept_alive", kept_alive_but_fired);
   report.note("refresher_fires_after_falling_behind", fell_behind_and_fired);
+  report.note("refresher_fires_while_kept_alive_but_connection_stalled", stalled_and_fired);
+  report.note("fired_refreshers", fired_refreshers);
   // A fired refresher takes its registrations with it: what was left of the load.
   report.note("refresher_processes_fired_while_registering", fired_while_registering);
-  report.note("refresher_processes_alive_at_end",
-              p.refresher_processes - kept_alive_but_fired - fell_behind_and_fired);
+  report.note("refresher_processes_alive_at_end", p.refresher_processes - kept_alive_but_fired -
+                                                      fell_behind_and_fired - stalled_and_fired);
   report.note("refresher_unknown_id_answers", unknown_ids);
   report.note("refresher_other_errors", other_errors);
   // The lateness is an upper bound by up to the one-way time of the last refresh: about half this.
