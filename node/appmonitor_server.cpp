@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -144,12 +145,16 @@ void AppMonitorServer::on_readable() {
 
 void AppMonitorServer::read_requests(int limit, bool yield_to_deadlines) {
   for (int i = 0; i < limit && socket_; ++i) {
-    if (yield_to_deadlines && i % kClockEvery == kClockEvery - 1 && armed_for_ &&
-        SteadyClock::now() >= *armed_for_) {
+    if (yield_to_deadlines && !reading_backlog_ && i % kClockEvery == kClockEvery - 1 &&
+        armed_for_ && SteadyClock::now() >= *armed_for_) {
       return;  // the loop runs the deadline check next, then comes back (level-triggered)
     }
     zmq::message_t identity;
-    if (!socket_->recv(identity, zmq::recv_flags::dontwait)) return;
+    if (!socket_->recv(identity, zmq::recv_flags::dontwait)) {
+      drained_at_ = SteadyClock::now();  // everything that came before now has been read
+      reading_backlog_ = false;
+      return;
+    }
     if (!identity.more()) continue;  // a ROUTER always delivers identity + body; be defensive
     zmq::message_t frame;
     if (!socket_->recv(frame, zmq::recv_flags::dontwait)) return;
@@ -336,7 +341,12 @@ void AppMonitorServer::on_deadline_timer() {
   // read after a busy round.
   read_requests(kBatchBeforeDeadlines, false);
   const TimePoint now = SteadyClock::now();
-  for (Expired& expired : table_.take_expired(now)) {
+  // Only the deadlines that passed before the node last found its queue empty: a refresh sent in
+  // time may still wait behind others (a burst of registrations, each costing as much as twenty
+  // refreshes, backs the queue up by tens of milliseconds), and an app must not be killed for the
+  // node's own slowness. The others wait until the queue is read to its end (at most one more
+  // timeout, see take_expired); meanwhile the requests are read without yielding to deadlines.
+  for (Expired& expired : table_.take_expired(now, drained_at_)) {
     Registration& r = expired.registration;
     auto process = take_process(r.pid);
     if (!process) {
@@ -368,6 +378,8 @@ void AppMonitorServer::on_deadline_timer() {
     }
     actions_.on_timeout(r, std::move(*process));
   }
+  const auto next = table_.next_check();
+  reading_backlog_ = next && *next <= now;
   arm_deadline_timer();
 }
 

@@ -103,6 +103,10 @@ class AppMonitorServer {
   std::unordered_map<pid_t, WatchedProcess> processes_;
   TimerQueue::Id deadline_timer_ = 0;
   std::optional<TimePoint> armed_for_;
+  // When a read last found no request waiting; and whether deadlines wait for the queue to be read
+  // to its end (on_deadline_timer).
+  TimePoint drained_at_{};
+  bool reading_backlog_ = false;
   msgpack::sbuffer reply_buffer_;
   AppMonitorListener* listener_ = nullptr;
 };

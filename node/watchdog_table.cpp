@@ -1,5 +1,7 @@
 #include "node/watchdog_table.hpp"
 
+#include <algorithm>
+
 namespace baton::node {
 
 WatchdogTable::WatchdogTable() {
@@ -86,8 +88,9 @@ std::size_t WatchdogTable::count_for_pid(pid_t pid) const {
   return it == by_pid_.end() ? 0 : it->second.size();
 }
 
-std::vector<Expired> WatchdogTable::take_expired(TimePoint now) {
+std::vector<Expired> WatchdogTable::take_expired(TimePoint now, TimePoint read_until) {
   std::vector<Expired> expired;
+  std::vector<HeapEntry> unread;  // due, but their refresh may be waiting unread: kept
   while (!deadlines_.empty() && deadlines_.top().deadline <= now) {
     HeapEntry entry = deadlines_.top();
     deadlines_.pop();
@@ -98,6 +101,11 @@ std::vector<Expired> WatchdogTable::take_expired(TimePoint now) {
       continue;
     }
     auto it = registrations_.find(entry.token);
+    const auto wait = std::min<TimePoint::duration>(it->second.timeout, kMaxUnreadWait);
+    if (*deadline > read_until && now < *deadline + wait) {
+      unread.push_back(HeapEntry{*deadline, entry.token});
+      continue;
+    }
     Registration r = std::move(it->second);
     registrations_.erase(it);
     deadlines_of_.erase(entry.token);
@@ -105,6 +113,8 @@ std::vector<Expired> WatchdogTable::take_expired(TimePoint now) {
     const TimePoint last_refresh = *deadline - r.timeout;
     expired.push_back(Expired{std::move(r), last_refresh});
   }
+  for (const HeapEntry& entry : unread)
+    deadlines_.push(entry);
   return expired;
 }
 

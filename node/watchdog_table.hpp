@@ -75,7 +75,12 @@ class WatchdogTable {
   const Registration* find(Token token) const;
 
   // Removes and returns the registrations whose deadline is at or before `now`, earliest first.
-  std::vector<Expired> take_expired(TimePoint now);
+  // With `read_until` (the caller has read every refresh that came before that moment), only those
+  // whose deadline is at or before it as well: a later one may have its refresh still waiting
+  // unread. Those stay, and come due again at once; one whose deadline is a whole timeout past
+  // (at most kMaxUnreadWait) is taken all the same.
+  std::vector<Expired> take_expired(TimePoint now, TimePoint read_until = TimePoint::max());
+  static constexpr std::chrono::milliseconds kMaxUnreadWait{1000};
   // The current deadline of a registration.
   std::optional<TimePoint> deadline(Token token) const { return deadlines_of_.deadline(token); }
   // When take_expired() should next be called; may be earlier than any real deadline.

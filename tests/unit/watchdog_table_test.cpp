@@ -93,6 +93,37 @@ TEST(WatchdogTable, LatestRefreshOfAProcessIsItsMostRecentlyRefreshedRegistratio
   EXPECT_FALSE(table.latest_refresh(12).has_value());
 }
 
+// read_until: the caller has read every refresh that came before it. A deadline after it may have
+// its refresh still unread: it waits for the next full read, at most one more timeout (1 s at
+// most).
+TEST(WatchdogTable, ADeadlinePastTheLastFullReadWaitsForTheNextOne) {
+  WatchdogTable table;
+  TimePoint t0{};
+  Token token = table.add(make(10, 100ms), t0);
+  EXPECT_TRUE(table.take_expired(t0 + 110ms, t0 + 90ms).empty());
+  ASSERT_TRUE(table.next_check().has_value());
+  EXPECT_LE(*table.next_check(), t0 + 110ms);     // due again at once
+  ASSERT_TRUE(table.refresh(token, t0 + 112ms));  // the refresh that waited unread
+  EXPECT_TRUE(table.take_expired(t0 + 115ms, t0 + 115ms).empty());
+  EXPECT_EQ(table.take_expired(t0 + 212ms, t0 + 212ms).size(), 1u);
+}
+
+TEST(WatchdogTable, AnUnreadWaitEndsAfterOneMoreTimeoutOrASecond) {
+  WatchdogTable table;
+  TimePoint t0{};
+  Token quick = table.add(make(10, 50ms), t0);
+  Token slow = table.add(make(11, 5s), t0);
+  EXPECT_TRUE(table.take_expired(t0 + 99ms, t0).empty());
+  auto expired = table.take_expired(t0 + 100ms, t0);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].registration.token, quick);
+  EXPECT_EQ(expired[0].last_refresh, t0);
+  EXPECT_TRUE(table.take_expired(t0 + 5999ms, t0).empty());
+  expired = table.take_expired(t0 + 6s, t0);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].registration.token, slow);
+}
+
 TEST(WatchdogTable, TokensAreUniqueAndNonZero) {
   WatchdogTable table;
   std::set<Token> tokens;
