@@ -26,6 +26,9 @@ StateSaver::StateSaver(EventLoop& loop, std::string path, Snapshot snapshot)
       }) {}
 
 StateSaver::~StateSaver() {
+  // The write in progress ends first (packed_ is its bytes); what it would schedule is dropped.
+  changed_while_writing_ = false;
+  writer_.wait();
   cancel_timer();
 }
 

@@ -93,6 +93,32 @@ TEST_F(SaverFixture, AChangeDuringAWriteIsSavedAfterIt) {
   EXPECT_EQ(big.saves_completed(), 2u);
 }
 
+// Destroyed while the file is being written and another change waits: the write ends whole, and
+// nothing is left scheduled on the loop for a saver that is gone.
+TEST_F(SaverFixture, ClosingDuringAWriteLeavesNothingBehind) {
+  const std::string ballast((1 << 20) - 64, 'b');
+  int packed = 0;
+  {
+    StateSaver big(loop, path, [&](std::string& out) {
+      ++packed;
+      SavedNode state;
+      state.machine = "m1";
+      state.seq = version;
+      for (int i = 0; i < 8; ++i)
+        state.vars.push_back(SavedVar{"BALLAST" + std::to_string(i), ballast});
+      out = proto::pack_to_string(state);
+    });
+    big.changed();
+    ASSERT_TRUE(test::pump_until([&] { loop.run_once(1ms); }, [&] { return packed == 1; },
+                                 test::kDeadline));
+    version = 9;
+    big.changed();
+  }
+  EXPECT_EQ(saved_version(), 1u);  // the write in progress, whole
+  // Longer than the saver would wait before its next save: nine times what this one cost.
+  EXPECT_FALSE(test::pump_until([&] { loop.run_once(5ms); }, [&] { return packed > 1; }, 2s));
+}
+
 TEST_F(SaverFixture, SavesTakeAtMostATenthOfTheTime) {
   // A slow snapshot: 20 ms each.
   StateSaver slow(loop, path, [this](std::string& out) {
