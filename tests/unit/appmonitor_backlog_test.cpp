@@ -76,7 +76,9 @@ TEST(AppMonitorBacklog, ARefreshQueuedBehindOthersBeforeTheDeadlineKeepsTheRegis
       answers.push_back(std::move(answer));
   };
 
-  constexpr auto kTimeout = 300ms;
+  // Long enough that a test process stalled for a while between the deadline and its next loop
+  // round does not reach the end of the wait for unread requests (one more timeout).
+  constexpr auto kTimeout = 1000ms;
   am::RegisterRequest registration;
   registration.pid = ::getpid();
   registration.timeout_ms = kTimeout.count();

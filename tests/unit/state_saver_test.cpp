@@ -65,58 +65,54 @@ TEST_F(SaverFixture, SaveNowWritesAtOnceAndTakesThePendingSaveWithIt) {
   EXPECT_EQ(snapshots, 1);
 }
 
-// The file is written on the writer's thread: a change that comes meanwhile must not be lost, nor
-// may its snapshot overwrite the bytes being written.
-TEST_F(SaverFixture, AChangeDuringAWriteIsSavedAfterIt) {
-  // A write that takes a while: 8 MB, in values under the loader's limit of 1 MB a string.
-  const std::string ballast((1 << 20) - 64, 'b');
-  int packed = 0;
-  StateSaver big(loop, path, [&](std::string& out) {
-    ++packed;
+// A state whose write takes a while: 8 MB, in values under the loader's limit of 1 MB a string.
+class LargeSaverFixture : public SaverFixture {
+ protected:
+  void pack_large(std::string& out) {
+    ++snapshots;
     SavedNode state;
     state.machine = "m1";
     state.seq = version;
     for (int i = 0; i < 8; ++i)
       state.vars.push_back(SavedVar{"BALLAST" + std::to_string(i), ballast});
     out = proto::pack_to_string(state);
-  });
-  big.changed();
-  ASSERT_TRUE(
-      test::pump_until([&] { loop.run_once(1ms); }, [&] { return packed == 1; }, test::kDeadline));
+  }
+  // Changes, then waits until the state is packed: its write has just begun.
+  void start_writing(StateSaver& saver) {
+    saver.changed();
+    ASSERT_TRUE(test::pump_until([&] { loop.run_once(1ms); }, [&] { return snapshots == 1; },
+                                 test::kDeadline));
+  }
+  const std::string ballast = std::string((1 << 20) - 64, 'b');
+};
+
+// The file is written on the writer's thread: a change that comes meanwhile must not be lost, nor
+// may its snapshot overwrite the bytes being written.
+TEST_F(LargeSaverFixture, AChangeDuringAWriteIsSavedAfterIt) {
+  StateSaver big(loop, path, [this](std::string& out) { pack_large(out); });
+  start_writing(big);
   version = 5;
   big.changed();  // most likely while the first write goes on
   ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
                                [&] { return big.saves_completed() == 2; }, test::kDeadline));
   EXPECT_EQ(saved_version(), 5u);
-  EXPECT_EQ(packed, 2);
+  EXPECT_EQ(snapshots, 2);
   run_rounds(10);
   EXPECT_EQ(big.saves_completed(), 2u);
 }
 
 // Destroyed while the file is being written and another change waits: the write ends whole, and
 // nothing is left scheduled on the loop for a saver that is gone.
-TEST_F(SaverFixture, ClosingDuringAWriteLeavesNothingBehind) {
-  const std::string ballast((1 << 20) - 64, 'b');
-  int packed = 0;
+TEST_F(LargeSaverFixture, ClosingDuringAWriteLeavesNothingBehind) {
   {
-    StateSaver big(loop, path, [&](std::string& out) {
-      ++packed;
-      SavedNode state;
-      state.machine = "m1";
-      state.seq = version;
-      for (int i = 0; i < 8; ++i)
-        state.vars.push_back(SavedVar{"BALLAST" + std::to_string(i), ballast});
-      out = proto::pack_to_string(state);
-    });
-    big.changed();
-    ASSERT_TRUE(test::pump_until([&] { loop.run_once(1ms); }, [&] { return packed == 1; },
-                                 test::kDeadline));
+    StateSaver big(loop, path, [this](std::string& out) { pack_large(out); });
+    start_writing(big);
     version = 9;
     big.changed();
   }
   EXPECT_EQ(saved_version(), 1u);  // the write in progress, whole
   // Longer than the saver would wait before its next save: nine times what this one cost.
-  EXPECT_FALSE(test::pump_until([&] { loop.run_once(5ms); }, [&] { return packed > 1; }, 2s));
+  EXPECT_FALSE(test::pump_until([&] { loop.run_once(5ms); }, [&] { return snapshots > 1; }, 2s));
 }
 
 TEST_F(SaverFixture, SavesTakeAtMostATenthOfTheTime) {
