@@ -68,13 +68,21 @@ void BrokerLink::stop() {
   if (control_watch_ != 0) loop_.unwatch(control_watch_);
   if (bus_watch_ != 0) loop_.unwatch(bus_watch_);
   if (ingest_watch_ != 0) loop_.unwatch(ingest_watch_);
-  if (handshakes_watch_ != 0) loop_.unwatch(handshakes_watch_);
-  control_watch_ = bus_watch_ = ingest_watch_ = handshakes_watch_ = 0;
+  control_watch_ = bus_watch_ = ingest_watch_ = 0;
+  stop_watching_handshakes();
   subscribed_ = false;
-  handshakes_.reset();
   control_.reset();
   ingest_.reset();
   bus_.reset();
+}
+
+void BrokerLink::stop_watching_handshakes() {
+  if (handshakes_watch_ != 0) loop_.unwatch(handshakes_watch_);
+  handshakes_watch_ = 0;
+  if (!handshakes_) return;
+  // Stops the events at their source before their receiver closes.
+  if (control_) zmq_socket_monitor(control_->handle(), nullptr, 0);
+  handshakes_.reset();
 }
 
 void BrokerLink::send_hello() {
@@ -117,6 +125,8 @@ void BrokerLink::on_control_readable() {
     // a call, with a system call or two each). Late answers to old hellos stay queued, unread.
     if (control_watch_ != 0) loop_.unwatch(control_watch_);
     control_watch_ = 0;
+    // Its handshakes are done with too: the monitor only ever said why a hello went unanswered.
+    stop_watching_handshakes();
     if (!hello->master_ip.empty()) master_ip_ = hello->master_ip;
     connect_bus(hello->ingest, hello->bus);
   }

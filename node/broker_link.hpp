@@ -53,6 +53,7 @@ class BrokerLink {
  private:
   void send_hello();
   void on_control_readable();
+  void stop_watching_handshakes();
   void on_bus_readable();
   void on_ingest_readable();
   void connect_bus(const std::string& ingest, const std::string& bus);
