@@ -183,6 +183,8 @@ void AppMonitorServer::handle_frame(const zmq::message_t& identity, zmq::message
         using T = std::decay_t<decltype(r)>;
         if constexpr (std::is_same_v<T, am::RefreshRequest>) {
           handle_refresh(identity, r);
+        } else if constexpr (std::is_same_v<T, am::RefreshManyRequest>) {
+          handle_refresh_many(identity, r);
         } else if constexpr (std::is_same_v<T, am::RegisterRequest>) {
           handle_register(identity, frame, r);
         } else {
@@ -276,6 +278,27 @@ void AppMonitorServer::handle_refresh(const zmq::message_t& identity, const am::
     return;
   }
   send_reply(identity, am::RefreshReply{true, r.seq});
+}
+
+void AppMonitorServer::handle_refresh_many(const zmq::message_t& identity,
+                                           const am::RefreshManyRequest& r) {
+  const auto now = SteadyClock::now();
+  std::vector<Token> unknown;
+  for (Token id : r.ids) {
+    if (!table_.refresh(id, now)) unknown.push_back(id);
+  }
+  if (unknown.empty()) {
+    send_reply(identity, am::RefreshReply{true, r.seq});
+    return;
+  }
+  std::string error = fmt::format("unknown registration id{} {:016x}",
+                                  unknown.size() > 1 ? "s" : "", fmt::join(unknown, ", "));
+  error +=
+      ": never registered, unregistered, or their action already ran (the other ids were "
+      "refreshed)";
+  send_reply(identity,
+             am::RefreshManyError{false, std::move(error), std::string(am::code::kUnknownId), r.seq,
+                                  std::move(unknown)});
 }
 
 void AppMonitorServer::handle_unregister(const zmq::message_t& identity,

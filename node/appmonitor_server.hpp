@@ -75,6 +75,8 @@ class AppMonitorServer {
   void handle_register(const zmq::message_t& identity, zmq::message_t& frame,
                        const proto::appmonitor::RegisterRequest& request);
   void handle_refresh(const zmq::message_t& identity, const proto::appmonitor::RefreshRequest& r);
+  void handle_refresh_many(const zmq::message_t& identity,
+                           const proto::appmonitor::RefreshManyRequest& r);
   void handle_unregister(const zmq::message_t& identity,
                          const proto::appmonitor::UnregisterRequest& request);
   Expected<PeerCredentials> identify(zmq::message_t& frame,

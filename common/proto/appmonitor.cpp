@@ -38,16 +38,23 @@ Expected<Request> decode_as(const msgpack::object& object) {
   return Request(std::move(decoded).value());
 }
 
-// Reads the frame of a plain refresh, {"op":"refresh","id":N,"seq":N}, as msgpack parses it,
-// without building an object tree in a zone: refresh is the hot path (one per heartbeat) and the
-// zone's first chunk is a heap allocation per frame. Anything else, or anything unusual (another
-// key, a duplicate, a nested value, a type the general decoder might convert), stops the parse and
-// the frame takes the general path, which also words the errors.
+// Reads the frame of a plain refresh, {"op":"refresh","id":N,"seq":N}, or of a refresh_many,
+// {"op":"refresh_many","ids":[N,...],"seq":N}, as msgpack parses it, without building an object
+// tree in a zone: refreshes are the hot path (one per heartbeat) and the zone's first chunk is a
+// heap allocation per frame. Anything else, or anything unusual (another key, a duplicate, a
+// nested value, a type the general decoder might convert, an empty or oversized list), stops the
+// parse and the frame takes the general path, which also words the errors.
 class RefreshVisitor : public msgpack::null_visitor {
  public:
-  std::optional<RefreshRequest> result() const {
-    if (!map_seen_ || seen_ != kAll || !is_refresh_) return std::nullopt;
-    return RefreshRequest{"refresh", id_, seq_};
+  std::optional<Request> result() {
+    if (!map_seen_ || in_array_) return std::nullopt;
+    if (op_ == Op::refresh && seen_ == (kOp | kId | kSeq)) {
+      return Request(RefreshRequest{"refresh", id_, seq_});
+    }
+    if (op_ == Op::refresh_many && seen_ == (kOp | kIds | kSeq)) {
+      return Request(RefreshManyRequest{"refresh_many", std::move(ids_), seq_});
+    }
+    return std::nullopt;
   }
 
   bool start_map(std::uint32_t pairs) {
@@ -66,24 +73,40 @@ class RefreshVisitor : public msgpack::null_visitor {
   bool visit_str(const char* text, std::uint32_t size) {
     const std::string_view value(text, size);
     if (in_key_) {
-      key_ = value == "op" ? kOp : value == "id" ? kId : value == "seq" ? kSeq : 0;
+      key_ = value == "op"    ? kOp
+             : value == "id"  ? kId
+             : value == "ids" ? kIds
+             : value == "seq" ? kSeq
+                              : 0;
       if (key_ == 0 || (seen_ & key_) != 0) return false;
       seen_ |= key_;
       return true;
     }
     if (key_ != kOp) return false;
-    is_refresh_ = value == "refresh";
-    return is_refresh_;
+    op_ = value == "refresh" ? Op::refresh : value == "refresh_many" ? Op::refresh_many : Op::other;
+    return op_ != Op::other;
   }
   bool visit_positive_integer(std::uint64_t value) {
     if (in_key_) return false;
-    if (key_ == kId) {
+    if (in_array_) {
+      ids_.push_back(value);
+    } else if (key_ == kId) {
       id_ = value;
     } else if (key_ == kSeq) {
       seq_ = value;
     } else {
       return false;
     }
+    return true;
+  }
+  bool start_array(std::uint32_t size) {
+    if (in_key_ || key_ != kIds || in_array_ || size == 0 || size > kMaxRefreshIds) return false;
+    in_array_ = true;
+    ids_.reserve(size);
+    return true;
+  }
+  bool end_array() {
+    in_array_ = false;
     return true;
   }
   bool visit_nil() { return false; }
@@ -93,22 +116,24 @@ class RefreshVisitor : public msgpack::null_visitor {
   bool visit_float64(double) { return false; }
   bool visit_bin(const char*, std::uint32_t) { return false; }
   bool visit_ext(const char*, std::uint32_t) { return false; }
-  bool start_array(std::uint32_t) { return false; }
   void parse_error(std::size_t, std::size_t) {}
   void insufficient_bytes(std::size_t, std::size_t) {}
 
  private:
-  static constexpr unsigned kOp = 1, kId = 2, kSeq = 4, kAll = 7;
+  enum class Op { unknown, refresh, refresh_many, other };
+  static constexpr unsigned kOp = 1, kId = 2, kIds = 4, kSeq = 8;
   bool map_seen_ = false;
   bool in_key_ = false;
-  bool is_refresh_ = false;
+  bool in_array_ = false;
+  Op op_ = Op::unknown;
   unsigned key_ = 0;
   unsigned seen_ = 0;
   std::uint64_t id_ = 0;
   std::uint64_t seq_ = 0;
+  std::vector<std::uint64_t> ids_;
 };
 
-std::optional<RefreshRequest> decode_plain_refresh(const void* data, std::size_t size) {
+std::optional<Request> decode_plain_refresh(const void* data, std::size_t size) {
   RefreshVisitor visitor;
   std::size_t offset = 0;
   if (!msgpack::v2::parse(static_cast<const char*>(data), size, offset, visitor) ||
@@ -147,7 +172,7 @@ Status validate(const RegisterRequest& r) {
 }
 
 Expected<Request> decode_request(const void* data, std::size_t size) {
-  if (auto refresh = decode_plain_refresh(data, size)) return Request(*refresh);
+  if (auto refresh = decode_plain_refresh(data, size)) return std::move(*refresh);
   msgpack::zone zone;
   auto object = unpack_frame(zone, data, size);
   if (!object) return with_code(object.error(), code::kMalformed);
@@ -164,6 +189,16 @@ Expected<Request> decode_request(const void* data, std::size_t size) {
     auto request = decode_as<RegisterRequest>(*object);
     if (!request) return request;
     if (auto valid = validate(std::get<RegisterRequest>(*request)); !valid) return valid.error();
+    return request;
+  }
+  if (name == "refresh_many") {
+    auto request = decode_as<RefreshManyRequest>(*object);
+    if (!request) return request;
+    const auto& ids = std::get<RefreshManyRequest>(*request).ids;
+    if (ids.empty() || ids.size() > kMaxRefreshIds) {
+      return Error{"ids must hold 1 to " + std::to_string(kMaxRefreshIds) + " registration ids",
+                   std::string(code::kBadRequest)};
+    }
     return request;
   }
   if (name == "unregister") return decode_as<UnregisterRequest>(*object);

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <tuple>
 #include <variant>
+#include <vector>
 
 #include "common/expected.hpp"
 #include "common/proto/codec.hpp"
@@ -61,6 +62,19 @@ struct RefreshRequest {
                       required("seq", &RefreshRequest::seq));
 };
 
+// Refreshes several registrations with one frame and one answer: a process that holds many (one
+// per worker, say) refreshes them together. Every id the node knows is refreshed; the answer
+// names those it does not know.
+inline constexpr std::size_t kMaxRefreshIds = 1024;
+struct RefreshManyRequest {
+  std::string op = "refresh_many";
+  std::vector<std::uint64_t> ids;
+  std::uint64_t seq = 0;
+  static constexpr auto kFields = std::make_tuple(required("op", &RefreshManyRequest::op),
+                                                  required("ids", &RefreshManyRequest::ids),
+                                                  required("seq", &RefreshManyRequest::seq));
+};
+
 struct UnregisterRequest {
   std::string op = "unregister";
   std::uint64_t id = 0;
@@ -96,7 +110,22 @@ struct ErrorReply {
                       required("code", &ErrorReply::code));
 };
 
-using Request = std::variant<RegisterRequest, RefreshRequest, UnregisterRequest>;
+// The answer to a refresh_many naming ids the node does not know (never registered, unregistered,
+// or their action already ran); the other ids of the request were refreshed.
+struct RefreshManyError {
+  bool ok = false;
+  std::string error;
+  std::string code;
+  std::uint64_t seq = 0;
+  std::vector<std::uint64_t> unknown;
+  static constexpr auto kFields = std::make_tuple(
+      required("ok", &RefreshManyError::ok), required("error", &RefreshManyError::error),
+      required("code", &RefreshManyError::code), required("seq", &RefreshManyError::seq),
+      required("unknown", &RefreshManyError::unknown));
+};
+
+using Request =
+    std::variant<RegisterRequest, RefreshRequest, RefreshManyRequest, UnregisterRequest>;
 
 // Decodes and validates one request frame. The Error carries a code from `code::` and a message
 // that is safe to send back to the peer.

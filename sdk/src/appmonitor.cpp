@@ -190,6 +190,43 @@ void AppMonitorHandler::refresh() {
   }
 }
 
+void refresh_all(AppMonitorHandler* const* handlers, std::size_t count) {
+  if (count == 0 || handlers == nullptr) {
+    throw std::invalid_argument("refresh_all: no handlers to refresh");
+  }
+  if (count > am::kMaxRefreshIds) {
+    throw std::invalid_argument("refresh_all: at most " + std::to_string(am::kMaxRefreshIds) +
+                                " handlers at once, not " + std::to_string(count));
+  }
+  am::RefreshManyRequest request;
+  request.ids.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (handlers[i] == nullptr) throw std::invalid_argument("refresh_all: a handler is null");
+    if (!handlers[i]->registered()) {
+      throw AppMonitorError("cannot refresh: handler " + std::to_string(i) +
+                            " of the list is not registered");
+    }
+    request.ids.push_back(handlers[i]->impl_->id);
+  }
+  AppMonitorHandler::Impl& first = *handlers[0]->impl_;
+  request.seq = ++first.seq;
+  msgpack::zone zone;
+  auto object = first.connection.request(proto::pack_to_string(request), zone, "refresh");
+  auto reply = decode_reply<am::RefreshReply>(object, "refresh");
+  if (reply.seq != request.seq) {
+    throw AppMonitorError("cannot refresh: the node answered sequence " +
+                          std::to_string(reply.seq) + " to " + std::to_string(request.seq));
+  }
+}
+
+void refresh_all(std::vector<AppMonitorHandler>& handlers) {
+  std::vector<AppMonitorHandler*> pointers;
+  pointers.reserve(handlers.size());
+  for (auto& handler : handlers)
+    pointers.push_back(&handler);
+  refresh_all(pointers.data(), pointers.size());
+}
+
 void AppMonitorHandler::unregister() {
   if (!registered()) throw AppMonitorError("cannot unregister: the application is not registered");
   am::UnregisterRequest request;

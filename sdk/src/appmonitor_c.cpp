@@ -8,6 +8,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "baton/appmonitor.hpp"
 #include "common/proto/appmonitor.hpp"
@@ -114,6 +115,31 @@ baton_appmonitor_status baton_appmonitor_refresh(baton_appmonitor_handler* handl
                 "baton_appmonitor_refresh: handler must not be NULL");
   }
   return guarded(error, "refresh", [&] { handler->handler.refresh(); });
+}
+
+baton_appmonitor_status baton_appmonitor_refresh_many(baton_appmonitor_handler* const* handlers,
+                                                      size_t count, baton_appmonitor_error* error) {
+  if (handlers == nullptr || count == 0) {
+    return fail(error, BATON_APPMONITOR_INVALID_ARGUMENT,
+                "baton_appmonitor_refresh_many: no handlers to refresh");
+  }
+  if (count > baton::proto::appmonitor::kMaxRefreshIds) {
+    return fail(error, BATON_APPMONITOR_INVALID_ARGUMENT,
+                "baton_appmonitor_refresh_many: at most %zu handlers at once, not %zu",
+                baton::proto::appmonitor::kMaxRefreshIds, count);
+  }
+  return guarded(error, "refresh", [&] {
+    std::vector<mon::AppMonitorHandler*> cpp;
+    cpp.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (handlers[i] == nullptr) {
+        throw std::invalid_argument("baton_appmonitor_refresh_many: handler " + std::to_string(i) +
+                                    " is NULL");
+      }
+      cpp.push_back(&handlers[i]->handler);
+    }
+    mon::refresh_all(cpp.data(), cpp.size());
+  });
 }
 
 baton_appmonitor_status baton_appmonitor_unregister(baton_appmonitor_handler* handler,

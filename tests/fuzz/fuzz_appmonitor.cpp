@@ -31,6 +31,12 @@ void check_request(const am::Request& request) {
     // What the server relies on after decode_request: a valid action.
     if (!am::parse_action(reg->action)) baton::fuzz::fail("register", "action not validated");
   }
+  if (const auto* many = std::get_if<am::RefreshManyRequest>(&request)) {
+    // What the server relies on: a bounded, non-empty list.
+    if (many->ids.empty() || many->ids.size() > am::kMaxRefreshIds) {
+      baton::fuzz::fail("refresh_many", "ids not bounded");
+    }
+  }
 }
 
 template <class Reply>
@@ -57,5 +63,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_reply<am::RefreshReply>(*object);
   check_reply<am::OkReply>(*object);
   check_reply<am::ErrorReply>(*object);
+  check_reply<am::RefreshManyError>(*object);
   return 0;
 }

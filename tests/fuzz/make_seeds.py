@@ -50,8 +50,8 @@ MINIMAL_APP_DEF = {"machine": "m1", "app": "a", "exe_full_path": "a", "config_di
 
 def msgpack_seeds():
     seeds = {"fuzz_appmonitor": [], "fuzz_bus": [], "fuzz_control": []}
-    for name in ("register", "refresh", "unregister", "register_reply", "refresh_reply",
-                 "ok_reply", "error_reply"):
+    for name in ("register", "refresh", "refresh_many", "unregister", "register_reply",
+                 "refresh_reply", "ok_reply", "error_reply", "refresh_many_error"):
         seeds["fuzz_appmonitor"] += examples(f"appmonitor/{name}.json")
     seeds["fuzz_appmonitor"] += [
         {"op": "register", "v": 1, "pid": 1234, "timeout_ms": 500, "action": "restart",

@@ -126,6 +126,42 @@ TEST_F(BadInputTest, RefreshAndUnregisterOfUnknownIds) {
   expect_node_still_serves();
 }
 
+TEST_F(BadInputTest, RefreshManyNamesTheIdsTheNodeDoesNotKnow) {
+  // Two registrations of our own (a long timeout: this process must not be acted on), one of them
+  // unregistered again.
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    am::RegisterRequest r;
+    r.pid = ::getpid();
+    r.timeout_ms = 600'000;
+    r.action = "kill";
+    ASSERT_EQ(send(proto::pack_to_string(r)), "") << last_reply_;
+    auto reply = proto::decode_frame<am::RegisterReply>(last_reply_.data(), last_reply_.size());
+    ASSERT_TRUE(reply.ok());
+    ids.push_back(reply->id);
+  }
+  ASSERT_EQ(send(proto::pack_to_string(am::UnregisterRequest{"unregister", ids[1]})), "");
+
+  EXPECT_EQ(send(proto::pack_to_string(am::RefreshManyRequest{"refresh_many", {ids[0]}, 4})), "");
+  auto ok = proto::decode_frame<am::RefreshReply>(last_reply_.data(), last_reply_.size());
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->seq, 4u);
+
+  EXPECT_EQ(send(proto::pack_to_string(
+                am::RefreshManyRequest{"refresh_many", {ids[0], ids[1], 12345}, 5})),
+            "unknown_id");
+  auto error = proto::decode_frame<am::RefreshManyError>(last_reply_.data(), last_reply_.size());
+  ASSERT_TRUE(error.ok()) << error.error().message;
+  EXPECT_EQ(error->seq, 5u);
+  EXPECT_EQ(error->unknown, (std::vector<std::uint64_t>{ids[1], 12345}));
+  EXPECT_NE(error->error.find("the other ids were refreshed"), std::string::npos) << error->error;
+
+  EXPECT_EQ(send(proto::pack_to_string(am::RefreshManyRequest{"refresh_many", {}, 6})),
+            "bad_request");
+  EXPECT_EQ(send(proto::pack_to_string(am::UnregisterRequest{"unregister", ids[0]})), "");
+  expect_node_still_serves();
+}
+
 TEST_F(BadInputTest, MultiFrameRequest) {
   // REQ-style framing (empty delimiter) is not this protocol.
   EXPECT_EQ(send(socket_, {"", proto::pack_to_string(am::RefreshRequest{"refresh", 1, 1})}),

@@ -52,6 +52,29 @@ TEST_F(AppMonitorTest, RefreshingAppSurvivesManyTimeouts) {
   EXPECT_TRUE(node_->log_contains("registered pid " + std::to_string(app.pid())));
 }
 
+TEST_F(AppMonitorTest, RefreshAllKeepsEveryListedRegistrationAlive) {
+  start_node();
+  auto app = client(
+      {"--count", "5", "--timeouts", std::to_string(kTimeoutMs), "--mode", "refresh", "--together"},
+      dir_ / "st");
+  ASSERT_TRUE(wait_until([&] { return refresh_rounds(dir_ / "st") >= 20 || !app.running(); }))
+      << node_->log();
+  EXPECT_TRUE(app.running()) << read_file(dir_ / "client.log");
+  EXPECT_FALSE(node_->log_contains("watchdog timeout")) << node_->log();
+}
+
+TEST_F(AppMonitorTest, RefreshAllRefreshesOnlyTheListedRegistrations) {
+  start_node();
+  // Registration 2 is left out of every refresh_all after the first round: its deadline passes.
+  auto app = client({"--count", "5", "--timeouts", std::to_string(kTimeoutMs), "--mode", "refresh",
+                     "--together", "--stop-index", "2"});
+  auto exit = app.wait_exit();
+  ASSERT_TRUE(exit.has_value()) << node_->log();
+  EXPECT_EQ(exit->signal, SIGTERM) << read_file(dir_ / "client.log");
+  EXPECT_TRUE(node_->log_contains("watchdog timeout: pid " + std::to_string(app.pid())))
+      << node_->log();
+}
+
 TEST_F(AppMonitorTest, SilentAppIsKilledWithinTimeoutPlusGrace) {
   start_node();
   auto app =

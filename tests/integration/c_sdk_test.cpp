@@ -65,6 +65,13 @@ TEST(CSdk, InvalidArgumentsFailBeforeAnythingIsSent) {
             BATON_APPMONITOR_INVALID_ARGUMENT);
   EXPECT_EQ(baton_appmonitor_refresh(nullptr, &error), BATON_APPMONITOR_INVALID_ARGUMENT);
   EXPECT_EQ(baton_appmonitor_unregister(nullptr, &error), BATON_APPMONITOR_INVALID_ARGUMENT);
+  EXPECT_EQ(baton_appmonitor_refresh_many(nullptr, 1, &error), BATON_APPMONITOR_INVALID_ARGUMENT);
+  baton_appmonitor_handler* none[2] = {nullptr, nullptr};
+  EXPECT_EQ(baton_appmonitor_refresh_many(none, 0, &error), BATON_APPMONITOR_INVALID_ARGUMENT);
+  EXPECT_EQ(baton_appmonitor_refresh_many(none, 2, &error), BATON_APPMONITOR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(error.message, "handler 0 is NULL")) << error.message;
+  EXPECT_EQ(baton_appmonitor_refresh_many(none, 1025, &error), BATON_APPMONITOR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(error.message, "at most 1024")) << error.message;
   // The error report is optional.
   baton_appmonitor_handler* handler = nullptr;
   EXPECT_EQ(baton_appmonitor_register(0, BATON_APPMONITOR_KILL, nullptr, &handler, nullptr),
@@ -182,6 +189,30 @@ TEST(CSdk, HandlerAgainstARealNode) {
   EXPECT_EQ(baton_appmonitor_refresh(h.handler, &error), BATON_APPMONITOR_ERROR);
   EXPECT_TRUE(contains(error.message, "not registered")) << error.message;
   EXPECT_EQ(baton_appmonitor_unregister(h.handler, &error), BATON_APPMONITOR_ERROR);
+}
+
+TEST(CSdk, RefreshManyAgainstARealNode) {
+  TempDir dir;
+  NodeProcess node(dir);
+  ScopedEnv endpoint("BATON_APPMONITOR", node.endpoint());
+  HandlerPtr a, b;
+  baton_appmonitor_error error;
+  for (HandlerPtr* h : {&a, &b}) {
+    ASSERT_EQ(
+        baton_appmonitor_register(60'000, BATON_APPMONITOR_KILL, nullptr, &h->handler, &error),
+        BATON_APPMONITOR_OK)
+        << error.message;
+  }
+  baton_appmonitor_handler* both[] = {a.handler, b.handler};
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(baton_appmonitor_refresh_many(both, 2, &error), BATON_APPMONITOR_OK) << error.message;
+
+  // An unregistered handler in the list fails the call before anything is sent.
+  ASSERT_EQ(baton_appmonitor_unregister(b.handler, &error), BATON_APPMONITOR_OK) << error.message;
+  EXPECT_EQ(baton_appmonitor_refresh_many(both, 2, &error), BATON_APPMONITOR_ERROR);
+  EXPECT_TRUE(contains(error.message, "handler 1 of the list is not registered")) << error.message;
+  ASSERT_EQ(baton_appmonitor_refresh_many(both, 1, &error), BATON_APPMONITOR_OK) << error.message;
+  ASSERT_EQ(baton_appmonitor_unregister(a.handler, &error), BATON_APPMONITOR_OK) << error.message;
 }
 
 TEST(CSdk, RefreshAfterTheNodeForgotFails) {

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <vector>
 #include <zmq.hpp>
 
 #include "baton/appmonitor.hpp"
@@ -102,6 +104,55 @@ TEST(Sdk, HandlerAgainstARealNode) {
   EXPECT_FALSE(moved.registered());
   EXPECT_THROW(moved.refresh(), mon::AppMonitorError);
   EXPECT_THROW(moved.unregister(), mon::AppMonitorError);
+}
+
+TEST(Sdk, RefreshAllAgainstARealNode) {
+  TempDir dir;
+  NodeProcess node(dir);
+  ScopedEnv endpoint("BATON_APPMONITOR", node.endpoint());
+  std::vector<mon::AppMonitorHandler> handlers;
+  for (int i = 0; i < 3; ++i)
+    handlers.push_back(mon::register_app(60'000, mon::AppMonitorAction::KILL));
+  for (int i = 0; i < 10; ++i)
+    mon::refresh_all(handlers);
+
+  std::vector<mon::AppMonitorHandler> none;
+  EXPECT_THROW(mon::refresh_all(none), std::invalid_argument);
+  mon::AppMonitorHandler* with_null[] = {&handlers[0], nullptr};
+  EXPECT_THROW(mon::refresh_all(with_null, 2), std::invalid_argument);
+
+  handlers[1].unregister();
+  EXPECT_THROW(mon::refresh_all(handlers), mon::AppMonitorError);
+  for (auto& h : handlers)
+    if (h.registered()) h.unregister();
+}
+
+TEST(Sdk, RefreshAllNamesTheRegistrationsTheNodeForgot) {
+  TempDir dir;
+  std::optional<NodeProcess> node;
+  node.emplace(dir);
+  ScopedEnv endpoint("BATON_APPMONITOR", node->endpoint());
+  ScopedEnv wait("BATON_APPMONITOR_TIMEOUT_MS", "500");
+  std::vector<mon::AppMonitorHandler> handlers;
+  handlers.push_back(mon::register_app(60'000, mon::AppMonitorAction::KILL));
+  node->process().terminate();
+  node.reset();
+  std::filesystem::remove_all(dir / "state-m1");  // a node without its state knows none of them
+  node.emplace(dir);
+  handlers.push_back(mon::register_app(60'000, mon::AppMonitorAction::KILL));
+  try {
+    mon::refresh_all(handlers);
+    FAIL() << "refresh_all did not throw";
+  } catch (const mon::AppMonitorError& e) {
+    char forgotten[17];
+    std::snprintf(forgotten, sizeof forgotten, "%016llx",
+                  static_cast<unsigned long long>(handlers[0].id()));
+    EXPECT_NE(std::string(e.what()).find(std::string("unknown registration id ") + forgotten),
+              std::string::npos)
+        << e.what();
+  }
+  handlers[1].refresh();  // the one the node knows was refreshed, and still is
+  handlers[1].unregister();
 }
 
 TEST(Sdk, RefreshAfterTheNodeForgotThrows) {

@@ -5,6 +5,7 @@
 //   exit        refresh --refreshes times, then exit(0) without unregistering
 //   unregister  refresh --refreshes times, unregister, then live --linger-ms without refreshing
 // With --stop-index I only registration I stops refreshing (after one refresh); the others go on.
+// With --together each round refreshes its registrations with one refresh_all call.
 // Exit codes: 0 done, 3 AppMonitorError, 4 std::invalid_argument.
 #include <sys/resource.h>
 #include <CLI/CLI.hpp>
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
   std::string mode = "refresh", action_name = "kill", restart_command, label = "app";
   std::vector<int> timeouts{1000};
   int count = 1, refreshes = 3, linger_ms = 0, stop_index = -1, tick_ms = 0;
-  bool ignore_sigterm = false;
+  bool ignore_sigterm = false, together = false;
   app.add_option("--mode", mode)->check(CLI::IsMember({"refresh", "hang", "exit", "unregister"}));
   app.add_option("--action", action_name)->check(CLI::IsMember({"kill", "restart", "reboot"}));
   app.add_option("--timeouts", timeouts, "timeout per registration, cycled")->delimiter(',');
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   app.add_option("--label", label);
   app.add_option("--status-file", status_file);
   app.add_flag("--ignore-sigterm", ignore_sigterm);
+  app.add_flag("--together", together, "refresh with one refresh_all call a round");
   CLI11_PARSE(app, argc, argv);
   if (ignore_sigterm) std::signal(SIGTERM, SIG_IGN);
   // Each registration holds a socket: thousands of them need more than 1024 files.
@@ -121,10 +123,16 @@ int main(int argc, char** argv) {
         return 0;
       }
       if (!all_stopped) {
+        std::vector<mon::AppMonitorHandler*> due;
         for (int i = 0; i < count; ++i) {
           if (i == stop_index && round >= 1) continue;
-          handlers[i].refresh();
+          if (together) {
+            due.push_back(&handlers[i]);
+          } else {
+            handlers[i].refresh();
+          }
         }
+        if (!due.empty()) mon::refresh_all(due.data(), due.size());
         report("refreshed " + std::to_string(round + 1));
       } else if (round == refreshes) {
         report("hanging");

@@ -62,6 +62,31 @@ def test_handlers_are_independent(node_env):
     second.unregister()
 
 
+def test_refresh_all_refreshes_together_and_names_the_forgotten(workdir, node_env):
+    handlers = [appmonitor.register_app(60000, AppMonitorAction.KILL) for _ in range(3)]
+    for _ in range(10):
+        appmonitor.refresh_all(handlers)
+    with pytest.raises(ValueError, match="no handlers"):
+        appmonitor.refresh_all([])
+    with pytest.raises(ValueError, match="not an AppMonitorHandler"):
+        appmonitor.refresh_all([handlers[0], "handler"])
+    # A node that restarts without its state folder knows none of them; one registered since is
+    # refreshed, the others are named.
+    assert node_env.stop() == 0
+    shutil.rmtree(os.path.join(workdir, "state-m1"))
+    restarted = NodeProcess(workdir)
+    try:
+        fresh = appmonitor.register_app(60000, AppMonitorAction.KILL)
+        with pytest.raises(AppMonitorError, match=f"unknown registration ids {handlers[0].id:016x}"):
+            appmonitor.refresh_all(handlers + [fresh])
+        fresh.refresh()
+        fresh.unregister()
+        with pytest.raises(AppMonitorError, match="handler 3 of the list is not registered"):
+            appmonitor.refresh_all(handlers + [fresh])
+    finally:
+        restarted.stop()
+
+
 def test_reboot_is_refused_without_allow_reboot(node_env):
     with pytest.raises(AppMonitorError, match="--allow-reboot"):
         appmonitor.register_app(60000, AppMonitorAction.REBOOT)

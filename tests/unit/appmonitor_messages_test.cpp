@@ -81,6 +81,40 @@ std::string code_of(const std::string& frame) {
   return r.ok() ? "ok" : r.error().code;
 }
 
+TEST(AppMonitorMessages, RefreshManyCarriesOneToAThousandAndTwentyFourIds) {
+  auto many = decode(pack_to_string(RefreshManyRequest{"refresh_many", {5, 6, ~0ULL}, 9}));
+  ASSERT_TRUE(many.ok()) << many.error().message;
+  ASSERT_TRUE(std::holds_alternative<RefreshManyRequest>(*many));
+  EXPECT_EQ(std::get<RefreshManyRequest>(*many).ids, (std::vector<std::uint64_t>{5, 6, ~0ULL}));
+  EXPECT_EQ(std::get<RefreshManyRequest>(*many).seq, 9u);
+
+  RefreshManyRequest largest{"refresh_many", std::vector<std::uint64_t>(kMaxRefreshIds, ~0ULL), 1};
+  const std::string frame = pack_to_string(largest);
+  EXPECT_LE(frame.size(), static_cast<std::size_t>(kMaxFrameBytes));  // the socket lets it in
+  EXPECT_EQ(code_of(frame), "ok");
+
+  auto empty = decode(pack_to_string(RefreshManyRequest{"refresh_many", {}, 1}));
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code, "bad_request");
+  EXPECT_NE(empty.error().message.find("1 to 1024"), std::string::npos) << empty.error().message;
+  // One more than the codec's array limit: refused while unpacking, before any vector is built.
+  largest.ids.push_back(1);
+  EXPECT_EQ(code_of(pack_to_string(largest)), "malformed");
+
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_map(3).pack("op").pack("refresh_many").pack("seq").pack(1).pack("ids");
+  pk.pack_array(2).pack(5).pack(-1);  // a negative id
+  EXPECT_EQ(code_of(std::string(buffer.data(), buffer.size())), "bad_request");
+  buffer.clear();
+  pk.pack_map(3).pack("op").pack("refresh_many").pack("seq").pack(1).pack("ids").pack(5);
+  EXPECT_EQ(code_of(std::string(buffer.data(), buffer.size())), "bad_request");  // not a list
+  buffer.clear();
+  pk.pack_map(2).pack("op").pack("refresh_many").pack("ids");
+  pk.pack_array(1).pack(5);
+  EXPECT_EQ(code_of(std::string(buffer.data(), buffer.size())), "bad_request");  // no seq
+}
+
 TEST(AppMonitorMessages, BadRequestsGetTheirCodes) {
   EXPECT_EQ(code_of("garbage"), "malformed");
   EXPECT_EQ(code_of(std::string("\x93\x01\x02\x03", 4)), "malformed");  // an array, not a map
@@ -153,6 +187,36 @@ TEST(AppMonitorMessages, RefreshFastPathAgreesWithTheGeneralDecoder) {
   EXPECT_EQ(code_of(trailing), "malformed");
   const std::string cut = pack_to_string(RefreshRequest{"refresh", 1, 2});
   EXPECT_EQ(code_of(cut.substr(0, cut.size() - 1)), "malformed");
+
+  // refresh_many takes the same path, with the same rules.
+  const msgpack::object many("refresh_many", zone), text("7", zone);
+  const msgpack::object two_ids(std::vector<std::uint64_t>{7, 8}, zone);
+  const msgpack::object no_ids(std::vector<std::uint64_t>{}, zone);
+  const msgpack::object nested(std::vector<std::vector<std::uint64_t>>{{7}}, zone);
+  const msgpack::object signed_ids(std::vector<std::int64_t>{7, -8}, zone);
+  const msgpack::object text_ids(std::vector<std::string>{"7"}, zone);
+  const std::string many_shuffled = map_of({{"seq", seq}, {"ids", two_ids}, {"op", many}});
+  auto decoded = decode_request(many_shuffled.data(), many_shuffled.size());
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(std::get<RefreshManyRequest>(*decoded).ids, (std::vector<std::uint64_t>{7, 8}));
+  EXPECT_EQ(std::get<RefreshManyRequest>(*decoded).seq, 9u);
+  const std::string many_extra =
+      map_of({{"op", many}, {"ids", two_ids}, {"seq", seq}, {"x", text}});
+  auto extra_many = decode_request(many_extra.data(), many_extra.size());
+  ASSERT_TRUE(extra_many.ok());
+  EXPECT_EQ(std::get<RefreshManyRequest>(*extra_many).ids, (std::vector<std::uint64_t>{7, 8}));
+  EXPECT_EQ(code_of(map_of({{"op", many}, {"ids", no_ids}, {"seq", seq}})), "bad_request");
+  EXPECT_EQ(code_of(map_of({{"op", many}, {"ids", nested}, {"seq", seq}})), "bad_request");
+  EXPECT_EQ(code_of(map_of({{"op", many}, {"ids", signed_ids}, {"seq", seq}})), "bad_request");
+  EXPECT_EQ(code_of(map_of({{"op", many}, {"ids", text_ids}, {"seq", seq}})), "bad_request");
+  EXPECT_EQ(code_of(map_of({{"op", many}, {"ids", id}, {"seq", seq}})), "bad_request");
+  EXPECT_EQ(code_of(map_of({{"op", many}, {"id", id}, {"seq", seq}})), "bad_request");
+  EXPECT_EQ(code_of(map_of({{"op", many}, {"ids", two_ids}, {"ids", two_ids}})), "bad_request");
+  // The other op's id field does not turn a request into that op.
+  EXPECT_EQ(code_of(map_of({{"op", refresh}, {"ids", two_ids}, {"seq", seq}})), "bad_request");
+  const std::string whole = pack_to_string(RefreshManyRequest{"refresh_many", {1, 2, 3}, 2});
+  EXPECT_EQ(code_of(whole + "x"), "malformed");
+  EXPECT_EQ(code_of(whole.substr(0, whole.size() - 1)), "malformed");
 }
 
 TEST(AppMonitorMessages, ErrorMessagesSayWhatIsWrong) {

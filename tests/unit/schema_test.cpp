@@ -164,6 +164,8 @@ const std::map<std::string, std::function<void(const std::string&)>>& checks() {
       {"appmonitor/register_reply.json", check_message<am::RegisterReply>},
       {"appmonitor/refresh.json", check_message<am::RefreshRequest>},
       {"appmonitor/refresh_reply.json", check_message<am::RefreshReply>},
+      {"appmonitor/refresh_many.json", check_message<am::RefreshManyRequest>},
+      {"appmonitor/refresh_many_error.json", check_message<am::RefreshManyError>},
       {"appmonitor/unregister.json", check_message<am::UnregisterRequest>},
       {"appmonitor/ok_reply.json", check_message<am::OkReply>},
       {"appmonitor/error_reply.json", check_message<am::ErrorReply>},
@@ -205,8 +207,8 @@ TEST(Schemas, EveryMessageSchemaIsChecked) {
 }
 
 TEST(Schemas, RequestExamplesAreValidRequests) {
-  for (const char* file :
-       {"appmonitor/register.json", "appmonitor/refresh.json", "appmonitor/unregister.json"}) {
+  for (const char* file : {"appmonitor/register.json", "appmonitor/refresh.json",
+                           "appmonitor/refresh_many.json", "appmonitor/unregister.json"}) {
     json example = load(kSchemas / file)["examples"][0];
     std::vector<std::uint8_t> bytes = json::to_msgpack(example);
     auto request = appmonitor::decode_request(bytes.data(), bytes.size());

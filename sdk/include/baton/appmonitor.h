@@ -28,6 +28,7 @@
 #ifndef BATON_APPMONITOR_H
 #define BATON_APPMONITOR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #if defined(__GNUC__)
@@ -80,6 +81,15 @@ baton_appmonitor_register(int timeout_ms, int action, const char* restart_comman
  * answer, or no longer knows the registration. The handler stays usable after a failure. */
 BATON_APPMONITOR_C_API baton_appmonitor_status
 baton_appmonitor_refresh(baton_appmonitor_handler* handler, baton_appmonitor_error* error);
+
+/* Refreshes count registrations with one message and one answer, through the connection of the
+ * first: for a program that holds many and refreshes them together. Fails with
+ * BATON_APPMONITOR_INVALID_ARGUMENT, before sending anything, when count is 0 or above 1024 or a
+ * handler is NULL; with BATON_APPMONITOR_ERROR when one is not registered, when the node does not
+ * answer, or when it no longer knows some of them (the message names their ids; the others were
+ * refreshed). */
+BATON_APPMONITOR_C_API baton_appmonitor_status baton_appmonitor_refresh_many(
+    baton_appmonitor_handler* const* handlers, size_t count, baton_appmonitor_error* error);
 
 /* Ends monitoring. A second call fails with BATON_APPMONITOR_ERROR. */
 BATON_APPMONITOR_C_API baton_appmonitor_status

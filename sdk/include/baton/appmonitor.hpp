@@ -15,10 +15,12 @@
 // A handler is not thread-safe; use one per thread, or guard it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #if defined(__GNUC__)
 #define BATON_APPMONITOR_API __attribute__((visibility("default")))
@@ -68,7 +70,16 @@ class BATON_APPMONITOR_API AppMonitorHandler {
   std::unique_ptr<Impl> impl_;
   friend BATON_APPMONITOR_API AppMonitorHandler register_app(int, AppMonitorAction,
                                                              const std::string&);
+  friend BATON_APPMONITOR_API void refresh_all(AppMonitorHandler* const*, std::size_t);
 };
+
+// Refreshes several registrations with one message and one answer, through the connection of the
+// first: for a program that holds many (one per worker, say) and refreshes them together. Throws
+// std::invalid_argument, before sending anything, for no handlers, more than 1024, or a null one;
+// AppMonitorError when one is not registered, when the node does not answer, or when it no longer
+// knows some of them (the message names their ids; the others were refreshed).
+BATON_APPMONITOR_API void refresh_all(AppMonitorHandler* const* handlers, std::size_t count);
+BATON_APPMONITOR_API void refresh_all(std::vector<AppMonitorHandler>& handlers);
 
 // Registers the calling process. Throws std::invalid_argument before sending anything when
 // timeout_ms <= 0 or when RESTART comes without a restart command; AppMonitorError when the node is

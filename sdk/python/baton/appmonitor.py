@@ -29,7 +29,8 @@ import re
 import msgpack
 import zmq
 
-__all__ = ["AppMonitorAction", "AppMonitorError", "AppMonitorHandler", "register_app"]
+__all__ = ["AppMonitorAction", "AppMonitorError", "AppMonitorHandler", "refresh_all",
+           "register_app"]
 
 DEFAULT_ENDPOINT = "ipc:///run/baton/appmonitor.sock"
 DEFAULT_WAIT_MS = 2000
@@ -41,6 +42,7 @@ _MAX_TIMEOUT_MS = 7 * 24 * 3600 * 1000
 _MAX_RESTART_COMMAND_BYTES = 4096
 _MAX_APP_ID_BYTES = 128
 _MAX_ID = 2**64 - 1
+_MAX_REFRESH_IDS = 1024  # schemas/appmonitor/refresh_many.json
 
 
 class AppMonitorAction(enum.Enum):
@@ -219,6 +221,36 @@ class AppMonitorHandler:
         state = "registered" if self._registered else "unregistered"
         return (f"<AppMonitorHandler id={self._id:016x} timeout={self._timeout} "
                 f"action={self._action.name} {state}>")
+
+
+def refresh_all(handlers):
+    """Refreshes several registrations with one message and one answer, through the connection
+    of the first: for a program that holds many (one per worker, say) and refreshes them together.
+
+    Raises ValueError before sending anything for no handlers, more than 1024, or something that
+    is not an AppMonitorHandler; AppMonitorError when one is not registered, when the node does
+    not answer, or when it no longer knows some of them (the message names their ids; the others
+    were refreshed).
+    """
+    handlers = list(handlers)
+    if not handlers:
+        raise ValueError("refresh_all: no handlers to refresh")
+    if len(handlers) > _MAX_REFRESH_IDS:
+        raise ValueError(f"refresh_all: at most {_MAX_REFRESH_IDS} handlers at once, "
+                         f"not {len(handlers)}")
+    for i, handler in enumerate(handlers):
+        if not isinstance(handler, AppMonitorHandler):
+            raise ValueError(f"refresh_all: item {i} is not an AppMonitorHandler: {handler!r}")
+        if not handler.registered:
+            raise AppMonitorError(f"cannot refresh: handler {i} of the list is not registered")
+    first = handlers[0]
+    # The request rides on the first handler's connection and sequence.
+    first._seq += 1
+    reply = first._connection.request(
+        {"op": "refresh_many", "ids": [h.id for h in handlers], "seq": first._seq}, "refresh")
+    if reply.get("seq") != first._seq:
+        raise AppMonitorError(
+            f"cannot refresh: the node answered sequence {reply.get('seq')!r} to {first._seq}")
 
 
 def register_app(timeout, action, restart_command=None):
