@@ -18,6 +18,21 @@ void BM_DecodeRefresh(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeRefresh);
 
+// A refresh_many of 32 registrations; items are registrations, so the figure compares with
+// BM_DecodeRefresh per heartbeat.
+void BM_DecodeRefreshMany(benchmark::State& state) {
+  am::RefreshManyRequest many{"refresh_many", {}, 12345};
+  for (std::uint64_t i = 1; i <= 32; ++i)
+    many.ids.push_back((~0ULL >> 1) - i * 7919);
+  const std::string frame = baton::proto::pack_to_string(many);
+  for (auto _ : state) {
+    auto request = am::decode_request(frame.data(), frame.size());
+    benchmark::DoNotOptimize(request);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(many.ids.size()));
+}
+BENCHMARK(BM_DecodeRefreshMany);
+
 void BM_EncodeRefreshReply(benchmark::State& state) {
   msgpack::sbuffer buffer;
   std::uint64_t seq = 0;

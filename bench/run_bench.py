@@ -141,6 +141,7 @@ def sane(document):
 def plot(documents, png):
     series = {d["benchmark"]: d.get("series", {}) for d in documents if "error" not in d}
     ingest = series.get("heartbeat ingest", {}).get("throughput")
+    batched = series.get("heartbeat ingest", {}).get("throughput_batched") or []
     rtt = series.get("refresh round trip", {})
     if not ingest and not rtt:
         return False
@@ -148,14 +149,22 @@ def plot(documents, png):
         script = [f"set terminal pngcairo size 1200,480 font ',10'", f"set output '{png}'",
                   "set multiplot layout 1,2", "set grid", "set key top left"]
         if ingest:
-            with open(os.path.join(tmp, "ingest.dat"), "w") as f:
-                for p in ingest:
-                    f.write(f"{p['apps']} {p['baton'] / 1e6} {p['baseline'] / 1e6}\n")
+            for name, points in (("ingest", ingest), ("batched", batched)):
+                with open(os.path.join(tmp, f"{name}.dat"), "w") as f:
+                    for p in points:
+                        f.write(f"{p['apps']} {p['baton'] / 1e6} {p['baseline'] / 1e6}\n")
+            lines = [f"'{tmp}/ingest.dat' using 1:2 with linespoints lw 2 lc 1 "
+                     "title 'baton-node, refresh'",
+                     "'' using 1:3 with linespoints lw 2 lc 1 dt 2 "
+                     "title 'bare DEALER->ROUTER + msgpack, same frames'"]
+            if batched:
+                lines += [f"'{tmp}/batched.dat' using 1:2 with linespoints lw 2 lc 2 "
+                          "title 'baton-node, refresh\\_many (32 per frame)'",
+                          "'' using 1:3 with linespoints lw 2 lc 2 dt 2 "
+                          "title 'bare, same frames'"]
             script += ["set title 'Heartbeat ingest, one node'", "set logscale x",
                        "set xlabel 'registered apps'", "set ylabel 'million heartbeats/s'",
-                       "set yrange [0:*]",
-                       f"plot '{tmp}/ingest.dat' using 1:2 with linespoints lw 2 title 'baton-node', "
-                       f"'' using 1:3 with linespoints lw 2 dt 2 title 'bare DEALER->ROUTER + msgpack'",
+                       "set yrange [0:*]", "plot " + ", ".join(lines),
                        "unset logscale x", "set yrange [*:*]"]
         if rtt:
             plots = []

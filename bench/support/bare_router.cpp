@@ -37,6 +37,18 @@ void answer(const zmq::message_t& frame, msgpack::sbuffer& out, std::uint64_t& n
       proto::pack_message(packer, am::RefreshReply{true, seq->via.u64});
       return;
     }
+  } else if (name == "refresh_many") {
+    // Reads every id, as a server that acts on them must.
+    const msgpack::object* seq = proto::find_key(*object, "seq");
+    const msgpack::object* ids = proto::find_key(*object, "ids");
+    bool valid = seq != nullptr && seq->type == msgpack::type::POSITIVE_INTEGER && ids != nullptr &&
+                 ids->type == msgpack::type::ARRAY && ids->via.array.size > 0;
+    for (std::uint32_t i = 0; valid && i < ids->via.array.size; ++i)
+      valid = ids->via.array.ptr[i].type == msgpack::type::POSITIVE_INTEGER;
+    if (valid) {
+      proto::pack_message(packer, am::RefreshReply{true, seq->via.u64});
+      return;
+    }
   } else if (name == "register") {
     proto::pack_message(packer, am::RegisterReply{true, ++next_id});
     return;

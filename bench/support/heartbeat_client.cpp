@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
+#include <numeric>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
@@ -80,19 +82,33 @@ int run_heartbeat_client(const HeartbeatClientOptions& options) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 
-  // Pre-packed frames, one per registration; only the seq changes, and it is not re-encoded: a
-  // fixed seq per registration keeps the frame size constant and the client cheap.
+  // Pre-packed frames with a fixed seq, not re-encoded: the frame size stays constant and the
+  // client cheap. One per registration, or frames of `batch` registrations taken round-robin (so
+  // every registration is refreshed as often, and every frame carries the same count).
+  const std::size_t batch = static_cast<std::size_t>(std::max(1, options.batch));
   std::vector<std::string> frames;
-  frames.reserve(ids.size());
-  for (std::uint64_t id : ids) {
-    frames.push_back(proto::pack_to_string(am::RefreshRequest{"refresh", id, 1ULL << 40}));
+  if (batch == 1) {
+    frames.reserve(ids.size());
+    for (std::uint64_t id : ids) {
+      frames.push_back(proto::pack_to_string(am::RefreshRequest{"refresh", id, 1ULL << 40}));
+    }
+  } else {
+    // As many frames as it takes to come back to the first registration at a frame's start.
+    const std::size_t count = ids.size() / std::gcd(ids.size(), batch);
+    for (std::size_t f = 0; f < count; ++f) {
+      am::RefreshManyRequest request{"refresh_many", {}, 1ULL << 40};
+      for (std::size_t j = 0; j < batch; ++j)
+        request.ids.push_back(ids[(f * batch + j) % ids.size()]);
+      frames.push_back(proto::pack_to_string(request));
+    }
   }
+  const int window = std::max(1, options.window / static_cast<int>(batch));  // in frames
   long long refreshes = 0, errors = 0;
   int in_flight = 0;
   std::size_t next = 0;
   const auto end = Clock::now() + options.duration;
   while (Clock::now() < end) {
-    while (in_flight < options.window) {
+    while (in_flight < window) {
       const std::string& frame = frames[next];
       if (!socket.send(zmq::buffer(frame), zmq::send_flags::dontwait)) break;
       next = next + 1 == frames.size() ? 0 : next + 1;
@@ -101,7 +117,7 @@ int run_heartbeat_client(const HeartbeatClientOptions& options) {
     if (!receive(socket, reply, std::chrono::milliseconds(100))) continue;
     do {
       --in_flight;
-      answer_is_ok(reply) ? ++refreshes : ++errors;
+      answer_is_ok(reply) ? refreshes += static_cast<long long>(batch) : ++errors;
     } while (socket.recv(reply, zmq::recv_flags::dontwait));
   }
   std::cout << "refreshes " << refreshes << " errors " << errors << std::endl;
