@@ -291,8 +291,14 @@ void AppMonitorServer::handle_refresh_many(const zmq::message_t& identity,
     send_reply(identity, am::RefreshReply{true, r.seq});
     return;
   }
-  std::string error = fmt::format("unknown registration id{} {:016x}",
-                                  unknown.size() > 1 ? "s" : "", fmt::join(unknown, ", "));
+  // The text names a few; the list names them all. Both fit the SDK's largest frame (16 KiB)
+  // even for 1,024 unknown ids.
+  constexpr std::size_t kNamed = 8;
+  const std::size_t named = std::min(unknown.size(), kNamed);
+  std::string error = fmt::format(
+      "unknown registration id{} {:016x}", unknown.size() > 1 ? "s" : "",
+      fmt::join(unknown.begin(), unknown.begin() + static_cast<std::ptrdiff_t>(named), ", "));
+  if (unknown.size() > named) error += fmt::format(" and {} more", unknown.size() - named);
   error +=
       ": never registered, unregistered, or their action already ran (the other ids were "
       "refreshed)";

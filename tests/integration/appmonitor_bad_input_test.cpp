@@ -158,6 +158,20 @@ TEST_F(BadInputTest, RefreshManyNamesTheIdsTheNodeDoesNotKnow) {
 
   EXPECT_EQ(send(proto::pack_to_string(am::RefreshManyRequest{"refresh_many", {}, 6})),
             "bad_request");
+
+  // The most unknown ids a request can carry: the answer still fits the frames an SDK accepts.
+  zmq::socket_t sdk_like(context_, zmq::socket_type::dealer);
+  sdk_like.set(zmq::sockopt::linger, 0);
+  sdk_like.set(zmq::sockopt::maxmsgsize, am::kMaxFrameBytes);  // before connecting, as the SDK
+  sdk_like.connect(node_->endpoint());
+  am::RefreshManyRequest all_unknown{"refresh_many", {}, 7};
+  for (std::uint64_t id = 1; all_unknown.ids.size() < am::kMaxRefreshIds; ++id)
+    all_unknown.ids.push_back(id * 0x9E3779B97F4A7C15ULL);
+  EXPECT_EQ(send(sdk_like, {proto::pack_to_string(all_unknown)}), "unknown_id");
+  auto all = proto::decode_frame<am::RefreshManyError>(last_reply_.data(), last_reply_.size());
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ(all->unknown, all_unknown.ids);
+  EXPECT_NE(all->error.find("and 1016 more"), std::string::npos) << all->error;
   EXPECT_EQ(send(proto::pack_to_string(am::UnregisterRequest{"unregister", ids[0]})), "");
   expect_node_still_serves();
 }
