@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 
 #include "common/os/process_start_time.hpp"
 #include "node/node_state_file.hpp"
@@ -24,6 +25,20 @@ class NodeRestartTest : public NodeFixture {
   void kill_node() {
     node_->process().signal(SIGKILL);
     ASSERT_TRUE(node_->process().wait_exit().has_value());
+  }
+  // The node saves its state soon after a change, not at once (at most ten saves a second, on a
+  // thread of its own): SIGKILL it only once the file holds each of these apps running as `pid`.
+  void wait_until_saved_running(const std::map<std::string, pid_t>& apps) {
+    ASSERT_TRUE(wait_until([&] {
+      auto saved = node::load_node_state(state_file(), "m1");
+      if (!saved || !saved->has_value()) return false;
+      std::size_t found = 0;
+      for (const auto& app : (*saved)->apps) {
+        auto it = apps.find(app.app);
+        if (it != apps.end() && app.pid == it->second && app.state == "running") ++found;
+      }
+      return found == apps.size();
+    })) << node_->log();
   }
   // A new node on the same folders; returns once it has said hello to the broker.
   void restart_node() {
@@ -73,6 +88,7 @@ TEST_F(NodeRestartTest, AdoptsRunningAppsAndRelaunchesOnlyTheDead) {
   const double talker_started = broker_.state("m1", "talker")->started_at;
   const std::string talker_log = node_->log_dir() + "/talker.log";
   ASSERT_TRUE(wait_until([&] { return count_lines(read_file(talker_log), "tick") >= 5; }));
+  wait_until_saved_running({{"steady", steady}, {"talker", talker}, {"victim", victim_pid}});
 
   kill_node();
   // While no node runs: one app dies, the talker goes on writing (into its FIFO, not into a
@@ -165,14 +181,7 @@ TEST_F(NodeRestartTest, NeverAdoptsAReusedPid) {
   deploy({shell_app("app", "exec sleep 60")});
   launch("app");
   const pid_t app_pid = running_pid("app");
-  // Saved soon after the change, not at once: SIGKILL only once the app is in the file.
-  ASSERT_TRUE(wait_until([&] {
-    auto saved = node::load_node_state(state_file(), "m1");
-    if (!saved || !saved->has_value()) return false;
-    for (const auto& app : (*saved)->apps)
-      if (app.app == "app" && app.pid == app_pid) return true;
-    return false;
-  })) << node_->log();
+  wait_until_saved_running({{"app", app_pid}});
   kill_node();
   ASSERT_EQ(::kill(app_pid, SIGKILL), 0);
 
