@@ -6,10 +6,10 @@
 #include <stdlib.h>
 
 #include <cstring>
-#include <filesystem>
 #include <zmq.hpp>
 
 #include "baton/appmonitor.h"
+#include "tests/support/forgetful_node.hpp"
 #include "tests/support/scoped_env.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -216,21 +216,13 @@ TEST(CSdk, RefreshManyAgainstARealNode) {
 }
 
 TEST(CSdk, RefreshAfterTheNodeForgotFails) {
-  TempDir dir;
-  std::optional<NodeProcess> node;
-  node.emplace(dir);
-  ScopedEnv endpoint("BATON_APPMONITOR", node->endpoint());
-  ScopedEnv wait("BATON_APPMONITOR_TIMEOUT_MS", "500");
+  ForgetfulNode node;
   HandlerPtr h;
   baton_appmonitor_error error;
   ASSERT_EQ(baton_appmonitor_register(60'000, BATON_APPMONITOR_KILL, nullptr, &h.handler, &error),
             BATON_APPMONITOR_OK)
       << error.message;
-  // A node that restarts without its state folder knows nothing of the registration.
-  node->process().terminate();
-  node.reset();
-  std::filesystem::remove_all(dir / "state-m1");  // its state folder is lost too
-  node.emplace(dir);
+  node.forget();
   EXPECT_EQ(baton_appmonitor_refresh(h.handler, &error), BATON_APPMONITOR_ERROR);
   EXPECT_TRUE(contains(error.message, "unknown registration")) << error.message;
   // The handler is still usable: a later call gets the same clear answer.

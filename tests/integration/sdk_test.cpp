@@ -4,11 +4,11 @@
 #include <stdlib.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <vector>
 #include <zmq.hpp>
 
 #include "baton/appmonitor.hpp"
+#include "tests/support/forgetful_node.hpp"
 #include "tests/support/scoped_env.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -128,17 +128,10 @@ TEST(Sdk, RefreshAllAgainstARealNode) {
 }
 
 TEST(Sdk, RefreshAllNamesTheRegistrationsTheNodeForgot) {
-  TempDir dir;
-  std::optional<NodeProcess> node;
-  node.emplace(dir);
-  ScopedEnv endpoint("BATON_APPMONITOR", node->endpoint());
-  ScopedEnv wait("BATON_APPMONITOR_TIMEOUT_MS", "500");
+  ForgetfulNode node;
   std::vector<mon::AppMonitorHandler> handlers;
   handlers.push_back(mon::register_app(60'000, mon::AppMonitorAction::KILL));
-  node->process().terminate();
-  node.reset();
-  std::filesystem::remove_all(dir / "state-m1");  // a node without its state knows none of them
-  node.emplace(dir);
+  node.forget();
   handlers.push_back(mon::register_app(60'000, mon::AppMonitorAction::KILL));
   try {
     mon::refresh_all(handlers);
@@ -156,17 +149,9 @@ TEST(Sdk, RefreshAllNamesTheRegistrationsTheNodeForgot) {
 }
 
 TEST(Sdk, RefreshAfterTheNodeForgotThrows) {
-  TempDir dir;
-  std::optional<NodeProcess> node;
-  node.emplace(dir);
-  ScopedEnv endpoint("BATON_APPMONITOR", node->endpoint());
-  ScopedEnv wait("BATON_APPMONITOR_TIMEOUT_MS", "500");
+  ForgetfulNode node;
   auto handler = mon::register_app(60'000, mon::AppMonitorAction::KILL);
-  // A node that restarts without its state folder knows nothing of the registration.
-  node->process().terminate();
-  node.reset();
-  std::filesystem::remove_all(dir / "state-m1");  // its state folder is lost too
-  node.emplace(dir);
+  node.forget();
   try {
     handler.refresh();
     FAIL() << "refresh did not throw";
