@@ -201,7 +201,9 @@ void refresh_all(AppMonitorHandler* const* handlers, std::size_t count) {
   am::RefreshManyRequest request;
   request.ids.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    if (handlers[i] == nullptr) throw std::invalid_argument("refresh_all: a handler is null");
+    if (handlers[i] == nullptr) {
+      throw std::invalid_argument("refresh_all: handler " + std::to_string(i) + " is null");
+    }
     if (!handlers[i]->registered()) {
       throw AppMonitorError("cannot refresh: handler " + std::to_string(i) +
                             " of the list is not registered");
