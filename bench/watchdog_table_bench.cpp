@@ -58,6 +58,27 @@ void BM_RefreshAndCheck(benchmark::State& state) {
 }
 BENCHMARK(BM_RefreshAndCheck)->RangeMultiplier(10)->Range(10, 100'000);
 
+// A process holding `range` registrations fires: the node drops them all at once, between two
+// deadlines of other registrations (the latest refresh of any of them goes into its log).
+void BM_DropProcess(benchmark::State& state) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    WatchdogTable table;
+    fill(table, 10'000);
+    for (std::int64_t i = 0; i < state.range(0); ++i) {
+      Registration r;
+      r.pid = 99;
+      r.timeout = 100ms;
+      table.add(std::move(r), TimePoint{});
+    }
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(table.latest_refresh(99));
+    benchmark::DoNotOptimize(table.erase_pid(99));
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_DropProcess)->Arg(3'000);
+
 }  // namespace
 
 BENCHMARK_MAIN();

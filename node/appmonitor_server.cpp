@@ -393,19 +393,20 @@ void AppMonitorServer::on_deadline_timer() {
                        fmt::format("no refresh for {:.1f} ms (timeout {} ms): action {}", silent,
                                    r.timeout.count(), am::to_string(r.action)));
     }
-    // The process as a whole is acted on, so its other registrations end here too.
+    actions_.on_timeout(r, std::move(*process));
+    // The process as a whole is acted on, so its other registrations end here too: after the
+    // action, which need not wait for a process's thousands of them to be dropped.
     // One line for them all: a process may hold thousands, and the loop has deadlines to keep.
     // When the node last heard from them tells a hung thread (the others were refreshed just now)
     // from a process that went quiet as a whole (stopped, starved of CPU, its link stalled).
     const auto heard = table_.latest_refresh(r.pid);
-    if (const auto siblings = table_.remove_pid(r.pid).size(); siblings > 0) {
+    if (const auto siblings = table_.erase_pid(r.pid); siblings > 0) {
       spdlog::info(
           "dropped the {} other registrations of pid {}: its process is being acted on (the "
           "latest of them was refreshed {:.1f} ms ago)",
           siblings, r.pid,
           std::chrono::duration<double, std::milli>(now - heard.value_or(now)).count());
     }
-    actions_.on_timeout(r, std::move(*process));
   }
   const auto next = table_.next_check();
   reading_backlog_ = next && *next <= now;

@@ -50,18 +50,29 @@ std::optional<Registration> WatchdogTable::remove(Token token) {
   return r;
 }
 
-std::vector<Registration> WatchdogTable::remove_pid(pid_t pid) {
-  std::vector<Registration> removed;
+template <class Take>
+void WatchdogTable::remove_each_of_pid(pid_t pid, Take&& take) {
   auto it = by_pid_.find(pid);
-  if (it == by_pid_.end()) return removed;
+  if (it == by_pid_.end()) return;
   for (Token token : it->second) {
     auto reg = registrations_.find(token);
-    removed.push_back(std::move(reg->second));
+    take(std::move(reg->second));
     registrations_.erase(reg);
     deadlines_of_.erase(token);
   }
   by_pid_.erase(it);
+}
+
+std::vector<Registration> WatchdogTable::remove_pid(pid_t pid) {
+  std::vector<Registration> removed;
+  remove_each_of_pid(pid, [&](Registration&& r) { removed.push_back(std::move(r)); });
   return removed;
+}
+
+std::size_t WatchdogTable::erase_pid(pid_t pid) {
+  std::size_t erased = 0;
+  remove_each_of_pid(pid, [&](Registration&&) { ++erased; });
+  return erased;
 }
 
 std::optional<TimePoint> WatchdogTable::latest_refresh(pid_t pid) const {

@@ -74,6 +74,24 @@ TEST(WatchdogTable, RemovePidTakesAllOfThatProcess) {
   EXPECT_EQ(expired[0].registration.token, other);
 }
 
+TEST(WatchdogTable, ErasePidDropsAllOfThatProcessAndSaysHowMany) {
+  WatchdogTable table;
+  TimePoint t0{};
+  Token a = table.add(make(10, 50ms), t0);
+  table.add(make(10, 70ms), t0);
+  table.add(make(10, 90ms), t0);
+  Token other = table.add(make(11, 50ms), t0);
+  EXPECT_EQ(table.erase_pid(10), 3u);
+  EXPECT_EQ(table.erase_pid(10), 0u);
+  EXPECT_EQ(table.count_for_pid(10), 0u);
+  EXPECT_EQ(table.find(a), nullptr);
+  EXPECT_FALSE(table.refresh(a, t0 + 1ms));
+  EXPECT_EQ(table.size(), 1u);
+  auto expired = table.take_expired(t0 + 1s);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].registration.token, other);
+}
+
 TEST(WatchdogTable, LatestRefreshOfAProcessIsItsMostRecentlyRefreshedRegistration) {
   WatchdogTable table;
   TimePoint t0{};
