@@ -101,20 +101,26 @@ std::size_t WatchdogTable::count_for_pid(pid_t pid) const {
 
 std::vector<Expired> WatchdogTable::take_expired(TimePoint now, TimePoint read_until) {
   std::vector<Expired> expired;
-  std::vector<HeapEntry> unread;  // due, but their refresh may be waiting unread: kept
-  while (!deadlines_.empty() && deadlines_.top().deadline <= now) {
+  // Kept at their deadline: due, but their refresh may be waiting unread; or not due yet.
+  std::vector<HeapEntry> kept;
+  const TimePoint horizon = now + kLookahead;
+  while (!deadlines_.empty() && deadlines_.top().deadline <= horizon) {
     HeapEntry entry = deadlines_.top();
     deadlines_.pop();
     const auto deadline = deadlines_of_.deadline(entry.token);
     if (!deadline) continue;  // removed since
-    if (*deadline > now) {
+    if (*deadline > entry.deadline) {
       deadlines_.push(HeapEntry{*deadline, entry.token});  // refreshed since
+      continue;
+    }
+    if (*deadline > now) {
+      kept.push_back(entry);  // not refreshed since, and not due yet
       continue;
     }
     auto it = registrations_.find(entry.token);
     const auto wait = std::min<TimePoint::duration>(it->second.timeout, kMaxUnreadWait);
     if (*deadline > read_until && now < *deadline + wait) {
-      unread.push_back(HeapEntry{*deadline, entry.token});
+      kept.push_back(entry);
       continue;
     }
     Registration r = std::move(it->second);
@@ -124,7 +130,7 @@ std::vector<Expired> WatchdogTable::take_expired(TimePoint now, TimePoint read_u
     const TimePoint last_refresh = *deadline - r.timeout;
     expired.push_back(Expired{std::move(r), last_refresh});
   }
-  for (const HeapEntry& entry : unread)
+  for (const HeapEntry& entry : kept)
     deadlines_.push(entry);
   return expired;
 }

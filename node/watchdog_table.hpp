@@ -83,8 +83,15 @@ class WatchdogTable {
   // whose deadline is at or before it as well: a later one may have its refresh still waiting
   // unread. Those stay, and come due again at once; one whose deadline is a whole timeout past
   // (at most kMaxUnreadWait) is taken all the same.
+  //
+  // Entries due within kLookahead of `now` whose registration was refreshed since are moved to
+  // their new deadline in the same pass: under steady refreshes nearly every heap entry is such a
+  // stale one, and without this each came due on its own, one wake-up of the node (and one
+  // re-arming of its timer) each: 36,000 a second at 10,000 registrations. What fires, and when,
+  // does not change: an entry not refreshed since stays at its deadline.
   std::vector<Expired> take_expired(TimePoint now, TimePoint read_until = TimePoint::max());
   static constexpr std::chrono::milliseconds kMaxUnreadWait{1000};
+  static constexpr std::chrono::milliseconds kLookahead{10};
   // The current deadline of a registration.
   std::optional<TimePoint> deadline(Token token) const { return deadlines_of_.deadline(token); }
   // When take_expired() should next be called; may be earlier than any real deadline.

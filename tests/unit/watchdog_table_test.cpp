@@ -190,5 +190,25 @@ TEST(WatchdogTable, NextCheckIsNeverLaterThanTheEarliestDeadline) {
   EXPECT_EQ(table.next_check(), t0 + 100ms);
 }
 
+// A check moves the entries of registrations refreshed since to their new deadline when they
+// are due within the lookahead, so that they do not wake the node one by one; a registration that
+// was not refreshed keeps its deadline to the nanosecond.
+TEST(WatchdogTable, ACheckMovesRefreshedEntriesDueSoonButKeepsTheOthersExact) {
+  WatchdogTable table;
+  TimePoint t0{};
+  Token refreshed = table.add(make(1, 100ms), t0);
+  table.add(make(2, 100ms), t0 + 3ms);
+  ASSERT_TRUE(table.refresh(refreshed, t0 + 50ms));  // now due at t0 + 150 ms
+  static_assert(WatchdogTable::kLookahead >= 5ms);
+  EXPECT_TRUE(table.take_expired(t0 + 98ms).empty());
+  EXPECT_EQ(table.next_check(), t0 + 103ms);  // the silent one, exactly
+  EXPECT_TRUE(table.take_expired(t0 + 103ms - 1ns).empty());
+  auto expired = table.take_expired(t0 + 103ms);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].registration.pid, 2);
+  EXPECT_EQ(table.next_check(), t0 + 150ms);  // no wake-up at t0 + 100 ms for the refreshed one
+  EXPECT_EQ(table.take_expired(t0 + 150ms).size(), 1u);
+}
+
 }  // namespace
 }  // namespace baton::node
