@@ -178,6 +178,8 @@ void run_stopper(const StopperPlan& plan) {
     auto answer = request(socket, refresh, &am::RefreshReply::seq);
     if (!answer || !answer->ok || answer->value != refresh.seq) {
       report.outcome = StopperOutcome::refresh_failed;
+      report.failed_send_ns = now;
+      report.failed_unknown_id = answer && answer->code == am::code::kUnknownId ? 1 : 0;
       report_and_exit(plan.report_fd, report);
     }
     report.last_send_ns = now;

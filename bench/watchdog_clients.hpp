@@ -58,6 +58,10 @@ struct StopperReport {
   // A planned refresh was skipped because the stopper woke too late to be sure it reaches the node
   // before the deadline: the stopper stopped earlier than planned (still a valid sample).
   std::int32_t woke_late = 0;
+  // refresh_failed: when the failed refresh was sent (last_send_ns is the one before) and whether
+  // the node answered unknown_id (it had fired the registration) or nothing within 5 s.
+  std::int64_t failed_send_ns = 0;
+  std::int32_t failed_unknown_id = 0;
 };
 
 // Never returns: after its report the child ends with _exit, or once fired waits to be killed.

@@ -59,9 +59,15 @@ struct Params {
 // The stoppers do not all live at once: each lives about 2.5 timeouts, and they start one after
 // the other, so that some 100 are registered at a time. A thousand processes each waking every few
 // tens of ms would measure the machine: on a small VM their sleeps then end tens of ms late.
+// The 9,000 refreshed registrations live in three processes (3,000 each), as in the quick run:
+// every refresher is busy all the time (two threads, its loop and its ZeroMQ I/O thread), and with
+// nine of them, eighteen busy threads at nice 10 on two cores, each waited so long for a CPU that
+// its connection stalled past the shortest timeout: in the run of 2026-12-01, 7 of the 9 were
+// fired (6 before they had even registered everything), and the measurement ran on a third of its
+// load. Three keep the node as busy (more refreshes a second, in fact) and stay alive.
 Params params_for(const BenchOptions& options) {
   if (options.quick) return Params{1'000, 100, 3, 50, 200, 32, 300, 1'500, 3};
-  return Params{10'000, 1'000, 9, 50, 500, 32, 500, 8'000, 3};
+  return Params{10'000, 1'000, 3, 50, 500, 32, 500, 8'000, 3};
 }
 
 // The pids named by the node's "watchdog timeout: pid N ..." lines, one per fired registration.
@@ -72,6 +78,21 @@ std::vector<long> fired_pids(const std::string& log) {
     pids.push_back(std::strtol(log.c_str() + at + marker.size(), nullptr, 10));
   }
   return pids;
+}
+
+// For each fired pid, how long the node had heard nothing from the registration that fired, by
+// its "watchdog timeout: pid P ... sent no refresh for S ms" lines.
+std::map<long, double> node_silence_by_pid(const std::string& log) {
+  std::map<long, double> silence;
+  const std::string marker = "watchdog timeout: pid ";
+  const std::string silent = "sent no refresh for ";
+  for (auto at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
+    const long pid = std::strtol(log.c_str() + at + marker.size(), nullptr, 10);
+    const auto s = log.find(silent, at);
+    if (s == std::string::npos || s > log.find('\n', at)) continue;
+    silence[pid] = std::strtod(log.c_str() + s + silent.size(), nullptr);
+  }
+  return silence;
 }
 
 // How late the node itself acted, by its "sent no refresh for S ms (timeout T ms)" lines: S - T.
@@ -120,6 +141,7 @@ struct StopperResults {
   std::vector<double> lateness_ms, last_round_trip_ms;
   std::size_t early = 0, refused = 0, woke_late = 0, register_failed = 0, not_fired = 0;
   std::int64_t refreshes = 0;
+  std::vector<const StopperReport*> refused_reports;
 };
 
 StopperResults summarize(const std::vector<StopperReport>& reports) {
@@ -128,7 +150,10 @@ StopperResults summarize(const std::vector<StopperReport>& reports) {
     if (r.outcome == StopperOutcome::connected) continue;
     out.refreshes += r.refreshes;
     out.woke_late += static_cast<std::size_t>(r.woke_late);
-    out.refused += r.outcome == StopperOutcome::refresh_failed ? 1 : 0;
+    if (r.outcome == StopperOutcome::refresh_failed) {
+      ++out.refused;
+      out.refused_reports.push_back(&r);
+    }
     out.register_failed += r.outcome == StopperOutcome::register_failed ? 1 : 0;
     out.not_fired += r.outcome == StopperOutcome::not_fired ? 1 : 0;
     if (r.outcome != StopperOutcome::fired) continue;
@@ -373,6 +398,22 @@ int run(const Params& p) {
   report.note("stopper_last_refresh_round_trip_ms_p99", round_trip.quantile(0.99));
   report.note("stoppers_fired_early", stopped.early);
   report.note("stoppers_refresh_refused", stopped.refused);
+  // Of each refused stopper: how much time its failed refresh had left before the deadline when
+  // it was sent, and how long the node had heard nothing from it when it fired.
+  nlohmann::json refused = nlohmann::json::array();
+  const auto stopper_silence_ms = node_silence_by_pid(log);
+  for (const StopperReport* r : stopped.refused_reports) {
+    nlohmann::json entry = {
+        {"timeout_ms", r->timeout_ms},
+        {"answered_unknown_id", r->failed_unknown_id == 1},
+        {"sent_with_slack_ms",
+         static_cast<double>(r->last_send_ns + r->timeout_ms * kNsPerMs - r->failed_send_ns) /
+             1e6}};
+    if (const auto it = stopper_silence_ms.find(r->pid); it != stopper_silence_ms.end())
+      entry["node_heard_nothing_for_ms"] = it->second;
+    refused.push_back(std::move(entry));
+  }
+  report.note("refused_stoppers", refused);
   report.note("stoppers_woke_too_late_to_refresh", stopped.woke_late);
   report.note("stopper_refreshes", stopped.refreshes);
   report.note("watchdog_timeouts_logged", fired_pids(log).size());
