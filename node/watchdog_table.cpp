@@ -101,26 +101,25 @@ std::size_t WatchdogTable::count_for_pid(pid_t pid) const {
 
 std::vector<Expired> WatchdogTable::take_expired(TimePoint now, TimePoint read_until) {
   std::vector<Expired> expired;
-  // Kept at their deadline: due, but their refresh may be waiting unread; or not due yet.
-  std::vector<HeapEntry> kept;
+  std::vector<HeapEntry> unread;  // due, but their refresh may be waiting unread: kept
   const TimePoint horizon = now + kLookahead;
   while (!deadlines_.empty() && deadlines_.top().deadline <= horizon) {
-    HeapEntry entry = deadlines_.top();
-    deadlines_.pop();
+    const HeapEntry entry = deadlines_.top();
     const auto deadline = deadlines_of_.deadline(entry.token);
-    if (!deadline) continue;  // removed since
-    if (*deadline > entry.deadline) {
+    if (deadline && *deadline > now) {
+      // Not refreshed since and not due yet: it stays on top, and the next check is at its
+      // deadline (the stale entries behind it, none of them due, are moved then).
+      if (*deadline == entry.deadline) break;
+      deadlines_.pop();
       deadlines_.push(HeapEntry{*deadline, entry.token});  // refreshed since
       continue;
     }
-    if (*deadline > now) {
-      kept.push_back(entry);  // not refreshed since, and not due yet
-      continue;
-    }
+    deadlines_.pop();
+    if (!deadline) continue;  // removed since
     auto it = registrations_.find(entry.token);
     const auto wait = std::min<TimePoint::duration>(it->second.timeout, kMaxUnreadWait);
     if (*deadline > read_until && now < *deadline + wait) {
-      kept.push_back(entry);
+      unread.push_back(HeapEntry{*deadline, entry.token});
       continue;
     }
     Registration r = std::move(it->second);
@@ -130,7 +129,7 @@ std::vector<Expired> WatchdogTable::take_expired(TimePoint now, TimePoint read_u
     const TimePoint last_refresh = *deadline - r.timeout;
     expired.push_back(Expired{std::move(r), last_refresh});
   }
-  for (const HeapEntry& entry : kept)
+  for (const HeapEntry& entry : unread)
     deadlines_.push(entry);
   return expired;
 }

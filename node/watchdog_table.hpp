@@ -85,7 +85,8 @@ class WatchdogTable {
   // (at most kMaxUnreadWait) is taken all the same.
   //
   // Entries due within kLookahead of `now` whose registration was refreshed since are moved to
-  // their new deadline in the same pass: under steady refreshes nearly every heap entry is such a
+  // their new deadline in the same pass, up to the first one that was not refreshed (the check at
+  // its deadline moves those behind it): under steady refreshes nearly every heap entry is such a
   // stale one, and without this each came due on its own, one wake-up of the node (and one
   // re-arming of its timer) each: 36,000 a second at 10,000 registrations. What fires, and when,
   // does not change: an entry not refreshed since stays at its deadline.

@@ -196,18 +196,22 @@ TEST(WatchdogTable, NextCheckIsNeverLaterThanTheEarliestDeadline) {
 TEST(WatchdogTable, ACheckMovesRefreshedEntriesDueSoonButKeepsTheOthersExact) {
   WatchdogTable table;
   TimePoint t0{};
-  Token refreshed = table.add(make(1, 100ms), t0);
-  table.add(make(2, 100ms), t0 + 3ms);
-  ASSERT_TRUE(table.refresh(refreshed, t0 + 50ms));  // now due at t0 + 150 ms
-  static_assert(WatchdogTable::kLookahead >= 5ms);
+  Token a = table.add(make(1, 100ms), t0);
+  table.add(make(2, 100ms), t0 + 3ms);  // never refreshed: due at t0 + 103 ms
+  Token c = table.add(make(3, 100ms), t0 + 5ms);
+  ASSERT_TRUE(table.refresh(a, t0 + 50ms));  // now due at t0 + 150 ms
+  ASSERT_TRUE(table.refresh(c, t0 + 60ms));  // now due at t0 + 160 ms
+  static_assert(WatchdogTable::kLookahead >= 8ms);
   EXPECT_TRUE(table.take_expired(t0 + 98ms).empty());
-  EXPECT_EQ(table.next_check(), t0 + 103ms);  // the silent one, exactly
+  EXPECT_EQ(table.next_check(), t0 + 103ms);  // a moved on; the silent one, exactly
   EXPECT_TRUE(table.take_expired(t0 + 103ms - 1ns).empty());
   auto expired = table.take_expired(t0 + 103ms);
   ASSERT_EQ(expired.size(), 1u);
   EXPECT_EQ(expired[0].registration.pid, 2);
-  EXPECT_EQ(table.next_check(), t0 + 150ms);  // no wake-up at t0 + 100 ms for the refreshed one
+  // No wake-up at t0 + 100 or 105 ms for the refreshed ones.
+  EXPECT_EQ(table.next_check(), t0 + 150ms);
   EXPECT_EQ(table.take_expired(t0 + 150ms).size(), 1u);
+  EXPECT_EQ(table.next_check(), t0 + 160ms);
 }
 
 }  // namespace
