@@ -80,19 +80,24 @@ std::vector<long> fired_pids(const std::string& log) {
   return pids;
 }
 
+// From every line of the node's log that holds `pid_marker` followed by a pid and, further on the
+// same line, `value_marker` followed by a number: that number by pid.
+std::map<long, double> value_by_pid(const std::string& log, const std::string& pid_marker,
+                                    const std::string& value_marker) {
+  std::map<long, double> values;
+  for (auto at = log.find(pid_marker); at != std::string::npos; at = log.find(pid_marker, at + 1)) {
+    const long pid = std::strtol(log.c_str() + at + pid_marker.size(), nullptr, 10);
+    const auto value = log.find(value_marker, at);
+    if (value == std::string::npos || value > log.find('\n', at)) continue;
+    values[pid] = std::strtod(log.c_str() + value + value_marker.size(), nullptr);
+  }
+  return values;
+}
+
 // For each fired pid, how long the node had heard nothing from the registration that fired, by
 // its "watchdog timeout: pid P ... sent no refresh for S ms" lines.
 std::map<long, double> node_silence_by_pid(const std::string& log) {
-  std::map<long, double> silence;
-  const std::string marker = "watchdog timeout: pid ";
-  const std::string silent = "sent no refresh for ";
-  for (auto at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
-    const long pid = std::strtol(log.c_str() + at + marker.size(), nullptr, 10);
-    const auto s = log.find(silent, at);
-    if (s == std::string::npos || s > log.find('\n', at)) continue;
-    silence[pid] = std::strtod(log.c_str() + s + silent.size(), nullptr);
-  }
-  return silence;
+  return value_by_pid(log, "watchdog timeout: pid ", "sent no refresh for ");
 }
 
 // How late the node itself acted, by its "sent no refresh for S ms (timeout T ms)" lines: S - T.
@@ -116,17 +121,7 @@ std::vector<double> node_lateness_ms(const std::string& log) {
 // them, by its "dropped the N other registrations of pid P: ... (the latest of them was refreshed
 // S ms ago)" lines.
 std::map<long, double> silence_of_fired_processes_ms(const std::string& log) {
-  std::map<long, double> silence;
-  const std::string marker = "other registrations of pid ";
-  const std::string latest = "(the latest of them was refreshed ";
-  for (auto at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
-    const long pid = std::strtol(log.c_str() + at + marker.size(), nullptr, 10);
-    const auto line_end = log.find('\n', at);
-    const auto ago = log.find(latest, at);
-    if (ago == std::string::npos || ago > line_end) continue;
-    silence[pid] = std::strtod(log.c_str() + ago + latest.size(), nullptr);
-  }
-  return silence;
+  return value_by_pid(log, "other registrations of pid ", "(the latest of them was refreshed ");
 }
 
 // Thrown, not exit(): the destructors must end the node and every client process.
