@@ -69,7 +69,7 @@ void EventLoop::rebuild_items() {
 void EventLoop::arm_timer_fd() {
   if (!timer_fd_.valid()) return;
   const auto deadline = timers_.next_deadline();
-  if (deadline == timer_fd_deadline_) return;
+  if (deadline == timer_fd_deadline_ && !timer_fd_fired_) return;
   itimerspec spec{};  // all zero: disarmed
   if (deadline) {
     // steady_clock is CLOCK_MONOTONIC; a zero it_value would disarm, so the earliest is 1 ns.
@@ -80,10 +80,15 @@ void EventLoop::arm_timer_fd() {
     spec.it_value.tv_nsec = static_cast<long>(since_boot % 1'000'000'000);
   }
   if (::timerfd_settime(timer_fd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) == 0) {
-    timer_fd_deadline_ = deadline;
+    timer_fd_deadline_ = deadline;  // also quiets a fired timerfd: setting it clears its count
   } else {
+    if (timer_fd_fired_) {
+      std::uint64_t expirations = 0;  // quiet it here, or every poll would return at once
+      (void)!::read(timer_fd_.get(), &expirations, sizeof expirations);
+    }
     timer_fd_deadline_.reset();  // poll's timeout still wakes the timers, a little later
   }
+  timer_fd_fired_ = false;
 }
 
 long EventLoop::poll_timeout_ms(std::chrono::milliseconds cap) const {
@@ -109,9 +114,9 @@ void EventLoop::run_once(std::chrono::milliseconds max_wait) {
   }
   const std::size_t timer_item = watch_items_ + (epoll_fd_.valid() ? 1 : 0);
   if (ready > 0 && timer_fd_.valid() && (items_[timer_item].revents & ZMQ_POLLIN) != 0) {
-    std::uint64_t expirations = 0;  // read to make the fd quiet again; the count does not matter
-    (void)!::read(timer_fd_.get(), &expirations, sizeof expirations);
-    timer_fd_deadline_.reset();  // fired: the next round arms it again
+    // Fired: the next round sets it again, which also clears its count (a read would be one more
+    // system call per wake-up, and an idle daemon's CPU goes to its few wake-ups).
+    timer_fd_fired_ = true;
   }
   if (ready > 0) {
     // The watch list may grow while dispatching; the items of this round map to its first entries.

@@ -74,7 +74,8 @@ class EventLoop {
   // Runs the handlers of the plain fds that epoll reports ready.
   void dispatch_fds();
   long poll_timeout_ms(std::chrono::milliseconds cap) const;
-  // Sets the timerfd to the earliest timer's deadline when that changed since the last round.
+  // Sets the timerfd to the earliest timer's deadline when that changed since the last round or
+  // the timerfd fired (setting it is what makes it quiet again).
   void arm_timer_fd();
 
   std::vector<Watch> watches_;  // sockets (and fds epoll refused)
@@ -87,6 +88,7 @@ class EventLoop {
   TimerQueue timers_;
   UniqueFd timer_fd_;  // invalid when timerfd_create failed: poll's timeout then wakes the timers
   std::optional<TimePoint> timer_fd_deadline_;
+  bool timer_fd_fired_ = false;  // readable until set again, whatever the next deadline
   std::vector<Handler> round_end_;
   bool stopped_ = false;
 };
