@@ -7,6 +7,12 @@
 // (those pages shared among the processes that map them) and the make-up of the memory are
 // reported, and the wake-ups that the idle CPU goes to. --quick idles 3 s and extrapolates the
 // CPU to 60 s (a note says so).
+//
+// Baseline, in the same window: bench/programs/bare_zmq_daemon, the least a daemon on this
+// machine's libzmq costs (the libraries it loads; one wake-up and one presence-sized TCP message a
+// second, to a SUB of the benchmark's own).
+#include <zmq.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -128,6 +134,15 @@ int run(const BenchOptions& options) {
   const double window_s = options.quick ? 3 : kTargetWindowS;
   const double scale = kTargetWindowS / window_s;
 
+  // The baseline's peer: it must subscribe, or the PUB would send nothing at all.
+  zmq::context_t context(1);
+  zmq::socket_t presence_sink(context, zmq::socket_type::sub);
+  presence_sink.set(zmq::sockopt::linger, 0);
+  presence_sink.set(zmq::sockopt::subscribe, "");
+  presence_sink.bind("tcp://127.0.0.1:*");
+  test::ChildProcess bare(
+      {test::binary_path("bare_zmq_daemon"), presence_sink.get(zmq::sockopt::last_endpoint)}, {});
+
   IdlePlanFleet one(1, "idle");
   IdlePlanFleet hundred(100, "idle");
   for (IdlePlanFleet* fleet : {&one, &hundred}) {
@@ -140,16 +155,26 @@ int run(const BenchOptions& options) {
   }
 
   Report report("footprint");
+  std::vector<test::ChildProcess*> daemons{&bare};
   for (IdlePlanFleet* fleet : {&one, &hundred}) {
-    for (test::ChildProcess* process : {&fleet->node().process(), &fleet->broker().process()}) {
-      // Not quiet within the deadline: measured anyway, the figures will show it.
-      if (!wait_quiet(*process, 10s)) {
-        report.note("not quiet before the window: pid " + std::to_string(process->pid()), true);
-      }
+    daemons.push_back(&fleet->node().process());
+    daemons.push_back(&fleet->broker().process());
+  }
+  for (test::ChildProcess* process : daemons) {
+    // Not quiet within the deadline: measured anyway, the figures will show it.
+    if (!wait_quiet(*process, 10s)) {
+      report.note("not quiet before the window: pid " + std::to_string(process->pid()), true);
     }
   }
+  zmq::pollitem_t sent{presence_sink.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&sent, 1, std::chrono::milliseconds(10s)) == 0) {
+    throw std::runtime_error("the bare ZeroMQ daemon sent nothing to " +
+                             presence_sink.get(zmq::sockopt::last_endpoint));
+  }
 
-  std::vector<Meter> meters{{"node, 1 app", one.node().process()},
+  // The baseline first: its figures go beside every daemon's.
+  std::vector<Meter> meters{{"bare ZeroMQ daemon", bare},
+                            {"node, 1 app", one.node().process()},
                             {"node, 100 apps", hundred.node().process()},
                             {"broker, 1 app", one.broker().process()},
                             {"broker, 100 apps", hundred.broker().process()}};
@@ -165,28 +190,34 @@ int run(const BenchOptions& options) {
   one.wait_all_running(10s);
   hundred.wait_all_running(10s);
 
+  const Cost& bare_cost = costs.front();
   for (std::size_t i = 0; i < meters.size(); ++i) {
-    Figure rss;
-    rss.name = meters[i].name() + ": RSS";
-    rss.value = costs[i].rss_mib;
-    rss.unit = "MiB";
-    Figure cpu;
-    cpu.name = meters[i].name() + ": idle CPU per 60 s";
-    cpu.value = costs[i].cpu_s * scale;
-    cpu.unit = "s";
-    if (i < 2) {  // the nodes have targets, the brokers are reported
-      rss.target = i == 0 ? "≤ 4 MiB" : "≤ 6 MiB";
-      rss.limit = i == 0 ? 4 : 6;
-      cpu.target = "≤ 0.02 s";
-      cpu.limit = 0.02;
+    if (i > 0) {  // the baseline's figures are the baseline column of the others
+      Figure rss;
+      rss.name = meters[i].name() + ": RSS";
+      rss.value = costs[i].rss_mib;
+      rss.baseline = bare_cost.rss_mib;
+      rss.unit = "MiB";
+      Figure cpu;
+      cpu.name = meters[i].name() + ": idle CPU per 60 s";
+      cpu.value = costs[i].cpu_s * scale;
+      cpu.baseline = bare_cost.cpu_s * scale;
+      cpu.unit = "s";
+      if (i <= 2) {  // the nodes have targets, the brokers are reported
+        rss.target = i == 1 ? "≤ 4 MiB" : "≤ 6 MiB";
+        rss.limit = i == 1 ? 4 : 6;
+        cpu.target = "≤ 0.02 s";
+        cpu.limit = 0.02;
+      }
+      Figure pss;
+      pss.name = meters[i].name() + ": PSS";
+      pss.value = costs[i].pss_mib;
+      pss.baseline = bare_cost.pss_mib;
+      pss.unit = "MiB";
+      report.add(rss);
+      report.add(pss);
+      report.add(cpu);
     }
-    Figure pss;
-    pss.name = meters[i].name() + ": PSS";
-    pss.value = costs[i].pss_mib;
-    pss.unit = "MiB";
-    report.add(rss);
-    report.add(pss);
-    report.add(cpu);
     report.note(
         meters[i].name() + ": memory (KiB, from /proc status and smaps_rollup; Threads a count)",
         costs[i].detail);
@@ -195,6 +226,9 @@ int run(const BenchOptions& options) {
               << costs[i].runs / window_s << " wake-ups/s\n";
   }
   report.note("window (s)", window_s);
+  report.note("baseline",
+              "bare_zmq_daemon: a C program on libzmq alone that wakes once a second "
+              "and publishes one message of the size of a node's presence");
   if (options.quick) {
     report.note("quick",
                 "CPU measured over " + std::to_string(static_cast<int>(window_s)) +
