@@ -94,8 +94,11 @@ TEST_F(RouterFixture, CommandsWaitWhileTheirMachineAnswersOthers) {
 TEST_F(RouterFixture, WhatIsLeftFailsOnceTheMachineFallsSilent) {
   const std::string first = send("launch");
   send("kill");
-  answer(first);
+  // Before the answer: the router takes its own time of the answer after this one, so the kill
+  // must not fail sooner than a timeout after it (taken after answer(), a test thread preempted
+  // in between would see the timeout fire "early" by as long as it was preempted).
   const auto answered_at = SteadyClock::now();
+  answer(first);
   const auto* outcome = run_until_done("kill", test::kDeadline);
   ASSERT_NE(outcome, nullptr);
   EXPECT_FALSE(outcome->ok);
