@@ -150,13 +150,9 @@ Status Broker::start_authentication() {
   return ok_status();
 }
 
-std::optional<Peer> Broker::peer_of(const zmq::message_t& message) const {
+std::optional<Peer> Broker::peer_of(const zmq::message_t& message) {
   if (!zap_) return Peer{};
-  // Set by the ZAP handler for every connection it accepted; a message without one did not come
-  // through it.
-  const char* user_id = zmq_msg_gets(message.handle(), "User-Id");
-  if (user_id == nullptr) return std::nullopt;
-  return parse_user_id(user_id);
+  return zap_->peer_of(message);
 }
 
 Status Broker::start() {

@@ -63,8 +63,9 @@ class Broker final : private PlanHost {
   Status check_endpoints() const;
   Status start_authentication();
   // Who sent `message` (any frame that came from the wire): its key's role and name, anyone when
-  // the broker takes everyone, nullopt when an authenticated connection has no known User-Id.
-  std::optional<Peer> peer_of(const zmq::message_t& message) const;
+  // the broker takes everyone, nullopt when the connection was not authenticated or its key was
+  // revoked by a reload since (ZapHandler::peer_of).
+  std::optional<Peer> peer_of(const zmq::message_t& message);
   void on_control_readable();
   void on_ingest_readable();
   void on_bus_readable();

@@ -79,7 +79,9 @@ void Broker::handle_request(const std::string& identity, const zmq::message_t& f
   const msgpack::object& args = proto::args_of(*object);
   if (args.type != msgpack::type::MAP) return reply_error(client, "args must be a map");
   const auto peer = peer_of(frame);
-  if (!peer) return reply_error(client, "not allowed: the connection has no known key");
+  if (!peer)
+    return reply_error(
+        client, "not allowed: the connection's key is not (or no longer) in the authorized keys");
   client.peer = *peer;
   if (auto refusal = refuse_request(*peer, header->op)) {
     spdlog::warn("control: refused {} from {}: {}", header->op.substr(0, 64), describe(*peer),

@@ -4,6 +4,8 @@
 #include <zmq.h>
 
 #include <array>
+#include <cstdint>
+#include <string_view>
 
 namespace baton::broker {
 
@@ -11,9 +13,24 @@ namespace {
 
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr std::size_t kMaxRemembered = 1000;
+// The connection property (ZAP metadata) that carries the peer's public key, in Z85.
+constexpr std::string_view kKeyProperty = "Baton-Key";
 
 std::string as_string(const zmq::message_t& frame) {
   return std::string(static_cast<const char*>(frame.data()), frame.size());
+}
+
+// ZAP metadata (ZMTP 3.0 properties): a name of 1-255 bytes after its length byte, then the value
+// after its length in four bytes, network order.
+std::string metadata_property(std::string_view name, std::string_view value) {
+  std::string out;
+  out.push_back(static_cast<char>(name.size()));
+  out.append(name);
+  const auto size = static_cast<std::uint32_t>(value.size());
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((size >> shift) & 0xff));
+  out.append(value);
+  return out;
 }
 
 }  // namespace
@@ -54,7 +71,7 @@ void ZapHandler::on_readable() {
 // Request: version, request id, domain, address, routing id, mechanism, credentials (CURVE: the
 // client's 32-byte public key). Reply: version, request id, status code, text, user id, metadata.
 void ZapHandler::answer(const std::vector<zmq::message_t>& request) {
-  std::string request_id, code = "400", text = "malformed ZAP request", user_id;
+  std::string request_id, code = "400", text = "malformed ZAP request", user_id, metadata;
   if (request.size() >= 6) {
     request_id = as_string(request[1]);
     const std::string address = as_string(request[3]);
@@ -69,6 +86,7 @@ void ZapHandler::answer(const std::vector<zmq::message_t>& request) {
         code = "200";
         text = "OK";
         user_id = user_id_of(*peer);
+        metadata = metadata_property(kKeyProperty, key);
         spdlog::debug("authenticated {} from {}", describe(*peer), address);
       } else {
         text = "unknown key";
@@ -76,19 +94,48 @@ void ZapHandler::answer(const std::vector<zmq::message_t>& request) {
       }
     }
   }
-  const std::array<std::string, 6> reply = {"1.0", request_id, code, text, user_id, ""};
+  const std::array<std::string, 6> reply = {"1.0", request_id, code, text, user_id, metadata};
   for (std::size_t i = 0; i < reply.size(); ++i) {
     (void)socket_.send(zmq::buffer(reply[i]),
                        i + 1 < reply.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
   }
 }
 
-void ZapHandler::log_refusal(const std::string& key, const std::string& address) {
+std::optional<Peer> ZapHandler::peer_of(const zmq::message_t& message) {
+  // Set for every connection this handler accepted; a message without them did not come
+  // through it.
+  const char* user_id = zmq_msg_gets(message.handle(), "User-Id");
+  const char* key = zmq_msg_gets(message.handle(), std::string(kKeyProperty).c_str());
+  if (user_id == nullptr || key == nullptr) return std::nullopt;
+  auto accepted = parse_user_id(user_id);
+  if (!accepted) return std::nullopt;
+  if (keys_.find(key) != accepted) {
+    log_revoked(key, *accepted);
+    return std::nullopt;
+  }
+  return accepted;
+}
+
+bool ZapHandler::may_log(const std::string& key) {
   const auto now = SteadyClock::now();
   auto it = last_logged_.find(key);
-  if (it != last_logged_.end() && now - it->second < std::chrono::minutes(1)) return;
+  if (it != last_logged_.end() && now - it->second < std::chrono::minutes(1)) return false;
   if (last_logged_.size() >= kMaxRemembered) last_logged_.clear();
   last_logged_[key] = now;
+  return true;
+}
+
+void ZapHandler::log_revoked(const std::string& key, const Peer& peer) {
+  if (!may_log(key)) return;
+  spdlog::warn(
+      "ignored a message from {}: since a reload the authorized keys no longer give its "
+      "public key {} that role and name (the connection stays open until the peer "
+      "closes it; nothing it sends is taken)",
+      describe(peer), key);
+}
+
+void ZapHandler::log_refusal(const std::string& key, const std::string& address) {
+  if (!may_log(key)) return;
   spdlog::warn("refused a connection from {}: its public key {} is not in the authorized keys",
                address.empty() ? "a local peer" : address, key);
 }

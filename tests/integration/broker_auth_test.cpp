@@ -160,6 +160,36 @@ TEST_F(BrokerAuth, ReloadReadsTheAuthorizedKeysAgain) {
   EXPECT_EQ(baton_as("eve", {"machines"}).code, 0);
 }
 
+// A key replaced in the file (alice's role and name now go with eve's key) is revoked at the
+// reload: for new connections, and for alice's connection that was open all along, whose requests
+// are refused from then on. The keys that did not change go on as before.
+TEST_F(BrokerAuth, ARevokedKeysOpenConnectionIsRefusedFromTheReloadOn) {
+  auto before = operator_->app("m1.sleeper");
+  ASSERT_TRUE(before) << logs();
+  const auto old_pid = before->state.pid;
+
+  authorize("node m1 m1\noperator eve alice\nmonitor graf graf\n");
+  CliRun reload = baton_as("alice", {"reload"});
+  ASSERT_EQ(reload.code, 0) << describe(reload);
+
+  auto after = operator_->request("machines");
+  ASSERT_TRUE(after) << logs();
+  EXPECT_FALSE(after->ok);
+  EXPECT_TRUE(contains(after->error, "not allowed")) << after->error;
+  EXPECT_TRUE(contains(broker_->log(), "ignored a message from operator key 'alice'")) << logs();
+  CliRun revoked = baton_as("alice", {"machines"});
+  EXPECT_EQ(revoked.code, 1) << describe(revoked);
+
+  // The new key is alice now, and the node, whose key stayed, still serves m1.
+  CliRun restart = baton_as("eve", {"restart", "m1.sleeper"});
+  EXPECT_EQ(restart.code, 0) << describe(restart);
+  ControlClient eve(endpoints().control, keys_of("eve"));
+  EXPECT_TRUE(wait_until([&] {
+    auto sleeper = eve.app("m1.sleeper");
+    return sleeper && sleeper->online && sleeper->state.pid != 0 && sleeper->state.pid != old_pid;
+  })) << logs();
+}
+
 TEST_F(BrokerAuth, ANodeKeyServesItsOwnMachineOnly) {
   // A node for m2 with m1's key: its hello is refused, so it never links.
   FleetNode impostor(dir_, "m2", endpoints().control, node_keys("m1"));
