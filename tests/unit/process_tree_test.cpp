@@ -98,6 +98,15 @@ TEST_F(ProcessTreeTest, SignalProcessTreeKillsEveryMember) {
   ASSERT_GT(grandchild, 0);
   ASSERT_GT(child, 0);
   cleanup_ = {root, child, grandchild};
+  // Both are sleep by now, with their environment set up: a process in the middle of its exec has
+  // no readable environment for a moment and no scan can tell it is a member (the node's SIGKILL
+  // after the grace period scans again for those). Their pids are written before the exec.
+  auto settled = [&](pid_t pid) {
+    const std::string proc = "/proc/" + std::to_string(pid);
+    return read_file(proc + "/comm") == "sleep\n" &&
+           read_file(proc + "/environ").find(marker) != std::string::npos;
+  };
+  ASSERT_TRUE(wait_until([&] { return settled(child) && settled(grandchild); }));
   EXPECT_GE(signal_process_tree(root, marker, SIGKILL), 2u);
   EXPECT_TRUE(wait_until([&] { return !alive(grandchild) && !alive(child); }));
   int status = 0;
