@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr std::size_t kMaxRemembered = 1000;
 // The connection property (ZAP metadata) that carries the peer's public key, in Z85.
-constexpr std::string_view kKeyProperty = "Baton-Key";
+constexpr const char kKeyProperty[] = "Baton-Key";
 
 std::string as_string(const zmq::message_t& frame) {
   return std::string(static_cast<const char*>(frame.data()), frame.size());
@@ -105,7 +105,7 @@ std::optional<Peer> ZapHandler::peer_of(const zmq::message_t& message) {
   // Set for every connection this handler accepted; a message without them did not come
   // through it.
   const char* user_id = zmq_msg_gets(message.handle(), "User-Id");
-  const char* key = zmq_msg_gets(message.handle(), std::string(kKeyProperty).c_str());
+  const char* key = zmq_msg_gets(message.handle(), kKeyProperty);
   if (user_id == nullptr || key == nullptr) return std::nullopt;
   auto accepted = parse_user_id(user_id);
   if (!accepted) return std::nullopt;
