@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -66,6 +67,10 @@ am::Action to_wire(AppMonitorAction action) {
   throw std::invalid_argument("unknown AppMonitorAction");
 }
 
+// Whether a request may be sent again when its answer is late: a refresh may (sent twice, it
+// only moves the deadline twice); a registration may not (it would register twice).
+enum class Resend { never, when_late };
+
 // One DEALER connection to the node. A request that gets no answer in time resets the connection,
 // so a late answer can never be mistaken for the answer to a later request.
 class Connection {
@@ -76,16 +81,28 @@ class Connection {
   }
 
   // Sends one request frame; returns the reply object (kept alive in `zone`). Throws
-  // AppMonitorError on timeout or on an error reply.
-  msgpack::object request(const std::string& frame, msgpack::zone& zone, const char* what) {
-    if (!socket_) connect();
-    socket_->send(zmq::buffer(frame), zmq::send_flags::none);
-    zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, wait_) == 0) {
+  // AppMonitorError on timeout or on an error reply. With Resend::when_late, a request unanswered
+  // for a quarter of the wait goes again on a new connection: a node killed (and restarted) after
+  // reading a request never answers it, and the app must not miss its deadline for that.
+  msgpack::object request(const std::string& frame, msgpack::zone& zone, const char* what,
+                          Resend resend = Resend::never) {
+    const auto give_up = std::chrono::steady_clock::now() + wait_;
+    const auto attempt =
+        resend == Resend::when_late ? std::max(wait_ / 4, std::chrono::milliseconds(1)) : wait_;
+    for (;;) {
+      if (!socket_) connect();
+      socket_->send(zmq::buffer(frame), zmq::send_flags::none);
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
+      zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+      if (zmq::poll(&item, 1, std::clamp(left, std::chrono::milliseconds(0), attempt)) > 0) break;
+      // A late answer must never pass for the answer to the next request: a new connection.
       socket_.reset();
-      throw AppMonitorError(std::string("cannot ") + what + ": no answer from the Baton node at " +
-                            endpoint_ + " within " + std::to_string(wait_.count()) +
-                            " ms (is baton-node running?)");
+      if (resend == Resend::never || std::chrono::steady_clock::now() >= give_up) {
+        throw AppMonitorError(std::string("cannot ") + what +
+                              ": no answer from the Baton node at " + endpoint_ + " within " +
+                              std::to_string(wait_.count()) + " ms (is baton-node running?)");
+      }
     }
     reply_.rebuild();
     (void)socket_->recv(reply_, zmq::recv_flags::none);
@@ -182,7 +199,8 @@ void AppMonitorHandler::refresh() {
   request.id = impl_->id;
   request.seq = ++impl_->seq;
   msgpack::zone zone;
-  auto object = impl_->connection.request(proto::pack_to_string(request), zone, "refresh");
+  auto object =
+      impl_->connection.request(proto::pack_to_string(request), zone, "refresh", Resend::when_late);
   auto reply = decode_reply<am::RefreshReply>(object, "refresh");
   if (reply.seq != request.seq) {
     throw AppMonitorError("cannot refresh: the node answered sequence " +
@@ -213,7 +231,8 @@ void refresh_all(AppMonitorHandler* const* handlers, std::size_t count) {
   AppMonitorHandler::Impl& first = *handlers[0]->impl_;
   request.seq = ++first.seq;
   msgpack::zone zone;
-  auto object = first.connection.request(proto::pack_to_string(request), zone, "refresh");
+  auto object =
+      first.connection.request(proto::pack_to_string(request), zone, "refresh", Resend::when_late);
   auto reply = decode_reply<am::RefreshReply>(object, "refresh");
   if (reply.seq != request.seq) {
     throw AppMonitorError("cannot refresh: the node answered sequence " +

@@ -133,8 +133,9 @@ TEST_F(NodeRestartTest, AdoptsRunningAppsAndRelaunchesOnlyTheDead) {
 }
 
 // An app registered with the application monitor (watchdog action KILL, 1.5 s timeout) refreshes
-// on through a node restart: its registration comes back with the same token, its SDK's queued
-// refresh reaches the new node, and nothing is killed.
+// on through a node restart: its registration comes back with the same token, its SDK's refresh
+// reaches the new node (queued while no node listens; sent again when the old node was killed
+// after reading it), and nothing is killed.
 TEST_F(NodeRestartTest, WatchdogRegistrationsSurviveTheRestart) {
   config::AppDef client;
   client.machine = "m1";
@@ -170,7 +171,7 @@ TEST_F(NodeRestartTest, WatchdogRegistrationsSurviveTheRestart) {
   const long at_restart = refreshes();
   // Three timeouts' worth of refreshes through the new node, none refused, nothing fired.
   ASSERT_TRUE(wait_until([&] { return refreshes() >= at_restart + 90 || refreshes() < 0; }))
-      << read_file(dir_ / "monitored.status");
+      << read_file(dir_ / "monitored.status") << node_->log();
   EXPECT_GE(refreshes(), at_restart + 90) << read_file(dir_ / "monitored.status") << node_->log();
   EXPECT_EQ(running_pid("monitored"), pid);
   EXPECT_FALSE(node_->log_contains("watchdog timeout")) << node_->log();

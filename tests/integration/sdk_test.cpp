@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <cstdio>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
 #include "baton/appmonitor.hpp"
+#include "common/proto/appmonitor.hpp"
+#include "common/proto/codec.hpp"
 #include "tests/support/forgetful_node.hpp"
 #include "tests/support/scoped_env.hpp"
 #include "tests/support/test_support.hpp"
@@ -66,6 +70,63 @@ TEST(Sdk, SilentEndpointFailsWithinTheBoundedWait) {
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, std::chrono::milliseconds(300));
   EXPECT_LT(took, std::chrono::seconds(5));
+}
+
+// A node killed after reading a refresh never answers it (the node restarted on the same socket
+// knows nothing of it): the SDK sends the refresh again on a new connection within its wait, and
+// refresh() succeeds. A registration is never sent twice. Here a ROUTER that speaks the protocol
+// plays the node and ignores the first refresh.
+TEST(Sdk, ARefreshLeftUnansweredIsSentAgainWithinTheWait) {
+  namespace am = proto::appmonitor;
+  TempDir dir;
+  const std::string endpoint = "ipc://" + dir.path() + "/am.sock";
+  zmq::context_t context;
+  zmq::socket_t node(context, zmq::socket_type::router);
+  node.set(zmq::sockopt::linger, 0);
+  node.bind(endpoint);
+  ScopedEnv env_endpoint("BATON_APPMONITOR", endpoint);
+  ScopedEnv env_wait("BATON_APPMONITOR_TIMEOUT_MS", "2000");
+  std::atomic<bool> done{false};
+  std::atomic<int> registers{0}, refreshes{0};
+  std::vector<std::uint64_t> refresh_seqs;  // written by the node thread, read after join
+  std::thread node_thread([&] {
+    zmq::pollitem_t item{node.handle(), 0, ZMQ_POLLIN, 0};
+    while (!done) {
+      if (zmq::poll(&item, 1, std::chrono::milliseconds(20)) == 0) continue;
+      zmq::message_t identity, frame;
+      if (!node.recv(identity) || !identity.more() || !node.recv(frame)) continue;
+      msgpack::zone zone;
+      auto object = proto::unpack_frame(zone, frame.data(), frame.size());
+      if (!object) continue;
+      std::string reply;
+      if (auto refresh = proto::decode<am::RefreshRequest>(*object);
+          refresh && refresh->op == "refresh") {
+        refresh_seqs.push_back(refresh->seq);
+        if (refreshes++ == 0) continue;  // read, never answered: the node died here
+        reply = proto::pack_to_string(am::RefreshReply{true, refresh->seq});
+      } else if (auto registration = proto::decode<am::RegisterRequest>(*object); registration) {
+        ++registers;
+        reply = proto::pack_to_string(am::RegisterReply{true, 42});
+      } else {
+        continue;
+      }
+      node.send(identity, zmq::send_flags::sndmore);
+      node.send(zmq::buffer(reply));
+    }
+  });
+  std::string error;
+  try {
+    auto handler = mon::register_app(5000, mon::AppMonitorAction::KILL);
+    handler.refresh();
+  } catch (const mon::AppMonitorError& e) {
+    error = e.what();
+  }
+  done = true;
+  node_thread.join();
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(registers, 1);
+  ASSERT_EQ(refreshes, 2);
+  EXPECT_EQ(refresh_seqs[0], refresh_seqs[1]);  // the same request, sent again
 }
 
 TEST(Sdk, MalformedEndpointIsAnAppMonitorError) {

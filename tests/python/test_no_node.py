@@ -1,8 +1,10 @@
 """Without a node every call raises AppMonitorError within the bounded wait: it never hangs."""
 
 import os
+import threading
 import time
 
+import msgpack
 import pytest
 import zmq
 
@@ -86,3 +88,50 @@ def test_malformed_endpoint_is_an_error(monkeypatch):
     monkeypatch.setenv("BATON_APPMONITOR", "nonsense://endpoint")
     message, _ = timed(lambda: appmonitor.register_app(1000, AppMonitorAction.KILL))
     assert "nonsense://endpoint" in message
+
+
+def test_a_refresh_left_unanswered_is_sent_again_within_the_wait(workdir, monkeypatch):
+    # A node killed after reading a refresh never answers it; the node restarted on the same
+    # socket does. A ROUTER that speaks the protocol plays the node and ignores the first refresh:
+    # refresh() sends it again on a new connection and succeeds, and nothing registers twice.
+    context = zmq.Context()
+    node = context.socket(zmq.ROUTER)
+    node.setsockopt(zmq.LINGER, 0)
+    seen = {"register": 0, "refresh": []}
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            if node.poll(20, zmq.POLLIN) == 0:
+                continue
+            identity, frame = node.recv_multipart()
+            request = msgpack.unpackb(frame, raw=False)
+            if request.get("op") == "register":
+                seen["register"] += 1
+                reply = {"ok": True, "id": 42}
+            elif request.get("op") == "refresh":
+                seen["refresh"].append(request["seq"])
+                if len(seen["refresh"]) == 1:
+                    continue  # read, never answered: the node died here
+                reply = {"ok": True, "seq": request["seq"]}
+            else:
+                continue
+            node.send_multipart([identity, msgpack.packb(reply, use_bin_type=True)])
+
+    try:
+        node.bind(f"ipc://{workdir}/am.sock")
+        monkeypatch.setenv("BATON_APPMONITOR", f"ipc://{workdir}/am.sock")
+        monkeypatch.setenv("BATON_APPMONITOR_TIMEOUT_MS", "2000")
+        server = threading.Thread(target=serve)
+        server.start()
+        try:
+            handler = appmonitor.register_app(5000, AppMonitorAction.KILL)
+            handler.refresh()
+        finally:
+            done.set()
+            server.join()
+        assert seen["register"] == 1
+        assert len(seen["refresh"]) == 2 and seen["refresh"][0] == seen["refresh"][1]
+    finally:
+        node.close(linger=0)
+        context.term()

@@ -22,7 +22,9 @@
  *
  * Endpoint: $BATON_APPMONITOR, else ipc:///run/baton/appmonitor.sock. Every call waits at most
  * $BATON_APPMONITOR_TIMEOUT_MS (default 2000) for the node's answer, then fails with
- * BATON_APPMONITOR_ERROR: it never hangs when no node runs. $DIRIGENT_APPID is sent as the app's
+ * BATON_APPMONITOR_ERROR: it never hangs when no node runs. A refresh unanswered for a quarter of
+ * that is sent again on a new connection (the node may have been restarted after reading it); a
+ * registration never is. $DIRIGENT_APPID is sent as the app's
  * id. A handler is not thread-safe; use one per thread, or guard it.
  */
 #ifndef BATON_APPMONITOR_H

@@ -11,7 +11,9 @@
 //
 // Endpoint: $BATON_APPMONITOR, else ipc:///run/baton/appmonitor.sock.
 // Every call waits at most $BATON_APPMONITOR_TIMEOUT_MS (default 2000) for the node's answer and
-// then throws AppMonitorError: it never hangs when no node runs.
+// then throws AppMonitorError: it never hangs when no node runs. A refresh unanswered for a
+// quarter of that is sent again on a new connection (the node may have been restarted after
+// reading it); a registration never is.
 // A handler is not thread-safe; use one per thread, or guard it.
 #pragma once
 

@@ -14,7 +14,9 @@ command as the program's own user) or REBOOT the machine.
 
 Endpoint: ``$BATON_APPMONITOR``, else ``ipc:///run/baton/appmonitor.sock``. Every call waits at
 most ``$BATON_APPMONITOR_TIMEOUT_MS`` (default 2000) for the node's answer, then raises
-``AppMonitorError``: it never hangs when no node runs. Invalid arguments raise ``ValueError``
+``AppMonitorError``: it never hangs when no node runs. A refresh unanswered for a quarter of that
+is sent again on a new connection (the node may have been restarted after reading it); a
+registration never is. Invalid arguments raise ``ValueError``
 before anything is sent. Dropping a handler does NOT unregister: a program that stops refreshing,
 or exits, without calling ``unregister()`` is caught by the node, which is the point of a
 watchdog. A handler is not thread-safe: use one per thread, or guard it with a lock.
@@ -23,8 +25,10 @@ The wire protocol is the one of the C++ SDK: shared/DESIGN.md section 4 and sche
 """
 
 import enum
+import math
 import os
 import re
+import time
 
 import msgpack
 import zmq
@@ -67,24 +71,34 @@ class _Connection:
         self._wait_ms = wait_ms
         self._socket = None
 
-    def request(self, message, what):
-        """Sends one request and returns the node's answer (a dict with "ok": True)."""
-        if self._socket is None:
-            self._connect(what)
-        try:
-            # Never blocks: a connecting DEALER queues the frame until the node accepts it.
-            self._socket.send(msgpack.packb(message, use_bin_type=True), zmq.NOBLOCK)
-            answered = self._socket.poll(self._wait_ms, zmq.POLLIN) != 0
-            frame = self._socket.recv(zmq.NOBLOCK) if answered else None
-        except zmq.ZMQError as e:
+    def request(self, message, what, resend=False):
+        """Sends one request and returns the node's answer (a dict with "ok": True). With
+        resend (a refresh: sent twice, it only moves the deadline twice), a request unanswered for
+        a quarter of the wait goes again on a new connection: a node killed after reading it never
+        answers, the restarted node does."""
+        give_up = time.monotonic() + self._wait_ms / 1000
+        attempt_ms = max(self._wait_ms // 4, 1) if resend else self._wait_ms
+        frame = msgpack.packb(message, use_bin_type=True)
+        while True:
+            if self._socket is None:
+                self._connect(what)
+            try:
+                # Never blocks: a connecting DEALER queues the frame until the node accepts it.
+                self._socket.send(frame, zmq.NOBLOCK)
+                left_ms = max(0, math.ceil((give_up - time.monotonic()) * 1000))
+                answered = self._socket.poll(min(left_ms, attempt_ms), zmq.POLLIN) != 0
+                reply = self._socket.recv(zmq.NOBLOCK) if answered else None
+            except zmq.ZMQError as e:
+                self.close()
+                raise AppMonitorError(f"cannot {what}: {e} ({self.endpoint})") from None
+            if reply is not None:
+                return self._decode(reply, what)
+            # A late answer must never pass for the answer to the next request: a new connection.
             self.close()
-            raise AppMonitorError(f"cannot {what}: {e} ({self.endpoint})") from None
-        if frame is None:
-            self.close()
-            raise AppMonitorError(
-                f"cannot {what}: no answer from the Baton node at {self.endpoint} within "
-                f"{self._wait_ms} ms (is baton-node running?)")
-        return self._decode(frame, what)
+            if not resend or time.monotonic() >= give_up:
+                raise AppMonitorError(
+                    f"cannot {what}: no answer from the Baton node at {self.endpoint} within "
+                    f"{self._wait_ms} ms (is baton-node running?)")
 
     def close(self):
         if self._socket is not None:
@@ -204,7 +218,7 @@ class AppMonitorHandler:
             raise AppMonitorError("cannot refresh: the application is not registered")
         self._seq += 1
         reply = self._connection.request({"op": "refresh", "id": self._id, "seq": self._seq},
-                                         "refresh")
+                                         "refresh", resend=True)
         if reply.get("seq") != self._seq:
             raise AppMonitorError(
                 f"cannot refresh: the node answered sequence {reply.get('seq')!r} to {self._seq}")
@@ -247,7 +261,8 @@ def refresh_all(handlers):
     # The request rides on the first handler's connection and sequence.
     first._seq += 1
     reply = first._connection.request(
-        {"op": "refresh_many", "ids": [h.id for h in handlers], "seq": first._seq}, "refresh")
+        {"op": "refresh_many", "ids": [h.id for h in handlers], "seq": first._seq}, "refresh",
+        resend=True)
     if reply.get("seq") != first._seq:
         raise AppMonitorError(
             f"cannot refresh: the node answered sequence {reply.get('seq')!r} to {first._seq}")
