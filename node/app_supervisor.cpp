@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -36,6 +37,10 @@ constexpr std::size_t kOutputDrainBudget = 1024 * 1024;
 // An incomplete line is held so that it is not split across files; once no output has come for
 // this long, it is written as it is (a prompt, a progress bar).
 constexpr auto kPartialLineWait = std::chrono::seconds(1);
+// After a KillTree SIGKILL, the tree is swept again by its launch marker at these delays: a member
+// in the middle of an exec at the kill shows no environment for that moment and escapes it.
+constexpr std::array kTreeSweepDelays{std::chrono::milliseconds(20),
+                                      std::chrono::milliseconds(200)};
 }  // namespace
 
 AppSupervisor::AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorConfig config,
@@ -444,9 +449,23 @@ void AppSupervisor::signal_process(AppLifecycle& app, int sig) {
   const pid_t pid = app.pid();
   if (pid <= 0) return;
   if (s != nullptr && s->spec.kill_tree) {
-    const std::size_t others = signal_process_tree(pid, "BATON_LAUNCH_ID=" + s->launch_id, sig);
+    const std::string marker = "BATON_LAUNCH_ID=" + s->launch_id;
+    const std::size_t others = signal_process_tree(pid, marker, sig);
     spdlog::info("app {}: sent {} to pid {} and {} other processes of its tree", app.id(),
                  signal_name(sig), pid, others);
+    if (sig == SIGKILL) {
+      // By the marker only: by then the app's pid may belong to a stranger.
+      for (const auto delay : kTreeSweepDelays) {
+        loop_.after(delay, [id = app.id(), marker] {
+          if (const std::size_t late = signal_marked_processes(marker, SIGKILL); late > 0) {
+            spdlog::info(
+                "app {}: sent SIGKILL to {} more processes of its tree (starting up at "
+                "the kill, they escaped it)",
+                id, late);
+          }
+        });
+      }
+    }
   } else {
     // The app leads its own process group (spawn calls setsid): the group gets the signal.
     ::kill(-pid, sig);

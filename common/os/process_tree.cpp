@@ -115,6 +115,15 @@ std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
   return {seen.begin(), seen.end()};
 }
 
+std::size_t signal_marked_processes(std::string_view marker, int sig) {
+  if (marker.empty()) return 0;
+  // No process has pid 0: the scan starts from the marked processes alone.
+  const auto marked = find_app_processes(0, marker);
+  for (pid_t pid : marked)
+    ::kill(pid, sig);
+  return marked.size();
+}
+
 std::size_t signal_process_tree(pid_t root, std::string_view marker, int sig) {
   // A process forked during the first scan escapes it, so a second scan after the signals catches
   // those; the caller's SIGKILL after the grace period scans again.

@@ -22,4 +22,11 @@ std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker);
 // Returns how many processes were signalled beside root.
 std::size_t signal_process_tree(pid_t root, std::string_view marker, int sig);
 
+// Sends `sig` to every process whose environment carries `marker` (not empty) and to their
+// descendants; never to anything else, so it is safe after the app's own process is gone and its
+// pid may belong to a stranger. For a sweep after signal_process_tree(): a process in the middle
+// of an exec shows no environment for a moment, and one preempted there escapes every scan of
+// that moment. Returns how many processes were signalled.
+std::size_t signal_marked_processes(std::string_view marker, int sig);
+
 }  // namespace baton

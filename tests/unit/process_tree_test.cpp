@@ -115,6 +115,32 @@ TEST_F(ProcessTreeTest, SignalProcessTreeKillsEveryMember) {
   EXPECT_TRUE(WIFSIGNALED(status));
 }
 
+// The sweep after a kill goes by the marker alone: every marked process (the app's shell and its
+// sleep, the orphan and its child) gets the signal, an unmarked one never.
+TEST_F(ProcessTreeTest, SignalMarkedProcessesTakesOnlyTheMarked) {
+  const std::string marker = "BATON_LAUNCH_ID=test." + std::to_string(::getpid()) + ".3";
+  pid_t root = start(
+      "(setsid sh -c 'sleep 60 & echo $! > inner; wait' & echo $! > orphan) ; "
+      "sleep 60",
+      marker);
+  pid_t bystander = start("sleep 60", "");
+  children_ = {root, bystander};
+  pid_t orphan = read_pid("orphan");
+  pid_t inner = read_pid("inner");
+  ASSERT_GT(orphan, 0);
+  ASSERT_GT(inner, 0);
+  cleanup_ = {root, bystander, orphan, inner};
+  ASSERT_TRUE(wait_until([&] {
+    const std::string environ = read_file("/proc/" + std::to_string(inner) + "/environ");
+    return read_file("/proc/" + std::to_string(inner) + "/comm") == "sleep\n" &&
+           environ.find(marker) != std::string::npos;
+  }));
+  EXPECT_GE(signal_marked_processes(marker, SIGKILL), 2u);  // the orphan and its child
+  EXPECT_TRUE(wait_until([&] { return !alive(orphan) && !alive(inner); }));
+  EXPECT_TRUE(alive(bystander));
+  EXPECT_EQ(signal_marked_processes("", SIGKILL), 0u);
+}
+
 TEST_F(ProcessTreeTest, LeavesOtherProcessesAlone) {
   pid_t app = start("sleep 60", "BATON_LAUNCH_ID=test.app");
   pid_t bystander = start("sleep 60", "BATON_LAUNCH_ID=test.other");
