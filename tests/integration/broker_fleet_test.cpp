@@ -70,6 +70,23 @@ class BrokerFleet : public ::testing::Test {
         online += m.node.online;
       return online == 3;
     })) << broker_->log();
+    // Online is not yet linked: a node's subscription to its commands may still be on its way,
+    // and a command routed to it meanwhile is refused ("is connecting"). An empty set_vars is
+    // routed like any command and changes nothing: each machine answers one before the test.
+    for (const char* m : {"m1", "m2", "m3"}) {
+      const std::string frame = proto::bus::pack_with(
+          control::RequestHeader{1, std::string("link-") + m, "set_vars"}, "args", [&](auto& pk) {
+            pk.pack_map(2);
+            pk.pack(std::string_view("machine"));
+            pk.pack(std::string_view(m));
+            pk.pack(std::string_view("vars"));
+            pk.pack_map(0);
+          });
+      ASSERT_TRUE(wait_until([&] {
+        auto linked = client_->request_raw("set_vars", frame);
+        return linked && linked->ok;
+      })) << logs();
+    }
   }
 
   std::string logs() {
