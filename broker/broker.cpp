@@ -72,6 +72,7 @@ Broker::Broker(BrokerOptions options, zmq::context_t& context, EventLoop& loop)
           loop,
           [this](const std::string& topic, const std::string& payload) { publish(topic, payload); },
           options_.command_timeout),
+      held_(loop, options_.command_timeout),
       plans_(loop, fleet_, *this) {}
 
 Broker::~Broker() {
@@ -367,6 +368,7 @@ void Broker::resync_node(const std::string& machine) {
                });
   // Commands sent from now on arrive after the deploy: the bus keeps their order.
   synced_.insert(machine);
+  held_.release(machine);
   plans_.machine_changed();
 }
 
@@ -398,6 +400,7 @@ void Broker::check_presence() {
     spdlog::warn("machine {} is offline: silent for {} ms", machine,
                  options_.offline_after.count());
     synced_.erase(machine);
+    held_.fail_machine(machine, "machine " + machine + " went offline");
     router_.fail_machine(machine, "machine " + machine + " went offline");
     bus::NodeState state = fleet_.node_state(machine);
     state.online = false;

@@ -22,6 +22,7 @@
 #include "broker/command_router.hpp"
 #include "broker/deployment.hpp"
 #include "broker/fleet_state.hpp"
+#include "broker/held_commands.hpp"
 #include "broker/plan_runner.hpp"
 #include "broker/zap_handler.hpp"
 #include "common/config/shared_config.hpp"
@@ -102,6 +103,10 @@ class Broker final : private PlanHost {
   // Sends one command to each machine and answers the client when all have answered.
   void send_to_machines(const Client& client, const std::vector<std::string>& machines,
                         const std::string& op, const CommandRouter::Pack& pack);
+  // Sends now to a linked machine, holds the command for one that is connecting (online, its
+  // subscription on the way), fails it for one that is offline.
+  void send_when_linked(const std::string& machine, const std::string& op, CommandRouter::Pack pack,
+                        CommandRouter::Callback done);
 
   // PlanHost
   void launch_for_plan(const config::AppDef& app, const std::string& plan,
@@ -125,6 +130,7 @@ class Broker final : private PlanHost {
   Deployment deployment_;
   FleetState fleet_;
   CommandRouter router_;
+  HeldCommands held_;
   PlanRunner plans_;
   // SetVars to remember for nodes that (re)appear: first those for all, then per machine.
   // The last value of each name ("" unsets): a client that sets a variable a million times

@@ -143,15 +143,29 @@ void Broker::dispatch(const Client& client, const std::string& op, const msgpack
 
 Status Broker::routable(const config::AppId& app) const {
   if (deployment_.find(app) == nullptr) return Error{"unknown app " + app.to_string()};
-  if (!machine_ready(app.machine)) {
-    // Heard from, but its subscription to commands has not arrived yet (a node that just started):
-    // a command now would be lost.
-    if (fleet_.online(app.machine)) {
-      return Error{"machine " + app.machine + " is connecting: try again in a moment"};
-    }
-    return Error{"machine " + app.machine + " is offline"};
-  }
+  if (!fleet_.online(app.machine)) return Error{"machine " + app.machine + " is offline"};
   return ok_status();
+}
+
+void Broker::send_when_linked(const std::string& machine, const std::string& op,
+                              CommandRouter::Pack pack, CommandRouter::Callback done) {
+  if (machine_ready(machine)) return router_.send_packed(machine, op, pack, std::move(done));
+  if (!fleet_.online(machine)) {
+    if (done) done(CommandRouter::Outcome{false, "machine " + machine + " is offline", {}});
+    return;
+  }
+  spdlog::info("{} for machine {}: held until the machine, which is connecting, links", op,
+               machine);
+  auto shared_done = std::make_shared<CommandRouter::Callback>(std::move(done));
+  held_.hold(
+      machine,
+      [this, machine, op, pack = std::move(pack), shared_done] {
+        router_.send_packed(machine, op, pack, std::move(*shared_done));
+      },
+      [op, machine, shared_done](const std::string& reason) {
+        spdlog::warn("{} on {}: {}", op, machine, reason);
+        if (*shared_done) (*shared_done)(CommandRouter::Outcome{false, reason, {}});
+      });
 }
 
 void Broker::app_command(const Client& client, const std::string& op, const msgpack::object& args) {
@@ -161,11 +175,14 @@ void Broker::app_command(const Client& client, const std::string& op, const msgp
   if (!id) return reply_error(client, "'" + a->app + "' is not an app id: " + id.error().message);
   if (auto ok = routable(*id); !ok) return reply_error(client, ok.error().message);
   spdlog::info("{} {} (asked by a client)", op, id->to_string());
-  router_.send(id->machine, op, bus::AppCommandArgs{id->app, std::nullopt, std::nullopt},
-               [this, client](const CommandRouter::Outcome& outcome) {
-                 if (outcome.ok) return reply(client, control::Empty{});
-                 reply_error(client, outcome.error);
-               });
+  const bus::AppCommandArgs command{id->app, std::nullopt, std::nullopt};
+  send_when_linked(
+      id->machine, op,
+      [command](const bus::CommandHeader& header) { return bus::pack_command(header, command); },
+      [this, client](const CommandRouter::Outcome& outcome) {
+        if (outcome.ok) return reply(client, control::Empty{});
+        reply_error(client, outcome.error);
+      });
 }
 
 void Broker::set_vars(const Client& client, const msgpack::object& args) {
@@ -187,7 +204,7 @@ void Broker::set_vars(const Client& client, const msgpack::object& args) {
       if (machine_ready(m.node.machine)) machines.push_back(m.node.machine);
     }
   } else {
-    if (!machine_ready(machine)) {
+    if (!fleet_.online(machine)) {
       return reply_error(client, fleet_.machine_in_config(machine) || fleet_.node_state(machine).seq
                                      ? "machine " + machine + " is offline"
                                      : "unknown machine " + machine);
@@ -208,14 +225,14 @@ void Broker::kill_all(const Client& client, const msgpack::object& args) {
   if (!target) return reply_error(client, "kill_all: " + target.error().message);
   std::vector<std::string> machines;
   if (target->machine) {
-    if (!machine_ready(*target->machine)) {
+    if (!fleet_.online(*target->machine)) {
       return reply_error(client, "machine " + *target->machine + " is offline");
     }
     machines.push_back(*target->machine);
   } else {
     plans_.kill_all();
     for (const auto& m : fleet_.machines()) {
-      if (machine_ready(m.node.machine)) machines.push_back(m.node.machine);
+      if (fleet_.online(m.node.machine)) machines.push_back(m.node.machine);
     }
   }
   spdlog::info("kill_all on {} machines", machines.size());
@@ -229,7 +246,7 @@ void Broker::send_to_machines(const Client& client, const std::vector<std::strin
   if (machines.empty()) return reply(client, control::Empty{});
   auto gather = std::make_shared<Gather>(Gather{client, machines.size(), {}});
   for (const auto& m : machines) {
-    router_.send_packed(m, op, pack, [this, gather, m](const CommandRouter::Outcome& outcome) {
+    send_when_linked(m, op, pack, [this, gather, m](const CommandRouter::Outcome& outcome) {
       if (!outcome.ok) gather->errors.push_back(m + ": " + outcome.error);
       if (--gather->outstanding > 0) return;
       if (gather->errors.empty()) return reply(gather->client, control::Empty{});
