@@ -25,6 +25,7 @@ BENCHMARKS = [
     ("bench_refresh_rtt", 120, 20),
     ("bench_watchdog_precision", 120, 30),
     ("bench_crash_restart", 120, 20),
+    ("bench_fleet_commands", 120, 30),
     ("bench_launch_throughput", 120, 30),
     ("bench_status_fanout", 120, 30),
     ("bench_scale", 180, 40),

@@ -75,19 +75,17 @@ TEST_F(AppMonitorTest, RefreshAllRefreshesOnlyTheListedRegistrations) {
       << node_->log();
 }
 
-TEST_F(AppMonitorTest, SilentAppIsKilledWithinTimeoutPlusGrace) {
+// How soon after its timeout is bench_watchdog_precision's business; here that it happens, with
+// SIGTERM first.
+TEST_F(AppMonitorTest, SilentAppIsKilled) {
   start_node();
   auto app =
       client({"--timeouts", std::to_string(kTimeoutMs), "--mode", "hang", "--refreshes", "2"},
              dir_ / "st");
   ASSERT_TRUE(wait_until([&] { return status(dir_ / "st") == "hanging\n"; })) << node_->log();
-  const auto hung_at = std::chrono::steady_clock::now();
   auto exit = app.wait_exit();
   ASSERT_TRUE(exit.has_value()) << node_->log();
-  const auto took = std::chrono::steady_clock::now() - hung_at;
   EXPECT_EQ(exit->signal, SIGTERM);
-  // The client goes silent one tick after its last refresh; add generous slack for a busy machine.
-  EXPECT_LT(took, std::chrono::milliseconds(kTimeoutMs + kGraceMs + 3000));
   EXPECT_TRUE(node_->log_contains("watchdog timeout: pid " + std::to_string(app.pid())));
 }
 

@@ -61,32 +61,8 @@ class BrokerFleet : public ::testing::Test {
     for (const char* m : {"m1", "m2", "m3"})
       nodes_[m] = std::make_unique<FleetNode>(dir_, m, broker_->endpoints().control);
     client_ = std::make_unique<ControlClient>(broker_->endpoints().control);
-    ASSERT_TRUE(wait_until([&] {
-      auto reply = client_->request("machines");
-      auto machines = reply ? client_->result_as<control::MachinesResult>(*reply) : std::nullopt;
-      if (!machines) return false;
-      int online = 0;
-      for (const auto& m : machines->machines)
-        online += m.node.online;
-      return online == 3;
-    })) << broker_->log();
-    // Online is not yet linked: a node's subscription to its commands may still be on its way,
-    // and a command routed to it meanwhile is refused ("is connecting"). An empty set_vars is
-    // routed like any command and changes nothing: each machine answers one before the test.
-    for (const char* m : {"m1", "m2", "m3"}) {
-      const std::string frame = proto::bus::pack_with(
-          control::RequestHeader{1, std::string("link-") + m, "set_vars"}, "args", [&](auto& pk) {
-            pk.pack_map(2);
-            pk.pack(std::string_view("machine"));
-            pk.pack(std::string_view(m));
-            pk.pack(std::string_view("vars"));
-            pk.pack_map(0);
-          });
-      ASSERT_TRUE(wait_until([&] {
-        auto linked = client_->request_raw("set_vars", frame);
-        return linked && linked->ok;
-      })) << logs();
-    }
+    for (const char* m : {"m1", "m2", "m3"})
+      ASSERT_TRUE(client_->wait_linked(m)) << m << "\n" << logs();
   }
 
   std::string logs() {
@@ -234,11 +210,9 @@ TEST_F(BrokerFleet, NodeKilledGoesOfflineAndComesBack) {
   ASSERT_TRUE(client_->wait_app(
       "m3.web", [](const control::AppStatus& s) { return has_flag(s.state, "Running"); }));
   nodes_["m3"]->kill9();
-  const auto killed_at = std::chrono::steady_clock::now();
+  // How soon is bench_fleet_commands' business; here only that it happens.
   ASSERT_TRUE(client_->wait_app("m3.web", [](const control::AppStatus& s) { return !s.online; }))
       << logs();
-  // 2.5 s of silence plus the broker's check period; generous for a loaded machine.
-  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, std::chrono::milliseconds(4500));
   auto refused = client_->request("restart", control::AppArgs{"m3.web"});
   ASSERT_TRUE(refused);
   EXPECT_FALSE(refused->ok);
@@ -247,13 +221,10 @@ TEST_F(BrokerFleet, NodeKilledGoesOfflineAndComesBack) {
   nodes_["m3"]->start();
   ASSERT_TRUE(client_->wait_app("m3.web", [](const control::AppStatus& s) { return s.online; }))
       << logs();
-  // The new node knows its apps again (deployed on its return) and obeys commands: at once, or
-  // after "connecting" while its subscription to commands is on its way.
-  std::optional<ControlClient::Reply> launched;
-  ASSERT_TRUE(wait_until([&] {
-    launched = client_->request("launch", control::AppArgs{"m3.web"});
-    return !launched || launched->ok || launched->error.find("is connecting") == std::string::npos;
-  }));
+  // Online means it can be commanded: the first command after it went online is obeyed (held by
+  // the broker while the node's subscription to its commands is on its way), and the new node
+  // knows its apps again (deployed on its return).
+  auto launched = client_->request("launch", control::AppArgs{"m3.web"});
   ASSERT_TRUE(launched && launched->ok) << (launched ? launched->error : "no reply") << logs();
   ASSERT_TRUE(client_->wait_app("m3.web", [](const control::AppStatus& s) {
     return has_flag(s.state, "Running") && alive(s.state.pid);

@@ -84,7 +84,7 @@ TEST_F(CliWithoutBrokerTest, NoBrokerExits3WithinTheTimeout) {
       << describe(run);
   EXPECT_TRUE(run.out.empty()) << describe(run);
   EXPECT_GE(took, 400ms);
-  EXPECT_LT(took, 5s);  // bounded by --timeout, plus process start on a slow machine
+  EXPECT_LT(took, kDeadline);  // bounded: it does not hang
 }
 
 TEST_F(CliWithoutBrokerTest, BrokerComesFromTheEnvironmentAndOptionsMayFollowTheVerb) {
@@ -138,7 +138,8 @@ TEST_F(CliWithoutBrokerTest, UsageErrorsExit2BeforeAnyRequest) {
       line += a + " ";
     EXPECT_EQ(run.code, 2) << "baton " << line << "\n" << describe(run);
     EXPECT_FALSE(run.err.empty()) << "baton " << line;
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "baton " << line;
+    // Refused before the 60 s the broker could have taken.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, kDeadline) << "baton " << line;
   }
   CliRun run = baton_.run({"launch", "web"});
   EXPECT_NE(run.err.find("is not machine.app"), std::string::npos) << describe(run);

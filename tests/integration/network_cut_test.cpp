@@ -126,15 +126,9 @@ TEST_F(NetworkCut, NodeGoesOfflineKeepsItsAppsAndResyncsWithoutADuplicateLaunch)
     return pid > 0;
   })) << logs();
 
-  // Cut: offline at the broker within 3 s (target; asserted with room for the polling itself).
+  // Cut: offline at the broker (how soon is bench_fleet_commands' business).
   net_->cut();
-  const auto cut_at = steady_clock::now();
   ASSERT_TRUE(wait_until([&] { return online() == false; })) << logs();
-  const auto offline_after = steady_clock::now() - cut_at;
-  std::cout << "offline at the broker "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(offline_after).count()
-            << " ms after the cut\n";
-  EXPECT_LT(offline_after, std::chrono::milliseconds(4000)) << logs();
   EXPECT_EQ(baton({"launch", "m1.other"}).code, 1);  // refused at once: offline
   // The node keeps its app through the cut.
   EXPECT_EQ(::kill(static_cast<pid_t>(pid), 0), 0);

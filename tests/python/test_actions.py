@@ -4,12 +4,10 @@ exits or unregisters."""
 import os
 import re
 import signal
-import time
 
 from node_process import DEADLINE_S, wait_until
 
 TIMEOUT_MS = 300
-KILL_GRACE_S = 0.4
 
 
 def test_refreshing_keeps_it_alive_through_many_timeouts(node, clients):
@@ -25,10 +23,8 @@ def test_silence_gets_it_killed(node, clients):
     client = clients.start("appmon_client.py", "--timeout", str(TIMEOUT_MS), "--refreshes", "2",
                            "--then", "hang")
     assert wait_until(lambda: "hanging" in clients.output(client)), clients.output(client)
-    hung_at = time.monotonic()
+    # How soon after its timeout is bench_watchdog_precision's business; here that it happens.
     assert client.wait(timeout=DEADLINE_S) == -signal.SIGTERM, node.log()
-    # Generous slack over timeout + grace for a busy machine.
-    assert time.monotonic() - hung_at < TIMEOUT_MS / 1000 + KILL_GRACE_S + 3
     assert f"watchdog timeout: pid {client.pid} " in node.log()
 
 

@@ -217,6 +217,29 @@ bool ControlClient::wait_plan(const std::string& name, const std::string& status
       deadline);
 }
 
+bool ControlClient::wait_linked(const std::string& machine, std::chrono::milliseconds deadline) {
+  const auto online = [&] {
+    auto reply = request("machines");
+    auto machines = reply ? result_as<control::MachinesResult>(*reply) : std::nullopt;
+    if (!machines) return false;
+    for (const auto& m : machines->machines) {
+      if (m.node.machine == machine) return m.node.online;
+    }
+    return false;
+  };
+  if (!wait_until(online, deadline)) return false;
+  const std::string frame = proto::bus::pack_with(control::RequestHeader{1, next_id(), "set_vars"},
+                                                  "args", [&](auto& pk) {
+                                                    pk.pack_map(2);
+                                                    pk.pack(std::string_view("machine"));
+                                                    pk.pack(std::string_view(machine));
+                                                    pk.pack(std::string_view("vars"));
+                                                    pk.pack_map(0);
+                                                  });
+  auto linked = request_raw("set_vars", frame, deadline);
+  return linked && linked->ok;
+}
+
 BusWatcher::BusWatcher(const std::string& bus_endpoint, const std::vector<std::string>& prefixes,
                        const std::optional<CurveClientKeys>& keys)
     : socket_(context_, zmq::socket_type::sub) {

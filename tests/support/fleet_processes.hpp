@@ -113,6 +113,9 @@ class ControlClient {
                 std::chrono::milliseconds deadline = kDeadline);
   bool wait_plan(const std::string& name, const std::string& status,
                  std::chrono::milliseconds deadline = kDeadline);
+  // Waits until `machine` is online and has answered a command routed to it (an empty set_vars,
+  // which changes nothing): the first command of a test then goes the whole way to the node.
+  bool wait_linked(const std::string& machine, std::chrono::milliseconds deadline = kDeadline);
 
  private:
   std::string next_id() { return "t" + std::to_string(++id_); }
