@@ -80,7 +80,7 @@ bool may_publish_for(const Peer& peer, std::string_view machine) {
 }
 
 std::vector<std::string> granted_subscriptions(const Peer& peer, std::string_view topic) {
-  const std::string commands = proto::bus::command_topic("");  // "cmd/"
+  const std::string_view commands = proto::bus::kCommandPrefix;
   switch (peer.role) {
     case Role::anyone:
     case Role::operator_:
@@ -92,7 +92,7 @@ std::vector<std::string> granted_subscriptions(const Peer& peer, std::string_vie
       break;
   }
   if (topic.starts_with(commands)) return {};
-  if (!std::string_view(commands).starts_with(topic)) return {std::string(topic)};
+  if (!commands.starts_with(topic)) return {std::string(topic)};
   std::vector<std::string> granted;
   for (auto kind : kMonitorTopics) {
     if (kind.starts_with(topic)) granted.emplace_back(kind);

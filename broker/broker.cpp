@@ -323,9 +323,10 @@ void Broker::subscription(bool subscribe, std::string_view topic, const std::opt
     }
     return;
   }
-  const std::string prefix = bus::command_topic("");
-  if (!topic.starts_with(prefix)) return;
-  const std::string machine(topic.substr(prefix.size()));
+  // Only a whole command topic, cmd/<machine>/, links a machine.
+  if (!topic.starts_with(bus::kCommandPrefix) || !topic.ends_with('/')) return;
+  const std::string machine(
+      topic.substr(bus::kCommandPrefix.size(), topic.size() - bus::kCommandPrefix.size() - 1));
   if (machine.empty() || machine.find('/') != std::string::npos) return;
   if (subscribe) {
     ++command_subscribers_[machine];

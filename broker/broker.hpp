@@ -1,10 +1,10 @@
 // baton-broker as a whole (shared/DESIGN.md §1–§3): the control ROUTER that answers clients and
 // nodes, the ingest XSUB that the nodes publish to, and the bus XPUB that relays their status to
-// any subscriber and carries commands to one node on cmd/<machine>. Around them: the config and
+// any subscriber and carries commands to one node on cmd/<machine>/. Around them: the config and
 // what each node runs (Deployment), the last value of everything (FleetState), commands in flight
 // (CommandRouter) and plans (PlanRunner). All of it on the caller's event loop; nothing blocks.
 //
-// A node is (re)synchronised whenever its subscription to cmd/<machine> arrives — at its first
+// A node is (re)synchronised whenever its subscription to cmd/<machine>/ arrives — at its first
 // start, after it restarts, after the broker restarts, after a network cut heals: it gets its
 // definitions (deploy; unchanged ones keep running), the variables set for it, and a get_state.
 #pragma once

@@ -1,4 +1,4 @@
-// Commands from the broker to one node on cmd/<machine>, and their replies on reply/broker: each
+// Commands from the broker to one node on cmd/<machine>/, and their replies on reply/broker: each
 // command gets an id, and its callback runs exactly once, with the node's reply, with a timeout
 // error, or with an offline error when the machine goes silent first.
 //

@@ -1,5 +1,5 @@
 // Commands for a machine that is online but not yet linked: its node is heard on ingest, but its
-// subscription to cmd/<machine> has not reached the broker (a node that just started, or any node
+// subscription to cmd/<machine>/ has not reached the broker (a node that just started, or any node
 // right after a broker restart). A command published now would be lost, so it waits here until
 // the machine links, goes offline, or waits longer than the command timeout. A client that saw the
 // machine online can therefore always act on it.

@@ -203,7 +203,8 @@ void BrokerLink::on_bus_readable() {
       spdlog::warn("dropped a bus message of more than two frames");
       continue;
     }
-    // Subscriptions match by prefix: "cmd/m1" also delivers "cmd/m10".
+    // The topic's trailing "/" keeps other machines' commands out; comparing it whole costs
+    // nothing and keeps a node safe from a broker that relays anything.
     if (topic.to_string_view() != command_topic_) continue;
     on_command_(payload);
   }

@@ -1,5 +1,5 @@
 // The node's connection to the broker. It says hello on the broker's control socket to learn the
-// bus endpoints, then publishes to the ingest socket and subscribes to cmd/<machine> on the bus.
+// bus endpoints, then publishes to the ingest socket and subscribes to cmd/<machine>/ on the bus.
 //
 // The ingest socket is an XPUB, not a PUB, so that the node sees the broker's subscription
 // arrive: before it, anything published would be dropped (ZeroMQ's slow joiner), so the node

@@ -1,4 +1,4 @@
-// Executes the commands a node receives on cmd/<machine> and answers each on reply/<reply_to>.
+// Executes the commands a node receives on cmd/<machine>/ and answers each on reply/<reply_to>.
 // A command that cannot be decoded far enough to know where to reply is logged and dropped; any
 // other failure (unknown op, unknown app, bad arguments, missing executable) is an error reply.
 #pragma once

@@ -204,8 +204,7 @@ void SimulatedFleet::on_bus_readable() {
       } while (rest.more());
       continue;
     }
-    // Subscriptions match by prefix (cmd/m1 also gets cmd/m10): the whole topic names the
-    // machine.
+    // One SUB for every machine: the whole topic names the machine.
     auto it = by_command_topic_.find(topic.to_string());
     if (it == by_command_topic_.end()) continue;
     handle_command(machines_[it->second], payload);

@@ -1,4 +1,4 @@
-// args of the deploy command (cmd/<machine>, schemas/bus/command.json): every app definition of
+// args of the deploy command (cmd/<machine>/, schemas/bus/command.json): every app definition of
 // the machine. The node compares definitions to tell a changed one; apps not listed are forgotten.
 #pragma once
 

@@ -25,7 +25,7 @@ std::string plan_topic(std::string_view plan) {
   return join("plan/", plan);
 }
 std::string command_topic(std::string_view machine) {
-  return join("cmd/", machine);
+  return join(join(kCommandPrefix, machine), "/");
 }
 std::string reply_topic(std::string_view client) {
   return join("reply/", client);

@@ -1,6 +1,6 @@
 // Messages on the bus (shared/DESIGN.md §3): two frames [topic, msgpack map with "v": 1].
 // Nodes publish status, events and replies to the broker's ingest socket; the broker relays them on
-// its bus socket and sends commands to one node on cmd/<machine>.
+// its bus socket and sends commands to one node on cmd/<machine>/.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,10 @@ inline constexpr int kVersion = 1;
 inline constexpr std::int64_t kMaxFrameBytes = 4 * 1024 * 1024;  // a deploy of many apps fits
 
 // Topic builders. A receiver compares whole topics: "cmd/m1" must not act on "cmd/m10".
+// Every command topic starts with this; a machine's ends with "/" (cmd/<machine>/), so that no
+// machine's command topic is a prefix of another's: a subscription matches by prefix, and a node
+// key granted cmd/m1/ must not receive the commands of m10.
+inline constexpr std::string_view kCommandPrefix = "cmd/";
 std::string status_topic(std::string_view machine, std::string_view app);
 std::string event_topic(std::string_view machine, std::string_view app);
 std::string node_topic(std::string_view machine);
@@ -80,7 +84,7 @@ struct NodeState {
                       required("uptime", &NodeState::uptime), required("seq", &NodeState::seq));
 };
 
-// cmd/<machine>: the envelope of a command; its "args" map is decoded per op (see below).
+// cmd/<machine>/: the envelope of a command; its "args" map is decoded per op (see below).
 struct CommandHeader {
   int v = kVersion;
   std::string id;        // chosen by the sender, echoed in the reply

@@ -34,6 +34,7 @@ class BrokerAuth : public ::testing::Test {
         << "<Shared>\n"
            "  <App AppIdTuple=\"m1.sleeper\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"600\"/>\n"
            "  <App AppIdTuple=\"m2.sleeper\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"600\"/>\n"
+           "  <App AppIdTuple=\"m10.sleeper\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"600\"/>\n"
            "</Shared>\n";
     broker_ = std::make_unique<BrokerProcess>(
         dir_, dir_ / "SharedConfig.xml", BrokerEndpoints::pick(),
@@ -235,7 +236,7 @@ TEST_F(BrokerAuth, ANodeKeyServesItsOwnMachineOnly) {
 TEST_F(BrokerAuth, MonitorsSeeStatusButNotCommands) {
   BusWatcher monitor(endpoints().bus, {""}, keys_of("graf"));
   BusWatcher monitor_commands(endpoints().bus, {"cmd/"}, keys_of("graf"));
-  BusWatcher op(endpoints().bus, {"cmd/m1"}, keys_of("alice"));
+  BusWatcher op(endpoints().bus, {"cmd/m1/"}, keys_of("alice"));
   auto seen = [](const BusWatcher& watcher, const std::string& prefix) {
     for (const auto& [topic, payload] : watcher.messages()) {
       if (topic.starts_with(prefix)) return true;
@@ -251,11 +252,45 @@ TEST_F(BrokerAuth, MonitorsSeeStatusButNotCommands) {
       monitor_commands.pump();
       op.pump();
     }
-    return seen(op, "cmd/m1") && seen(monitor, "status/m1/sleeper");
+    return seen(op, "cmd/m1/") && seen(monitor, "status/m1/sleeper");
   })) << logs();
   EXPECT_FALSE(seen(monitor, "cmd/"));
   EXPECT_TRUE(monitor_commands.messages().empty());
   EXPECT_TRUE(contains(broker_->log(), "refused monitor key 'graf''s subscription to 'cmd/'"))
+      << logs();
+}
+
+// ZeroMQ matches subscriptions by prefix: were m1's command topic cmd/m1, it would match m10's
+// commands too. Topics end with "/" and a node key is granted exactly its own.
+TEST_F(BrokerAuth, ANodeKeyGetsNoCommandOfAMachineWhoseIdItsOwnIsAPrefixOf) {
+  CliRun made = baton_.run({"keygen", "m10", "--dir", dir_.path()});
+  ASSERT_EQ(made.code, 0) << describe(made);
+  authorize("node m1 m1\nnode m10 m10\noperator alice alice\nmonitor graf graf\n");
+  CliRun reload = baton_as("alice", {"reload"});
+  ASSERT_EQ(reload.code, 0) << describe(reload);
+  FleetNode m10(dir_, "m10", endpoints().control, node_keys("m10"));
+  ASSERT_TRUE(operator_->wait_linked("m10")) << logs() << "--- node m10\n" << m10.log();
+
+  // m1's key asks for the prefix that used to be its topic, and for its own topic.
+  BusWatcher m1_key(endpoints().bus, {"cmd/m1", "cmd/m1/"}, keys_of("m1"));
+  BusWatcher op(endpoints().bus, {"cmd/m10/"}, keys_of("alice"));
+  auto seen = [](const BusWatcher& watcher, const std::string& topic) {
+    for (const auto& [t, payload] : watcher.messages()) {
+      if (t == topic) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_until([&] {
+    (void)baton_as("alice", {"restart", "m10.sleeper"});
+    (void)baton_as("alice", {"restart", "m1.sleeper"});
+    for (int i = 0; i < 20; ++i) {
+      m1_key.pump();
+      op.pump();
+    }
+    return seen(op, "cmd/m10/") && seen(m1_key, "cmd/m1/");
+  })) << logs();
+  EXPECT_FALSE(seen(m1_key, "cmd/m10/"));
+  EXPECT_TRUE(contains(broker_->log(), "refused node key 'm1''s subscription to 'cmd/m1'"))
       << logs();
 }
 

@@ -284,7 +284,7 @@ TEST_F(BrokerFleet, GarbageOnEverySocketDisturbsNothing) {
   for (int round = 0; round < 50; ++round) {
     pub.send(zmq::str_buffer("status/m2/solo"), zmq::send_flags::sndmore);
     pub.send(zmq::str_buffer("\xff\xfe not msgpack"));
-    pub.send(zmq::str_buffer("cmd/m2"), zmq::send_flags::sndmore);
+    pub.send(zmq::str_buffer("cmd/m2/"), zmq::send_flags::sndmore);
     pub.send(zmq::buffer(
         proto::bus::pack_command(proto::bus::CommandHeader{1, "forged", "kill", "x"},
                                  proto::bus::AppCommandArgs{"solo", std::nullopt, std::nullopt})));

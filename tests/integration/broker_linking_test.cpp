@@ -1,5 +1,5 @@
 // A node is online at the broker as soon as it is heard on ingest, but it can take commands only
-// once its subscription to cmd/<machine> has reached the broker's bus: the two travel on separate
+// once its subscription to cmd/<machine>/ has reached the broker's bus: the two travel on separate
 // connections. A command for a machine in between is held until the machine links, so a client
 // that saw the machine online can act at once. The node here is played by the test with plain
 // ZeroMQ sockets, so that the test decides when it subscribes.

@@ -401,10 +401,11 @@ TEST_F(NodeSupervisionTest, GarbageCommandsAreAnsweredOrDroppedAndTheNodeGoesOn)
   EXPECT_TRUE(command("launch", "a").ok);
 }
 
-TEST_F(NodeSupervisionTest, CommandsForAnotherMachineWithTheSamePrefixAreIgnored) {
+TEST_F(NodeSupervisionTest, CommandsOnALongerTopicWithItsTopicAsPrefixAreIgnored) {
   deploy({shell_app("a", "exec sleep 60")});
-  // m1 subscribes to "cmd/m1", which ZeroMQ also matches for "cmd/m10".
-  const std::string foreign = broker_.command("m10", "launch", bus::AppCommandArgs{"a", {}, {}});
+  // m1 subscribes to "cmd/m1/", which ZeroMQ also matches for "cmd/m1/x/": the node compares
+  // whole topics.
+  const std::string foreign = broker_.command("m1/x", "launch", bus::AppCommandArgs{"a", {}, {}});
   const std::string own = broker_.command("m1", "get_state", bus::AppCommandArgs{"a", {}, {}});
   ASSERT_TRUE(broker_.wait_reply(own).has_value());  // commands run in order: foreign came first
   broker_.pump();

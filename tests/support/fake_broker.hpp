@@ -34,7 +34,7 @@ class FakeBroker {
   // How many times a node subscribed to the machine's commands (each node start subscribes anew).
   std::size_t subscriptions(const std::string& machine) const;
 
-  // Sends any payload on cmd/<machine>, also garbage.
+  // Sends any payload on cmd/<machine>/, also garbage.
   void send(const std::string& machine, const std::string& payload);
   std::string command(const std::string& machine, const std::string& op,
                       const proto::bus::AppCommandArgs& args);  // sends, returns the id

@@ -101,13 +101,15 @@ TEST(AccessPolicy, NodesPublishForTheirOwnMachineOnly) {
 TEST(AccessPolicy, SubscriptionsKeepCommandsFromMonitorsAndOtherNodes) {
   using List = std::vector<std::string>;
   const Peer node{Role::node, "m1"}, monitor{Role::monitor, "g"};
-  EXPECT_EQ(granted_subscriptions(node, "cmd/m1"), List{"cmd/m1"});
-  EXPECT_EQ(granted_subscriptions(node, "cmd/m2"), List{});
+  EXPECT_EQ(granted_subscriptions(node, "cmd/m1/"), List{"cmd/m1/"});
+  EXPECT_EQ(granted_subscriptions(node, "cmd/m1"), List{});  // a prefix of cmd/m10/ too
+  EXPECT_EQ(granted_subscriptions(node, "cmd/m10/"), List{});
+  EXPECT_EQ(granted_subscriptions(node, "cmd/m2/"), List{});
   EXPECT_EQ(granted_subscriptions(node, ""), List{});
   EXPECT_EQ(granted_subscriptions(node, "status/"), List{});
 
   EXPECT_EQ(granted_subscriptions(monitor, "status/m1/"), List{"status/m1/"});
-  EXPECT_EQ(granted_subscriptions(monitor, "cmd/m1"), List{});
+  EXPECT_EQ(granted_subscriptions(monitor, "cmd/m1/"), List{});
   EXPECT_EQ(granted_subscriptions(monitor, "cmd/"), List{});
   EXPECT_EQ(granted_subscriptions(monitor, ""),
             (List{"status/", "event/", "node/", "plan/", "reply/"}));
@@ -115,7 +117,7 @@ TEST(AccessPolicy, SubscriptionsKeepCommandsFromMonitorsAndOtherNodes) {
 
   for (const Peer& full : {Peer{Role::operator_, "a"}, Peer{}}) {
     EXPECT_EQ(granted_subscriptions(full, ""), List{""});
-    EXPECT_EQ(granted_subscriptions(full, "cmd/m1"), List{"cmd/m1"});
+    EXPECT_EQ(granted_subscriptions(full, "cmd/m1/"), List{"cmd/m1/"});
   }
 }
 

@@ -14,7 +14,8 @@ TEST(BusMessages, TopicsFollowTheDesign) {
   EXPECT_EQ(event_topic("m1", "web"), "event/m1/web");
   EXPECT_EQ(node_topic("m1"), "node/m1");
   EXPECT_EQ(plan_topic("main"), "plan/main");
-  EXPECT_EQ(command_topic("m10"), "cmd/m10");
+  EXPECT_EQ(command_topic("m10"), "cmd/m10/");
+  EXPECT_FALSE(command_topic("m10").starts_with(command_topic("m1")));
   EXPECT_EQ(reply_topic("cli-1"), "reply/cli-1");
 }
 

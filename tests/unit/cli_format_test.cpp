@@ -207,7 +207,7 @@ TEST(CliBusMessages, DecodedByTopicKind) {
     pk.pack(std::string("op"));
     pk.pack(std::string("launch"));
   });
-  EXPECT_EQ(line("cmd/m1", other.object), R"(cmd/m1 {"id":"c1","op":"launch"})");
+  EXPECT_EQ(line("cmd/m1/", other.object), R"(cmd/m1/ {"id":"c1","op":"launch"})");
 }
 
 TEST(CliBusMessages, MalformedPayloadOfAKnownKindIsAnError) {
