@@ -1,6 +1,6 @@
 // The application-monitor clients of bench_watchdog_precision, each a process of its own (the node
 // identifies a registration's process by the peer credentials of its connection, and a fired KILL
-// takes the whole process). They speak the appmonitor protocol (shared/DESIGN.md §4) on a DEALER
+// takes the whole process). They speak the appmonitor protocol (docs/protocol.md) on a DEALER
 // and report to the benchmark through a pipe, one fixed-size record per write (atomic below
 // PIPE_BUF).
 //

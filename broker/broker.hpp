@@ -1,4 +1,4 @@
-// baton-broker as a whole (shared/DESIGN.md §1–§3): the control ROUTER that answers clients and
+// baton-broker as a whole (docs/architecture.md): the control ROUTER that answers clients and
 // nodes, the ingest XSUB that the nodes publish to, and the bus XPUB that relays their status to
 // any subscriber and carries commands to one node on cmd/<machine>/. Around them: the config and
 // what each node runs (Deployment), the last value of everything (FleetState), commands in flight

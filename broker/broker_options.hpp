@@ -1,4 +1,4 @@
-// baton-broker's command line (shared/DESIGN.md §7).
+// baton-broker's command line (README.md, Fleet).
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// Plans across machines (shared/DESIGN.md §5): StartPlan launches a plan's apps in dependency
+// Plans across machines (docs/app-states.md, Plans): StartPlan launches a plan's apps in dependency
 // waves — an app goes when every app it depends on, on any machine, is Initialized, in the
 // plan's order, SeparationInterval seconds after the launch before it, Disabled apps skipped —
 // and the plan status follows the apps:

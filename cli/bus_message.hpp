@@ -1,4 +1,4 @@
-// A message seen on the broker's bus, decoded by the kind its topic names (shared/DESIGN.md §3).
+// A message seen on the broker's bus, decoded by the kind its topic names (docs/protocol.md, Bus).
 #pragma once
 
 #include <msgpack.hpp>

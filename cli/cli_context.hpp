@@ -1,5 +1,5 @@
 // What every verb of the command line shares: where the broker is, how long to wait for it, the
-// exit codes of shared/DESIGN.md §6, and the verb that parsing chose.
+// exit codes of README.md's Command line, and the verb that parsing chose.
 #pragma once
 
 #include <functional>
@@ -8,7 +8,7 @@
 
 namespace baton::cli {
 
-// Exit codes, part of the command line's contract with scripts (DESIGN §6).
+// Exit codes, part of the command line's contract with scripts (README.md, Command line).
 enum class ExitCode : int {
   kDone = 0,
   kRequestFailed = 1,  // the broker (or a node behind it) refused or failed the request

@@ -1,5 +1,5 @@
-// The verbs of `baton` (shared/DESIGN.md §6), one registration function per group of verbs, each
-// in its own file; main() calls every one once. A verb's subcommand callback only records the
+// The verbs of `baton` (README.md, Command line), one registration function per group of verbs,
+// each in its own file; main() calls every one once. A verb's subcommand callback only records the
 // verb in CliContext::run: it runs after parsing, when every global option holds its value.
 //
 // A new verb is one more file with its add_..._command() declared here and one line in main().

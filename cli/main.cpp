@@ -1,5 +1,5 @@
-// baton: the operator's command line (shared/DESIGN.md §6). It speaks the control protocol to the
-// broker (common/proto/control.hpp) and reads its bus for `watch`.
+// baton: the operator's command line (README.md, Command line). It speaks the control protocol to
+// the broker (common/proto/control.hpp) and reads its bus for `watch`.
 #include <CLI/CLI.hpp>
 
 #include "common/parse_command_line.hpp"

@@ -1,5 +1,5 @@
 // baton plan start|stop|kill|restart|status NAME, baton plans, baton reload: the broker's launch
-// plans (shared/DESIGN.md §5) and the SharedConfig.xml they come from.
+// plans (docs/app-states.md, Plans) and the SharedConfig.xml they come from.
 #include <iostream>
 #include <memory>
 

@@ -58,7 +58,7 @@ std::string private_folder() {
 }
 
 // The machine this process is: --machine, else the one machine the config names, else the
-// short host name (DESIGN §7).
+// short host name.
 std::string choose_machine(const UpOptions& options, const config::SharedConfig& config) {
   if (!options.machine.empty()) return options.machine;
   std::set<std::string> machines;

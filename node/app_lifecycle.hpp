@@ -4,14 +4,15 @@
 // dispatch, and the handlers act only through LifecycleHost, so the machine is tested with fake
 // time and fake child exits as well as with real processes.
 //
-// Status flags (shared/reference/dirigent-apps.txt) are derived from the state and a few facts:
-//   Started      a launch attempt has been made (kept after exit; cleared by nothing but a new
-//   attempt) StartFailed  the last launch attempt failed Running      the process exists (also
-//   while Dying) Dying        termination requested, the process has not exited yet Killed
-//   terminated by a direct KillApp (not by KillPlan); cleared by the next launch Initialized  the
-//   init detector fired for the current (or last) run; cleared at launch PlanApplied  a plan has
-//   processed the app (set by plans and by KillApp; cleared by KillPlan) Restarting   a relaunch is
-//   pending: after a crash (RestartOnCrash) or a RestartApp
+// Status flags (docs/app-states.md) are derived from the state and a few facts:
+//   Started      a launch attempt has been made (kept after exit)
+//   StartFailed  the last launch attempt failed
+//   Running      the process exists (also while Dying)
+//   Dying        termination requested, the process has not exited yet
+//   Killed       terminated by a direct KillApp (not by KillPlan); cleared by the next launch
+//   Initialized  the init detector fired for the current (or last) run; cleared at launch
+//   PlanApplied  a plan has processed the app (set by plans and by KillApp; cleared by KillPlan)
+//   Restarting   a relaunch is pending: after a crash (RestartOnCrash) or a RestartApp
 #pragma once
 
 #include <sys/types.h>
@@ -79,7 +80,7 @@ std::string_view to_string(LifecycleEvent event);
 
 enum class TimerKind { kill, restart, init };
 
-// Event kinds published on event/<machine>/<app> (shared/DESIGN.md §3).
+// Event kinds published on event/<machine>/<app> (docs/app-states.md, Events).
 enum class AppEventKind {
   launched,
   start_failed,
@@ -137,7 +138,7 @@ class AppLifecycle {
   const LifecyclePolicy& policy() const { return policy_; }
   void set_policy(LifecyclePolicy policy) { policy_ = std::move(policy); }
 
-  // Flags, in DESIGN order.
+  // Flags, in the order docs/app-states.md lists them.
   std::vector<std::string> flags() const;
   bool started() const { return started_; }
   bool start_failed() const { return start_failed_; }

@@ -1,4 +1,4 @@
-// The node's application monitor endpoint (shared/DESIGN.md §4): a ROUTER socket that apps
+// The node's application monitor endpoint (docs/protocol.md): a ROUTER socket that apps
 // register with and refresh, the registration table, and the link to the watchdog actions.
 #pragma once
 

@@ -2,9 +2,9 @@
 //
 // %VAR% (common/config/expand_vars.hpp) expands from the DIRIGENT_*/BATON_* variables, then the
 // app's <Env><Local> variables, then the environment being built. The environment is built in
-// shared/DESIGN.md §5's order: the node's environment (as SetVars left it), <Env><Set> (values
-// expanded, in name order), PATH prepend/append, then the DIRIGENT_* variables, BATON_APPMONITOR
-// and BATON_LAUNCH_ID (the marker KillTree looks for).
+// docs/shared-config.md's order: the node's environment (as SetVars left it), <Env><Set> (values
+// expanded, in order of first definition), PATH prepend/append, then the DIRIGENT_* variables,
+// BATON_APPMONITOR and BATON_LAUNCH_ID (the marker KillTree looks for).
 //
 // Paths: an absolute ExeFullPath is used as is; a relative one with a '/' resolves against the
 // config folder; a bare name is taken from the config folder if a file of that name is there,

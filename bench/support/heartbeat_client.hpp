@@ -2,7 +2,7 @@
 // one DEALER connection, then refreshes them round-robin with up to `window` refreshes in flight,
 // as fast as the server answers, for `duration` after the go file appears: one registration per
 // "refresh" frame, or `batch` of them per "refresh_many" frame. It speaks the wire
-// protocol itself (shared/DESIGN.md §4) so that the same client measures baton-node and the bare
+// protocol itself (docs/protocol.md) so that the same client measures baton-node and the bare
 // baseline server alike.
 #pragma once
 

@@ -31,8 +31,8 @@ bool has(const std::vector<std::string>& flags, std::string_view flag) {
   return false;
 }
 
-// The flags in DESIGN order (Started, StartFailed, Running, Dying, Killed, Initialized,
-// PlanApplied, Restarting) from what a simulated app can be.
+// The flags in docs/app-states.md's order (Started, StartFailed, Running, Dying, Killed,
+// Initialized, PlanApplied, Restarting) from what a simulated app can be.
 std::vector<std::string> flags_of(bool started, bool running, bool killed, bool initialized,
                                   bool plan_applied) {
   std::vector<std::string> out;

@@ -1,4 +1,4 @@
-// One app as SharedConfig.xml defines it (shared/DESIGN.md §5), templates resolved away.
+// One app as SharedConfig.xml defines it (docs/shared-config.md), templates resolved away.
 //
 // The broker builds these from the file and deploys them to the nodes over the bus, so AppDef is
 // also the wire form: it lists its fields in kFields like every message (common/proto/codec.hpp),

@@ -1,4 +1,4 @@
-// %VAR% expansion of ExeFullPath, StartupDir, CmdLineArgs, <Env> values (shared/DESIGN.md §5).
+// %VAR% expansion of ExeFullPath, StartupDir, CmdLineArgs, <Env> values (docs/shared-config.md).
 //
 // The config keeps these texts raw; the node expands them at each launch with the variables of
 // that moment (its environment as SetVars left it, <Env><Local>, the DIRIGENT_* variables), so the

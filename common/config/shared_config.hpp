@@ -1,4 +1,4 @@
-// SharedConfig.xml, Dirigent's plan file (shared/DESIGN.md §5), loaded into plans and app
+// SharedConfig.xml, Dirigent's plan file (docs/shared-config.md), loaded into plans and app
 // definitions with every AppTemplate resolved away. schemas/SharedConfig.xsd describes the format.
 //
 // Loading never throws: a file Baton cannot run is an Error whose message names the file, the

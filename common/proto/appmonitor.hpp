@@ -1,4 +1,4 @@
-// Application monitor protocol, SDK <-> node (shared/DESIGN.md §4, schemas/appmonitor/*.json).
+// Application monitor protocol, SDK <-> node (docs/protocol.md, schemas/appmonitor/*.json).
 // DEALER -> ROUTER, one msgpack map per frame, each request answered with one frame.
 #pragma once
 
@@ -26,7 +26,7 @@ enum class Action { kill, restart, reboot };
 std::string_view to_string(Action action);
 std::optional<Action> parse_action(std::string_view text);
 
-// Error codes of ErrorReply.code; their meanings are listed in schemas/appmonitor/error.json.
+// Error codes of ErrorReply.code; their meanings are listed in schemas/README.md.
 namespace code {
 inline constexpr std::string_view kMalformed = "malformed";
 inline constexpr std::string_view kUnknownOp = "unknown_op";

@@ -1,4 +1,4 @@
-// Messages on the bus (shared/DESIGN.md §3): two frames [topic, msgpack map with "v": 1].
+// Messages on the bus (docs/protocol.md, Bus): two frames [topic, msgpack map with "v": 1].
 // Nodes publish status, events and replies to the broker's ingest socket; the broker relays them on
 // its bus socket and sends commands to one node on cmd/<machine>/.
 #pragma once
@@ -35,7 +35,7 @@ struct AppState {
   int v = kVersion;
   std::string machine;
   std::string app;
-  std::vector<std::string> flags;         // names, in DESIGN order
+  std::vector<std::string> flags;         // names, in docs/app-states.md's order
   std::int64_t pid = 0;                   // 0: no process
   std::optional<std::int64_t> exit_code;  // of the last run; negative: killed by that signal
   std::int64_t restarts = 0;

@@ -1,4 +1,4 @@
-// Control requests (shared/DESIGN.md §2): a client's DEALER to the broker's ROUTER, one msgpack
+// Control requests (docs/protocol.md): a client's DEALER to the broker's ROUTER, one msgpack
 // map per frame each way. Every request is {v, id, op, args}; every reply {v, id, ok, error?,
 // result?}. The first request of a node or a client is hello, whose reply names the broker's other
 // endpoints, so users only ever give the control address.

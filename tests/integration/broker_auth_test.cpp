@@ -1,5 +1,5 @@
-// CURVE on the bus (shared/…, issue "authenticated bus"): a real baton-broker with keys, a real
-// baton-node, and the real `baton` as operator, monitor and stranger. Every key is made by
+// CURVE on the bus (docs/protocol.md, Authentication and roles): a real baton-broker with keys, a
+// real baton-node, and the real `baton` as operator, monitor and stranger. Every key is made by
 // `baton keygen`; the broker's authorized-keys file gives them their roles.
 #include <gtest/gtest.h>
 #include <signal.h>

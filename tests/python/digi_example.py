@@ -1,4 +1,4 @@
-"""Digi's own usage example for digidevice.appmonitor (shared/reference/appmonitor-api.txt),
+"""Digi's own usage example for digidevice.appmonitor, from Digi's documentation,
 as a script written for a Digi device would hold it: register, refresh loop, unregister.
 
 Only the loop's end differs: Digi's `while True` runs forever, so this one stops after

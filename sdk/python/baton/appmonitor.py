@@ -21,7 +21,7 @@ before anything is sent. Dropping a handler does NOT unregister: a program that 
 or exits, without calling ``unregister()`` is caught by the node, which is the point of a
 watchdog. A handler is not thread-safe: use one per thread, or guard it with a lock.
 
-The wire protocol is the one of the C++ SDK: shared/DESIGN.md section 4 and schemas/appmonitor/.
+The wire protocol is the one of the C++ SDK: docs/protocol.md and schemas/appmonitor/.
 """
 
 import enum
