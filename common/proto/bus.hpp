@@ -68,7 +68,7 @@ struct Event {
       required("details", &Event::details), required("seq", &Event::seq));
 };
 
-// node/<machine>: presence, every second and on change.
+// node/<machine>: presence, every second, when the node (re)connects and when it stops.
 struct NodeState {
   int v = kVersion;
   std::string machine;

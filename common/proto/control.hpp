@@ -152,7 +152,7 @@ struct PlansResult {
 };
 
 // One machine the config names or that said hello: its last NodeState (online false when it has
-// been silent for 3 s or never appeared) and when it was last heard from (0: never).
+// been silent for --offline-after or never appeared) and when it was last heard from (0: never).
 struct MachineStatus {
   bus::NodeState node;
   double last_seen = 0;  // seconds since the epoch
