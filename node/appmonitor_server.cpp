@@ -349,6 +349,11 @@ void AppMonitorServer::on_process_exit(pid_t pid) {
   for (const Registration& r : table_.remove_pid(pid)) {
     spdlog::warn("{} exited without unregistering: action {}", describe(r),
                  am::to_string(r.action));
+    if (listener_) {
+      listener_->fired(
+          r, "exited",
+          fmt::format("exited without unregistering: action {}", am::to_string(r.action)));
+    }
     actions_.on_exit_without_unregister(r);
   }
 }

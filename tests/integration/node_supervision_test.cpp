@@ -269,6 +269,27 @@ TEST_F(NodeSupervisionTest, WatchdogRestartRelaunchesFromTheDefinition) {
   EXPECT_FALSE(file_exists(dir_ / "restart-command-ran"));
 }
 
+// An exit without unregistering fires the action at once: the app's events say so, as they do
+// for a late refresh.
+TEST_F(NodeSupervisionTest, ExitWithoutUnregisteringIsAWatchdogAction) {
+  config::AppDef client;
+  client.machine = "m1";
+  client.app = "quitter";
+  client.exe_full_path = binary_path("appmon_client");
+  client.cmd_line_args = "--timeouts 60000 --tick-ms 50 --mode exit --refreshes 1";
+  client.config_dir = dir_.path();
+  deploy({client});
+  command("launch", "quitter");
+  ASSERT_TRUE(wait_until([&] {
+    broker_.pump();
+    auto kinds = broker_.event_kinds("m1", "quitter");
+    return std::find(kinds.begin(), kinds.end(), "watchdog_action") != kinds.end();
+  })) << node_->log();
+  auto kinds = broker_.event_kinds("m1", "quitter");
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "registered"), kinds.end());
+  EXPECT_EQ(std::find(kinds.begin(), kinds.end(), "watchdog_timeout"), kinds.end());
+}
+
 TEST_F(NodeSupervisionTest, EnvironmentAndVariableExpansion) {
   auto app = shell_app("envy", "env > %DIRIGENT_MACHINEID%_%DIRIGENT_APPID%.env");
   app.env_set = {{"GREETING", "hello %DIRIGENT_APPID%"}, {"FROM_LOCAL", "%LOCAL_ONLY%"}};
