@@ -209,13 +209,13 @@ class CliTest : public ::testing::Test {
     }
     config_path_ = dir_ / "SharedConfig.xml";
     write_config(false);
-    const std::vector<int> ports = free_ports(3);
-    control_ = loopback(ports[0]);
+    control_ = "ipc://" + (dir_ / "control.sock");
     broker_log_ = dir_ / "broker.log";
-    broker_.emplace(std::vector<std::string>{binary_path("baton-broker"), "--config", config_path_,
-                                             "--control", control_, "--ingest", loopback(ports[1]),
-                                             "--bus", loopback(ports[2])},
-                    ChildProcess::Options{{}, {}, broker_log_});
+    broker_.emplace(
+        std::vector<std::string>{binary_path("baton-broker"), "--config", config_path_, "--control",
+                                 control_, "--ingest", "ipc://" + (dir_ / "ingest.sock"), "--bus",
+                                 "ipc://" + (dir_ / "bus.sock")},
+        ChildProcess::Options{{}, {}, broker_log_});
     node_.emplace(dir_, std::vector<std::string>{"--broker", control_});
     ASSERT_TRUE(eventually([&] {
       json machines = request_json({"machines", "--json"});
