@@ -64,7 +64,8 @@ std::optional<std::string> ipc_path_of(std::string_view endpoint) {
 
 Expected<gid_t> socket_group(const std::string& name, std::string_view option) {
   if (name.empty()) {
-    if (auto baton = find_group(kDefaultSocketGroup); baton && (::geteuid() == 0 || in_group(*baton)))
+    if (auto baton = find_group(kDefaultSocketGroup);
+        baton && (::geteuid() == 0 || in_group(*baton)))
       return *baton;
     return ::getegid();
   }

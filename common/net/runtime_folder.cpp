@@ -62,7 +62,7 @@ Status make_runtime_folder(const std::string& folder) {
     fs::permissions(folder, fs::perms(0755), ec);
     if (ec) return Error{"cannot set the mode of " + folder + ": " + ec.message()};
   }
-  struct stat info{};
+  struct stat info {};
   if (::lstat(folder.c_str(), &info) != 0) {
     return Error{"cannot use " + folder + ": " + std::strerror(errno)};
   }

@@ -87,6 +87,19 @@ TEST_F(CliWithoutBrokerTest, NoBrokerExits3WithinTheTimeout) {
   EXPECT_LT(took, 5s);  // bounded by --timeout, plus process start on a slow machine
 }
 
+// An ipc:// endpoint whose socket file does not exist: still waited for (a broker that starts
+// meanwhile is found), then the message says what is missing.
+TEST_F(CliWithoutBrokerTest, NoSocketFileExits3AndAsksWhetherTheBrokerRuns) {
+  const std::string endpoint = "ipc://" + (dir_ / "control.sock");
+  CliRun run = baton_.run({"--broker", endpoint, "--timeout", "300", "status"});
+  EXPECT_EQ(run.code, 3) << describe(run);
+  EXPECT_NE(run.err.find("cannot reach the broker at " + endpoint +
+                         " (no answer in 300 ms): there is no socket file there; is the broker "
+                         "running?"),
+            std::string::npos)
+      << describe(run);
+}
+
 TEST_F(CliWithoutBrokerTest, BrokerComesFromTheEnvironmentAndOptionsMayFollowTheVerb) {
   const std::string from_env = loopback(free_port());
   CliRun run = baton_.run({"plans", "--timeout", "200"}, {{"BATON_BROKER", from_env}});

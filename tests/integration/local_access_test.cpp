@@ -3,8 +3,8 @@
 // member can do everything; a tcp:// endpoint without keys is refused unless --insecure. The users
 // are real: `baton` and a forger run as uid 65534 (setpriv), outside or inside the socket's group.
 // Needs root (to switch users); skips itself, saying so, otherwise.
-#include <gtest/gtest.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,8 +81,8 @@ class LocalAccess : public ::testing::Test {
     node_.emplace(dir_, "m1", broker_->endpoints().control);
     client_.emplace(broker_->endpoints().control);
     // Linked, not only online: an empty set_vars is routed like any command and changes nothing.
-    const std::string link = proto::bus::pack_with(
-        control::RequestHeader{1, "link", "set_vars"}, "args", [](auto& pk) {
+    const std::string link =
+        proto::bus::pack_with(control::RequestHeader{1, "link", "set_vars"}, "args", [](auto& pk) {
           pk.pack_map(2);
           pk.pack(std::string_view("machine"));
           pk.pack(std::string_view("m1"));
@@ -162,7 +162,7 @@ std::string line_of(const std::vector<std::string>& args) {
 TEST_F(LocalAccess, SocketFilesAreMode0660WithTheGivenGroup) {
   for (const std::string* endpoint :
        {&broker_->endpoints().control, &broker_->endpoints().ingest, &broker_->endpoints().bus}) {
-    struct stat info{};
+    struct stat info {};
     ASSERT_EQ(::stat(path_of(*endpoint).c_str(), &info), 0) << *endpoint;
     EXPECT_TRUE(S_ISSOCK(info.st_mode)) << *endpoint;
     EXPECT_EQ(info.st_mode & 07777, 0660u) << *endpoint;
@@ -267,10 +267,49 @@ TEST(LocalAccessDefaults, WithoutGroupTheSocketsGetTheBatonGroupElseTheBrokersOw
   BrokerProcess broker(dir, dir / "SharedConfig.xml", BrokerEndpoints::in(dir));
   const ::group* baton = ::getgrnam("baton");
   const gid_t expected = baton != nullptr && ::geteuid() == 0 ? baton->gr_gid : ::getegid();
-  struct stat info{};
+  struct stat info {};
   ASSERT_EQ(::stat((dir / "control.sock").c_str(), &info), 0);
   EXPECT_EQ(info.st_gid, expected);
   EXPECT_EQ(info.st_mode & 07777, 0660u);
+}
+
+// The single-machine defaults as an ordinary user: `baton up` binds its sockets in the user's own
+// $XDG_RUNTIME_DIR/baton, and `baton` without --broker finds them there.
+TEST(LocalDefaults, BatonFindsTheUsersOwnBatonUpWithoutBroker) {
+  if (::geteuid() != 0) GTEST_SKIP() << "switching to another user needs root";
+  if (!file_exists("/usr/bin/setpriv")) GTEST_SKIP() << "setpriv (util-linux) is missing";
+  TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0711), 0);
+  const std::string runtime = dir / "xdg";
+  ASSERT_EQ(::mkdir(runtime.c_str(), 0700), 0);
+  ASSERT_EQ(::chown(runtime.c_str(), 65534, 65534), 0);
+  std::ofstream(dir / "SharedConfig.xml")
+      << "<Shared>\n  <Plan Name=\"p\">\n"
+         "    <App AppIdTuple=\"solo.sleeper\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"600\"/>\n"
+         "  </Plan>\n</Shared>\n";
+  std::vector<std::string> up_argv = as_nobody(false);
+  up_argv.insert(up_argv.end(),
+                 {binary_path("baton"), "up", dir / "SharedConfig.xml", "--plan", "p"});
+  ChildProcess up(up_argv,
+                  ChildProcess::Options{{{"XDG_RUNTIME_DIR", runtime}}, {}, dir / "up.out"});
+  const std::string control = runtime + "/baton/control.sock";
+  BatonRunner baton(dir, as_nobody(false));
+  CliRun run;
+  EXPECT_TRUE(wait_until([&] {
+    run = baton.run({"plan", "status", "p"}, {{"XDG_RUNTIME_DIR", runtime}});
+    return run.code == 0 && run.out.find("Success") != std::string::npos;
+  })) << describe(run)
+      << read_file(dir / "up.out");
+  // Checked once it answers: the file is 0600 from its bind until it has its group.
+  struct stat info {};
+  ASSERT_EQ(::stat(control.c_str(), &info), 0) << read_file(dir / "up.out");
+  EXPECT_EQ(info.st_uid, 65534u);
+  EXPECT_EQ(info.st_mode & 07777, 0660u);
+
+  // Another user, root included, reaches it only by naming it.
+  run = BatonRunner(dir).run({"--broker", "ipc://" + control, "plans"});
+  EXPECT_EQ(run.code, 0) << describe(run);
+  EXPECT_TRUE(up.terminate());
 }
 
 // A tcp:// endpoint, loopback included, says nothing of who connects: without keys the broker,
@@ -282,16 +321,15 @@ TEST(TcpWithoutKeys, RefusedOnLoopbackUnlessInsecure) {
   const BrokerEndpoints tcp = BrokerEndpoints::loopback_tcp();
   for (const std::string& endpoint :
        {tcp.control, std::string("tcp://localhost:7100"), std::string("tcp://[::1]:7100")}) {
-    ChildProcess broker({binary_path("baton-broker"), "--config", dir / "SharedConfig.xml",
-                         "--control", endpoint, "--ingest", "ipc://" + (dir / "i.sock"), "--bus",
-                         "ipc://" + (dir / "b.sock")},
-                        ChildProcess::Options{{}, {}, dir / "broker.out"});
+    ChildProcess broker(
+        {binary_path("baton-broker"), "--config", dir / "SharedConfig.xml", "--control", endpoint,
+         "--ingest", "ipc://" + (dir / "i.sock"), "--bus", "ipc://" + (dir / "b.sock")},
+        ChildProcess::Options{{}, {}, dir / "broker.out"});
     auto exit = broker.wait_exit();
     ASSERT_TRUE(exit) << endpoint;
     EXPECT_EQ(exit->code, 2) << endpoint;
     const std::string out = read_file(dir / "broker.out");
-    EXPECT_NE(out.find("refusing to bind " + endpoint + " without keys"), std::string::npos)
-        << out;
+    EXPECT_NE(out.find("refusing to bind " + endpoint + " without keys"), std::string::npos) << out;
     EXPECT_NE(out.find("--insecure"), std::string::npos) << out;
   }
 
