@@ -16,24 +16,29 @@ namespace control = proto::control;
 
 namespace {
 
+// A client's string as one log line can hold it: at most 64 bytes, control characters (a newline
+// that would forge a line of its own) as '?'.
+std::string loggable(const msgpack::object& text) {
+  std::string out(text.via.str.ptr, std::min<std::size_t>(text.via.str.size, 64));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
 // What a request acts on, for the log line that says who asked: its app, plan or machine, and the
 // names (never the values) of the variables it sets.
 std::string request_target(const msgpack::object& args) {
   std::string target;
   for (const char* key : {"app", "plan", "machine"}) {
     const msgpack::object* value = proto::find_key(args, key);
-    if (value != nullptr && value->type == msgpack::type::STR) {
-      target +=
-          " " + std::string(value->via.str.ptr, std::min<std::size_t>(value->via.str.size, 64));
-    }
+    if (value != nullptr && value->type == msgpack::type::STR) target += " " + loggable(*value);
   }
   const msgpack::object* vars = proto::find_key(args, "vars");
   if (vars != nullptr && vars->type == msgpack::type::MAP) {
     for (std::uint32_t i = 0; i < vars->via.map.size && i < 16; ++i) {
       const msgpack::object& name = vars->via.map.ptr[i].key;
-      if (name.type == msgpack::type::STR) {
-        target += " " + std::string(name.via.str.ptr, std::min<std::size_t>(name.via.str.size, 64));
-      }
+      if (name.type == msgpack::type::STR) target += " " + loggable(name);
     }
   }
   return target;

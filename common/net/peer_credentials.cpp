@@ -4,6 +4,7 @@
 #include <zmq.h>
 
 #include <charconv>
+#include <unordered_map>
 #include <zmq.hpp>
 
 namespace baton {
@@ -43,6 +44,11 @@ std::optional<PeerCredentials> peer_credentials_of(const zmq::message_t& message
 }
 
 std::string describe_user(uid_t uid) {
+  // The broker names the user of every command it logs: a lookup in the user database reads
+  // /etc/passwd (or asks NSS) each time, so the few users that ask are remembered. Called from a
+  // daemon's one event loop only.
+  static std::unordered_map<uid_t, std::string> known;
+  if (auto it = known.find(uid); it != known.end()) return it->second;
   std::string text = "uid " + std::to_string(uid);
   passwd entry{};
   passwd* found = nullptr;
@@ -50,6 +56,8 @@ std::string describe_user(uid_t uid) {
   if (::getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) == 0 && found != nullptr) {
     text += std::string(" ") + found->pw_name;
   }
+  if (known.size() >= 1024) known.clear();
+  known.emplace(uid, text);
   return text;
 }
 

@@ -27,7 +27,8 @@ std::optional<PeerCredentials> parse_peer_address(std::string_view peer_address)
 // Unix socket (tcp, inproc).
 std::optional<PeerCredentials> peer_credentials_of(const zmq::message_t& message);
 
-// "uid 1000 alice" (the name when the user database knows the uid), for logs.
+// "uid 1000 alice" (the name when the user database knows the uid), for logs. Names are looked up
+// once per uid and process; not thread-safe.
 std::string describe_user(uid_t uid);
 
 }  // namespace baton

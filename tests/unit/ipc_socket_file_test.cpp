@@ -36,7 +36,7 @@ TEST(IpcSocketFile, BindsMode0660WithTheGroupAndCreatesTheFolder) {
   socket.set(zmq::sockopt::linger, 0);
   const std::string path = dir / "run/inner/control.sock";
   ASSERT_TRUE(bind_group_socket(socket, "ipc://" + path, 4242, "broker"));
-  struct stat info{};
+  struct stat info {};
   ASSERT_EQ(::stat(path.c_str(), &info), 0);
   EXPECT_TRUE(S_ISSOCK(info.st_mode));
   EXPECT_EQ(info.st_mode & 07777, 0660u);
