@@ -144,7 +144,7 @@ int run(const Params& p) {
                                           << "\"/>\n"
                                              "  </App>\n"
                                              "</Shared>\n";
-  test::BrokerProcess broker(dir, dir / "SharedConfig.xml", test::BrokerEndpoints::pick());
+  test::BrokerProcess broker(dir, dir / "SharedConfig.xml", test::BrokerEndpoints::in(dir));
   test::FleetNode node(dir, "m1", broker.endpoints().control, {"--restart-backoff-cap", "0"});
   test::ControlClient client(broker.endpoints().control);
   // Thrown, not exit(): the destructors must end the broker, the node and the helper.

@@ -47,7 +47,7 @@ int run(const Params& p) {
          "    <Restarter delay=\"0\" maxTries=\"-1\"/>\n"
          "  </App>\n"
          "</Shared>\n";
-  test::BrokerProcess broker(dir, dir / "SharedConfig.xml", test::BrokerEndpoints::pick(),
+  test::BrokerProcess broker(dir, dir / "SharedConfig.xml", test::BrokerEndpoints::in(dir),
                              {"--offline-after", std::to_string(kOfflineAfterMs)});
   test::FleetNode node(dir, "m1", broker.endpoints().control, {"--restart-backoff-cap", "0"});
   test::ControlClient client(broker.endpoints().control);

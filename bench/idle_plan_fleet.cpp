@@ -47,9 +47,13 @@ IdlePlanFleet::IdlePlanFleet(std::size_t apps, std::string plan,
   for (std::size_t i = 0; i < apps; ++i)
     app_ids_.push_back(std::string(kMachine) + "." + app_name(i));
   const std::string config = write_config(dir_, plan_, apps);
-  broker_ = std::make_unique<test::BrokerProcess>(dir_, config, test::BrokerEndpoints::pick(),
-                                                  std::move(broker_args));
-  node_ = std::make_unique<test::FleetNode>(dir_, kMachine, broker_->endpoints().control);
+  // tcp://, as a fleet's nodes reach their broker (the footprint's baseline publishes over tcp://
+  // too); --insecure: what is measured is the daemons, not CURVE.
+  broker_args.push_back("--insecure");
+  broker_ = std::make_unique<test::BrokerProcess>(
+      dir_, config, test::BrokerEndpoints::loopback_tcp(), std::move(broker_args));
+  node_ = std::make_unique<test::FleetNode>(dir_, kMachine, broker_->endpoints().control,
+                                            std::vector<std::string>{"--insecure"});
   control_ = std::make_unique<test::ControlClient>(broker_->endpoints().control);
   // The node publishes the state of every app it was deployed, right after the deploy that
   // follows its subscription: once the broker has them all, commands reach a deployed node.

@@ -189,7 +189,9 @@ int run(const BenchOptions& options) {
   const std::string config = dir / "SharedConfig.xml";
   write_fleet_config(config, FleetConfig{machines, kAppsPerMachine, kPlan});
   const auto broker_start = Clock::now();
-  test::BrokerProcess broker(dir, config, test::BrokerEndpoints::pick());
+  // tcp://, as a fleet's nodes reach their broker; --insecure: what is measured is the broker and
+  // the transport, not CURVE.
+  test::BrokerProcess broker(dir, config, test::BrokerEndpoints::loopback_tcp(), {"--insecure"});
   const double broker_start_ms = ms_between(broker_start, Clock::now());
   const pid_t broker_pid = broker.process().pid();
   const double rss_config_only = resident_mib(broker_pid).value_or(-1);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "common/net/peer_credentials.hpp"
 #include "common/proto/bus.hpp"
 
 namespace baton::broker {
@@ -53,12 +54,18 @@ std::optional<Peer> parse_user_id(std::string_view user_id) {
 }
 
 std::string describe(const Peer& peer) {
-  if (peer.role == Role::anyone) return "an unauthenticated client";
+  if (peer.role == Role::anyone) {
+    return peer.uid ? describe_user(*peer.uid) : "an unauthenticated client";
+  }
   return std::string(role_name(peer.role)) + " key '" + peer.name + "'";
 }
 
+bool is_query(std::string_view op) {
+  return std::find(kQueries.begin(), kQueries.end(), op) != kQueries.end();
+}
+
 std::optional<std::string> refuse_request(const Peer& peer, std::string_view op) {
-  const bool query = std::find(kQueries.begin(), kQueries.end(), op) != kQueries.end();
+  const bool query = is_query(op);
   switch (peer.role) {
     case Role::anyone:
     case Role::operator_:

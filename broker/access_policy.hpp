@@ -4,9 +4,12 @@
 //             receives that machine's commands;
 //   operator  every request and every topic;
 //   monitor   queries (state, plans, machines) and every topic but commands.
-// Without keys the broker is reachable only from this machine (loopback, ipc://) and everyone
-// is trusted as before: Role::anyone.
+// A connection without a key is Role::anyone, trusted with everything (an operator that may also
+// publish as any node): on an ipc:// socket, a local user the socket file's group admits, whose
+// uid the kernel gives (SO_PEERCRED); on tcp://, only with --insecure.
 #pragma once
+
+#include <sys/types.h>
 
 #include <optional>
 #include <string>
@@ -20,6 +23,8 @@ enum class Role { anyone, node, operator_, monitor };
 struct Peer {
   Role role = Role::anyone;
   std::string name;  // a node's machine; whom an operator or monitor key belongs to
+  // Role::anyone on an ipc:// connection: the peer's user, as the kernel gave it.
+  std::optional<uid_t> uid = std::nullopt;
   bool operator==(const Peer&) const = default;
 };
 
@@ -29,8 +34,11 @@ std::optional<Role> parse_role(std::string_view text);
 // The ZAP user id of an authenticated peer ("operator:alice") and back.
 std::string user_id_of(const Peer& peer);
 std::optional<Peer> parse_user_id(std::string_view user_id);
-// "operator key 'alice'", for logs and refusals.
+// "operator key 'alice'", "uid 1000 alice", for logs and refusals.
 std::string describe(const Peer& peer);
+
+// Whether `op` only reads (what a monitor key may ask).
+bool is_query(std::string_view op);
 
 // A control request: nothing when allowed, else the reason ("not allowed: ...").
 std::optional<std::string> refuse_request(const Peer& peer, std::string_view op);

@@ -6,10 +6,13 @@
 #include <zmq.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "common/config/deploy.hpp"
 #include "common/net/curve_keys.hpp"
-#include "common/net/local_endpoint.hpp"
+#include "common/net/endpoint_security.hpp"
+#include "common/net/ipc_socket_file.hpp"
+#include "common/net/peer_credentials.hpp"
 #include "common/proto/codec.hpp"
 
 namespace baton::broker {
@@ -79,6 +82,12 @@ Broker::~Broker() {
   for (auto id : watches_)
     loop_.unwatch(id);
   if (presence_timer_ != 0) loop_.cancel(presence_timer_);
+  // libzmq leaves an ipc:// socket file behind; without it a client says "is the broker
+  // running?" instead of waiting for an answer that cannot come.
+  for (const auto& path : socket_files_) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
 }
 
 // Loading a large config frees much (the XML document, the file's text, intermediate copies of
@@ -117,13 +126,14 @@ control::ReloadResult Broker::apply_config(config::SharedConfig config) {
 Status Broker::check_endpoints() const {
   if (options_.insecure || !options_.key_file.empty()) return ok_status();
   for (const std::string* endpoint : {&options_.control, &options_.ingest, &options_.bus}) {
-    if (!is_local_endpoint(*endpoint)) {
+    if (endpoint_needs_keys(*endpoint)) {
       return Error{"refusing to bind " + *endpoint +
-                   ": it is reachable from the network and nothing authenticates who connects, "
-                   "so anyone who reaches it could launch programs on every machine of the "
-                   "fleet. Give the broker keys (--key and --authorized-keys, made with baton "
-                   "keygen), bind to loopback (tcp://127.0.0.1:PORT) or ipc://, or pass "
-                   "--insecure on a network you trust"};
+                   " without keys: nothing would tell who connects, and whoever reaches it (on "
+                   "loopback, any user of this machine) could launch programs on every machine of "
+                   "the fleet. Use ipc:// endpoints (the default; the socket files are mode 0660 "
+                   "for one --group), give the broker keys (--key and --authorized-keys, made "
+                   "with baton keygen), or pass --insecure where every user and host that can "
+                   "connect is trusted"};
     }
   }
   return ok_status();
@@ -143,15 +153,38 @@ Status Broker::start_authentication() {
                keys->count(Role::monitor), options_.authorized_keys_file);
   zap_.emplace(context_, loop_, std::move(*keys));
   if (auto started = zap_->start(); !started) return started;
-  for (zmq::socket_t* s : {&control_, &ingest_, &bus_}) {
-    s->set(zmq::sockopt::curve_server, 1);
-    s->set(zmq::sockopt::curve_secretkey, own->secret_key);
-    s->set(zmq::sockopt::zap_domain, "baton");
+  secret_key_ = own->secret_key;
+  return ok_status();
+}
+
+Status Broker::bind(zmq::socket_t& socket, const std::string& endpoint, gid_t group) {
+  // ZeroMQ takes a socket's security options when it binds, per endpoint. An ipc:// endpoint is
+  // bound with the defaults, no CURVE and no ZAP domain (so no ZAP request either): its socket
+  // file says who may connect, and a local client has no key to give. Any other endpoint is a
+  // CURVE server when the broker has keys. (A socket that bound both would bind ipc:// first:
+  // libzmq refuses to set an empty ZAP domain again.)
+  const bool ipc = ipc_path_of(endpoint).has_value();
+  if (secret_key_ && !ipc) {
+    socket.set(zmq::sockopt::curve_server, 1);
+    socket.set(zmq::sockopt::curve_secretkey, *secret_key_);
+    socket.set(zmq::sockopt::zap_domain, "baton");
+  }
+  if (ipc) {
+    auto bound = bind_group_socket(socket, endpoint, group, "broker");
+    if (bound) socket_files_.push_back(*ipc_path_of(endpoint));
+    return bound;
+  }
+  try {
+    socket.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Error{"cannot bind " + endpoint + ": " + e.what()};
   }
   return ok_status();
 }
 
 std::optional<Peer> Broker::peer_of(const zmq::message_t& message) {
+  // On an ipc:// socket the kernel says who connected; the socket file's group let them in.
+  if (auto local = peer_credentials_of(message)) return Peer{Role::anyone, {}, local->uid};
   if (!zap_) return Peer{};
   return zap_->peer_of(message);
 }
@@ -172,14 +205,12 @@ Status Broker::start() {
   bus_.set(zmq::sockopt::xpub_manual, 1);
   control_.set(zmq::sockopt::router_mandatory, 0);
   if (auto authenticating = start_authentication(); !authenticating) return authenticating;
+  auto group = socket_group(options_.group, "--group");
+  if (!group) return group.error();
   const std::pair<zmq::socket_t*, const std::string*> binds[] = {
       {&control_, &options_.control}, {&ingest_, &options_.ingest}, {&bus_, &options_.bus}};
   for (auto [socket, endpoint] : binds) {
-    try {
-      socket->bind(*endpoint);
-    } catch (const zmq::error_t& e) {
-      return Error{"cannot bind " + *endpoint + ": " + e.what()};
-    }
+    if (auto bound = bind(*socket, *endpoint, *group); !bound) return bound;
   }
   control_endpoint_ =
       advertised(control_.get(zmq::sockopt::last_endpoint), options_.advertise_host);
@@ -196,6 +227,12 @@ Status Broker::start() {
   spdlog::info("broker: control {}, ingest {}, bus {}; {} apps on {} machines, {} plans from {}",
                control_endpoint_, ingest_endpoint_, bus_endpoint_, fleet_.all_apps().size(),
                deployment_.machines().size(), plans_.all().size(), options_.config_file);
+  const bool any_ipc = std::ranges::any_of(
+      binds, [](const auto& bind) { return ipc_path_of(*bind.second).has_value(); });
+  if (any_ipc) {
+    spdlog::info("ipc:// socket files are mode 0660, group {}: its members are operators",
+                 describe_group(*group));
+  }
   return ok_status();
 }
 

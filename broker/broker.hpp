@@ -63,6 +63,9 @@ class Broker final : private PlanHost {
   // Sockets.
   Status check_endpoints() const;
   Status start_authentication();
+  // Binds one endpoint: an ipc:// one as a 0660 socket file of `group`, without CURVE; any other
+  // as a CURVE server when the broker has keys.
+  Status bind(zmq::socket_t& socket, const std::string& endpoint, gid_t group);
   // Who sent `message` (any frame that came from the wire): its key's role and name, anyone when
   // the broker takes everyone, nullopt when the connection was not authenticated or its key was
   // revoked by a reload since (ZapHandler::peer_of).
@@ -120,6 +123,10 @@ class Broker final : private PlanHost {
   EventLoop& loop_;
   // Checks every CURVE handshake when the broker has keys; none without.
   std::optional<ZapHandler> zap_;
+  // The broker's CURVE secret key (Z85), when it has keys.
+  std::optional<std::string> secret_key_;
+  // The ipc:// socket files this broker bound, removed when it stops.
+  std::vector<std::string> socket_files_;
   zmq::socket_t control_;
   zmq::socket_t ingest_;
   zmq::socket_t bus_;

@@ -17,18 +17,25 @@ std::variant<BrokerOptions, int> parse_broker_options(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   app.add_option("--control", options.control,
-                 "ROUTER endpoint for requests of clients and nodes (what --broker names)")
+                 "ROUTER endpoint for requests of clients and nodes (what --broker names); "
+                 "an ipc:// socket file is mode 0660 with --group, a tcp:// one needs --key "
+                 "(or --insecure)")
       ->capture_default_str();
   app.add_option("--ingest", options.ingest, "XSUB endpoint the nodes publish to")
       ->capture_default_str();
   app.add_option("--bus", options.bus, "XPUB endpoint for commands to nodes and for monitors")
       ->capture_default_str();
+  app.add_option("--group", options.group,
+                 "group of the ipc:// socket files (mode 0660): its members may connect and are "
+                 "operators, other local users cannot connect (default: 'baton' when that group "
+                 "exists, else the broker's own group)");
   app.add_option("--advertise-host", options.advertise_host,
                  "host named in the endpoints hello hands out, when binding to * or 0.0.0.0 "
                  "(default: the host of the bound endpoint)");
   auto* key = app.add_option("--key", options.key_file,
                              "the broker's key pair (NAME.key of baton keygen): with "
-                             "--authorized-keys, every connection is authenticated by CURVE")
+                             "--authorized-keys, every tcp:// connection is authenticated by "
+                             "CURVE (ipc:// ones by their socket file's group)")
                   ->check(CLI::ExistingFile);
   auto* authorized =
       app.add_option("--authorized-keys", options.authorized_keys_file,
@@ -38,8 +45,8 @@ std::variant<BrokerOptions, int> parse_broker_options(int argc, char** argv) {
   key->needs(authorized);
   authorized->needs(key);
   app.add_flag("--insecure", options.insecure,
-               "bind endpoints reachable from the network (not loopback or ipc://) without "
-               "--key: anyone who reaches them can launch programs on every machine of the fleet");
+               "bind tcp:// endpoints, loopback included, without --key: anyone who reaches them "
+               "(on loopback, any local user) can launch programs on every machine of the fleet");
   long long offline_ms = options.offline_after.count();
   app.add_option("--offline-after", offline_ms,
                  "milliseconds of silence after which a node is offline")
@@ -56,8 +63,13 @@ std::variant<BrokerOptions, int> parse_broker_options(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
   app.footer(
+      "Security: by default the three sockets are ipc:// files in /run/baton (as root, else\n"
+      "$XDG_RUNTIME_DIR/baton), mode 0660 with --group: a local user outside the group cannot\n"
+      "connect, a member is an operator. A tcp:// endpoint needs --key and --authorized-keys, or\n"
+      "--insecure.\n"
       "Exit codes: 0 after SIGTERM/SIGINT, 2 on bad options, an unusable config (its message\n"
-      "names file:line) or an endpoint that cannot be bound.");
+      "names file:line), a tcp:// endpoint without keys or --insecure, or an endpoint that cannot\n"
+      "be bound.");
   if (const auto exit_code = parse_command_line(app, argc, argv)) {
     return *exit_code;
   }

@@ -14,6 +14,38 @@ namespace baton::broker {
 namespace bus = proto::bus;
 namespace control = proto::control;
 
+namespace {
+
+// A client's string as one log line can hold it: at most 64 bytes, control characters (a newline
+// that would forge a line of its own) as '?'.
+std::string loggable(const msgpack::object& text) {
+  std::string out(text.via.str.ptr, std::min<std::size_t>(text.via.str.size, 64));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
+// What a request acts on, for the log line that says who asked: its app, plan or machine, and the
+// names (never the values) of the variables it sets.
+std::string request_target(const msgpack::object& args) {
+  std::string target;
+  for (const char* key : {"app", "plan", "machine"}) {
+    const msgpack::object* value = proto::find_key(args, key);
+    if (value != nullptr && value->type == msgpack::type::STR) target += " " + loggable(*value);
+  }
+  const msgpack::object* vars = proto::find_key(args, "vars");
+  if (vars != nullptr && vars->type == msgpack::type::MAP) {
+    for (std::uint32_t i = 0; i < vars->via.map.size && i < 16; ++i) {
+      const msgpack::object& name = vars->via.map.ptr[i].key;
+      if (name.type == msgpack::type::STR) target += " " + loggable(name);
+    }
+  }
+  return target;
+}
+
+}  // namespace
+
 struct Broker::Gather {
   Client client;
   std::size_t outstanding = 0;
@@ -87,6 +119,10 @@ void Broker::handle_request(const std::string& identity, const zmq::message_t& f
     spdlog::warn("control: refused {} from {}: {}", header->op.substr(0, 64), describe(*peer),
                  *refusal);
     return reply_error(client, *refusal);
+  }
+  if (!is_query(header->op)) {
+    spdlog::info("control: {}{} (asked by {})", header->op.substr(0, 64), request_target(args),
+                 describe(*peer));
   }
   dispatch(client, header->op, args);
 }
@@ -174,7 +210,6 @@ void Broker::app_command(const Client& client, const std::string& op, const msgp
   auto id = config::parse_app_id(a->app);
   if (!id) return reply_error(client, "'" + a->app + "' is not an app id: " + id.error().message);
   if (auto ok = routable(*id); !ok) return reply_error(client, ok.error().message);
-  spdlog::info("{} {} (asked by a client)", op, id->to_string());
   const bus::AppCommandArgs command{id->app, std::nullopt, std::nullopt};
   send_when_linked(
       id->machine, op,

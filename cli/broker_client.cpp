@@ -1,10 +1,16 @@
 #include "cli/broker_client.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <filesystem>
 
+#include "common/net/ipc_socket_file.hpp"
+#include "common/net/peer_credentials.hpp"
 #include "common/proto/bus.hpp"
 
 #ifndef BATON_VERSION
@@ -41,6 +47,33 @@ std::optional<CurveClientKeys> keys_of(const CliContext& context) {
   return std::move(*keys);
 }
 
+// libzmq connects in the background and retries for ever when the kernel refuses: a user outside
+// the socket's group would only see a timeout. The file system says why at once.
+void check_socket_permission(const std::string& endpoint) {
+  const auto path = ipc_path_of(endpoint);
+  if (!path || ::faccessat(AT_FDCWD, path->c_str(), W_OK, AT_EACCESS) == 0 || errno != EACCES) {
+    return;  // not ipc://, allowed, or missing (a broker that starts meanwhile is still found)
+  }
+  const std::string user = describe_user(::geteuid());
+  const std::string what_to_do =
+      ", or use --broker tcp://HOST:PORT with CURVE keys (--key, --broker-key) that the broker "
+      "authorizes";
+  struct stat info {};
+  if (::stat(path->c_str(), &info) != 0) {
+    const std::string folder = std::filesystem::path(*path).parent_path().string();
+    throw CliError(ExitCode::kRequestFailed, "cannot reach the broker at " + endpoint +
+                                                 ": permission denied: this user (" + user +
+                                                 ") may not enter " + folder +
+                                                 ": ask its owner for access" + what_to_do);
+  }
+  const std::string group = "group " + describe_group(info.st_gid);
+  throw CliError(ExitCode::kRequestFailed,
+                 "cannot reach the broker at " + endpoint + ": permission denied: the socket " +
+                     "admits only its owner and " + group + ", and this user (" + user +
+                     ") is in neither: ask to be added to " + group + " (then log in again)" +
+                     what_to_do);
+}
+
 }  // namespace
 
 BrokerClient::BrokerClient(const CliContext& context)
@@ -54,6 +87,7 @@ BrokerClient::BrokerClient(const CliContext& context)
   socket_.set(zmq::sockopt::immediate, 1);
   socket_.set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);
   secure(socket_);
+  check_socket_permission(control_endpoint_);
   handshakes_.emplace(context_, socket_, "the broker at " + control_endpoint_, keys_.has_value());
   try {
     socket_.connect(control_endpoint_);
@@ -114,8 +148,13 @@ Reply BrokerClient::exchange(const std::string& id, const std::string& op,
   auto no_answer = [&] {
     const std::string waited = std::to_string(timeout_.count()) + " ms";
     if (op == "hello") {
+      const auto path = ipc_path_of(control_endpoint_);
+      std::error_code ec;
+      const std::string missing = path && !std::filesystem::exists(*path, ec)
+                                      ? ": there is no socket file there; is the broker running?"
+                                      : "";
       return CliError(ExitCode::kUnreachable, "cannot reach the broker at " + control_endpoint_ +
-                                                  " (no answer in " + waited + ")");
+                                                  " (no answer in " + waited + ")" + missing);
     }
     return CliError(ExitCode::kUnreachable, "the broker at " + control_endpoint_ +
                                                 " did not answer " + op + " in " + waited);

@@ -6,14 +6,18 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/net/runtime_folder.hpp"
+
 namespace baton::cli {
 
 // Exit codes, part of the command line's contract with scripts (README.md, Command line).
 enum class ExitCode : int {
   kDone = 0,
-  kRequestFailed = 1,  // the broker (or a node behind it) refused or failed the request
-  kUsage = 2,          // bad command line
-  kUnreachable = 3,    // the broker did not answer in time
+  // The broker (or a node behind it) refused or failed the request; or the broker refused this
+  // client: its key, or this user's access to the broker's ipc:// socket file (not in its group).
+  kRequestFailed = 1,
+  kUsage = 2,        // bad command line
+  kUnreachable = 3,  // the broker did not answer in time
 };
 
 // A verb that cannot finish. main() prints the message on stderr and exits with the code; verbs
@@ -27,12 +31,13 @@ class CliError : public std::runtime_error {
   ExitCode code_;
 };
 
-inline constexpr const char* kDefaultBroker = "tcp://127.0.0.1:7100";
 inline constexpr int kDefaultTimeoutMs = 5000;
 
 struct CliContext {
-  std::string broker = kDefaultBroker;  // the control endpoint (--broker, $BATON_BROKER)
-  int timeout_ms = kDefaultTimeoutMs;   // the longest wait for any one answer (--timeout)
+  // The control endpoint (--broker, $BATON_BROKER): by default the user's own broker's ipc://
+  // socket when it exists, else the system's (common/net/runtime_folder.hpp).
+  std::string broker = client_default_control_endpoint();
+  int timeout_ms = kDefaultTimeoutMs;  // the longest wait for any one answer (--timeout)
   // CURVE, for a broker that authenticates its peers: this client's key file (--key, $BATON_KEY)
   // and the broker's public key or .pub file (--broker-key, $BATON_BROKER_KEY).
   std::string key_file;

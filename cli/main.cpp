@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   CliContext context;
-  app.add_option("--broker", context.broker, "the broker's control endpoint")
+  app.add_option("--broker", context.broker,
+                 "the broker's control endpoint (default: ipc://$XDG_RUNTIME_DIR/baton/"
+                 "control.sock when this user runs a broker, else ipc:///run/baton/control.sock; "
+                 "tcp:// needs --key and --broker-key unless the broker is --insecure)")
       ->envname("BATON_BROKER")
       ->capture_default_str();
   app.add_option("--timeout", context.timeout_ms,
@@ -46,8 +49,12 @@ int main(int argc, char** argv) {
   add_keygen_command(app, context);
 
   app.footer(
-      "Exit codes: 0 done, 1 the request failed (its reason on stderr), 2 usage error, 3 the\n"
-      "broker is unreachable.");
+      "Access: the broker's ipc:// socket admits its own user and the members of one group\n"
+      "(baton-broker --group, 'baton' by default); others get 'permission denied' and exit 1.\n"
+      "From another machine, or without the group: --broker tcp://... with CURVE keys.\n"
+      "Exit codes: 0 done, 1 the request failed or was refused (its reason on stderr: the\n"
+      "broker's, a refused key, no permission on the broker's socket), 2 usage error, 3 the\n"
+      "broker is unreachable (no answer in time).");
 
   if (const auto exit_code = baton::parse_command_line(app, argc, argv)) {
     return *exit_code == 0 ? 0 : static_cast<int>(ExitCode::kUsage);

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -17,6 +16,7 @@
 #include "cli/human_output.hpp"
 #include "common/config/shared_config.hpp"
 #include "common/log.hpp"
+#include "common/net/runtime_folder.hpp"
 #include "common/os/signals.hpp"
 #include "node/node.hpp"
 
@@ -30,9 +30,11 @@ struct UpOptions {
   std::string config = "SharedConfig.xml";
   std::string plan;
   std::string machine;
-  std::string control = "tcp://127.0.0.1:7100";
-  std::string ingest = "tcp://127.0.0.1:7101";
-  std::string bus = "tcp://127.0.0.1:7102";
+  // ipc:// in the runtime folder, as baton-broker's defaults: `baton` finds them without --broker.
+  std::string control = default_control_endpoint();
+  std::string ingest = default_ingest_endpoint();
+  std::string bus = default_bus_endpoint();
+  std::string group;
   bool insecure = false;
   std::string appmonitor;
   std::string log_dir;
@@ -49,11 +51,10 @@ std::string short_host_name() {
 
 // Where an unprivileged user's run files go: root uses the system folders of a daemon.
 std::string private_folder() {
-  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-  std::string dir = runtime != nullptr && *runtime != '\0'
-                        ? std::string(runtime) + "/baton"
-                        : "/tmp/baton-" + std::to_string(::getuid());
-  std::filesystem::create_directories(dir);
+  const std::string dir = runtime_folder();
+  if (auto made = make_runtime_folder(dir); !made) {
+    throw CliError(ExitCode::kUsage, made.error().message);
+  }
   return dir;
 }
 
@@ -149,6 +150,7 @@ void run_up(const UpOptions& options) {
   broker_options.control = options.control;
   broker_options.ingest = options.ingest;
   broker_options.bus = options.bus;
+  broker_options.group = options.group;
   broker_options.insecure = options.insecure;
 
   node::Node node(node_options);
@@ -198,14 +200,19 @@ void add_up_command(CLI::App& app, CliContext& context) {
   up->add_option("--machine", options->machine,
                  "this machine's id (default: the one machine the config names, else the short "
                  "host name)");
-  up->add_option("--control", options->control, "the broker's control endpoint")
+  up->add_option("--control", options->control,
+                 "the broker's control endpoint (what `baton` finds by default)")
       ->capture_default_str();
   up->add_option("--ingest", options->ingest, "the broker's ingest endpoint")
       ->capture_default_str();
   up->add_option("--bus", options->bus, "the broker's bus endpoint")->capture_default_str();
+  up->add_option("--group", options->group,
+                 "group of the ipc:// socket files (mode 0660): its members may use `baton` "
+                 "against this fleet (default: 'baton' when that group exists and this user may "
+                 "give files to it, else this user's group)");
   up->add_flag("--insecure", options->insecure,
-               "bind broker endpoints reachable from the network although no client is "
-               "authenticated");
+               "bind tcp:// endpoints (loopback too) although nothing authenticates who connects: "
+               "any local user could then launch programs as this user");
   up->add_option("--appmonitor", options->appmonitor,
                  "the node's application monitor endpoint (default: "
                  "ipc:///run/baton/appmonitor.sock as root, else in $XDG_RUNTIME_DIR/baton)");

@@ -5,7 +5,11 @@ It asks the broker's control socket (hello) where the bus is, subscribes to stat
 prints one line per AppState: machine.app, flags, pid, exit code, restarts. Needs only Debian's
 python3-zmq and python3-msgpack.
 
-  examples/monitor.py [--broker tcp://127.0.0.1:7100] [--prefix status/] [--count N] [--for S]
+  examples/monitor.py [--broker ENDPOINT] [--prefix status/] [--count N] [--for S]
+
+Without --broker or $BATON_BROKER it finds the broker where `baton` does: this user's own broker's
+ipc:// socket ($XDG_RUNTIME_DIR/baton/control.sock) when it exists, else the system's
+(/run/baton/control.sock). The user must be in the socket file's group (baton-broker --group).
 """
 import argparse
 import os
@@ -14,6 +18,17 @@ import time
 
 import msgpack
 import zmq
+
+
+def default_broker():
+    """The control endpoint `baton` uses without --broker (common/net/runtime_folder.hpp)."""
+    system = "ipc:///run/baton/control.sock"
+    if os.geteuid() == 0:
+        return system
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    folder = os.path.join(runtime, "baton") if runtime else f"/tmp/baton-{os.geteuid()}"
+    own = os.path.join(folder, "control.sock")
+    return "ipc://" + own if os.path.exists(own) else system
 
 
 def hello(context, control, timeout_ms):
@@ -44,7 +59,7 @@ def describe(state):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--broker", default=os.environ.get("BATON_BROKER", "tcp://127.0.0.1:7100"))
+    parser.add_argument("--broker", default=os.environ.get("BATON_BROKER") or default_broker())
     parser.add_argument("--prefix", default="status/", help="topic prefix to follow")
     parser.add_argument("--count", type=int, default=0, help="stop after N messages (0: never)")
     parser.add_argument("--for", dest="seconds", type=float, default=0,

@@ -1,9 +1,5 @@
 #include "node/appmonitor_server.hpp"
 
-#include <grp.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +8,7 @@
 #include <system_error>
 
 #include "common/log.hpp"
+#include "common/net/ipc_socket_file.hpp"
 #include "common/os/process_start_time.hpp"
 
 namespace baton::node {
@@ -30,17 +27,6 @@ constexpr int kBatchBeforeDeadlines = 128;
 // How often a batch looks at the clock: a batch of a thousand requests takes milliseconds on a
 // busy machine, and a deadline that falls due meanwhile must not wait for its end.
 constexpr int kClockEvery = 16;
-
-// True when something accepts connections on the Unix socket at `path`.
-bool someone_listens(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return false;
-  path.copy(addr.sun_path, path.size());
-  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-}
 
 std::string working_directory_of(pid_t pid) {
   std::error_code ec;
@@ -70,52 +56,21 @@ Status AppMonitorServer::start() {
                  "'): the node identifies each app by the credentials of its Unix socket"};
   }
   ipc_ = true;
-  socket_path_ = config_.endpoint.substr(kIpcScheme.size());
-  std::error_code ec;
-  fs::path parent = fs::path(socket_path_).parent_path();
-  if (!parent.empty()) fs::create_directories(parent, ec);
-  if (ec) return Error{"cannot create " + parent.string() + ": " + ec.message()};
-  if (fs::exists(socket_path_, ec)) {
-    if (someone_listens(socket_path_)) {
-      return Error{"another node already listens on " + config_.endpoint};
-    }
-    fs::remove(socket_path_, ec);  // left behind by a node that crashed
-  }
-
-  gid_t group = ::getegid();
-  if (!config_.group.empty()) {
-    const ::group* found = ::getgrnam(config_.group.c_str());
-    if (found == nullptr)
-      return Error{"unknown group '" + config_.group + "' (--appmonitor-group)"};
-    group = found->gr_gid;
-  }
+  socket_path_ = *ipc_path_of(config_.endpoint);
+  auto group = socket_group(config_.group, "--appmonitor-group");
+  if (!group) return group.error();
 
   socket_.emplace(context_, zmq::socket_type::router);
   socket_->set(zmq::sockopt::linger, 0);
   socket_->set(zmq::sockopt::maxmsgsize, am::kMaxFrameBytes);
   socket_->set(zmq::sockopt::rcvhwm, 100'000);
   socket_->set(zmq::sockopt::sndhwm, 100'000);
-  // The socket file is created 0660 (the bind of ipc:// runs in this thread, before any app could
-  // connect): there is no moment when others may connect.
-  const mode_t umask_before = ::umask(0117);
-  try {
-    socket_->bind(config_.endpoint);
-  } catch (const zmq::error_t& e) {
-    ::umask(umask_before);
+  // Only the node's user and one group may connect. A registration grants nothing beyond acting
+  // on oneself anyway (pid, uid and gid come from SO_PEERCRED); the group keeps other users from
+  // filling the node's registration table.
+  if (auto bound = bind_group_socket(*socket_, config_.endpoint, *group, "node"); !bound) {
     socket_.reset();
-    return Error{"cannot bind " + config_.endpoint + ": " + e.what()};
-  }
-  ::umask(umask_before);
-  // Only the node's user and one group may connect (connecting needs write permission). A
-  // registration grants
-  // nothing beyond acting on oneself anyway (pid, uid and gid come from SO_PEERCRED); the group
-  // keeps other users from filling the node's registration table.
-  if (::chown(socket_path_.c_str(), static_cast<uid_t>(-1), group) != 0 ||
-      ::chmod(socket_path_.c_str(), 0660) != 0) {
-    const std::string why = std::strerror(errno);
-    socket_.reset();
-    fs::remove(socket_path_, ec);
-    return Error{"cannot set the owner group and mode of " + socket_path_ + ": " + why};
+    return bound;
   }
   socket_watch_ = loop_.watch_socket(*socket_, [this] { on_readable(); });
   spdlog::info("application monitor listening on {}", config_.endpoint);

@@ -9,10 +9,10 @@
 #include <unordered_map>
 
 #include "common/loop/event_loop.hpp"
+#include "common/net/peer_credentials.hpp"
 #include "common/os/pidfd.hpp"
 #include "common/proto/appmonitor.hpp"
 #include "node/node_state_file.hpp"
-#include "node/peer_credentials.hpp"
 #include "node/watchdog_actions.hpp"
 #include "node/watchdog_table.hpp"
 

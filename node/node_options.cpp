@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/net/endpoint_security.hpp"
 #include "common/parse_command_line.hpp"
 
 #include <charconv>
@@ -28,8 +29,14 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
   if (const char* env = std::getenv("BATON_BROKER")) options.broker = env;
   app.add_option(
       "--broker", options.broker,
-      "the broker's control endpoint, e.g. tcp://127.0.0.1:7100 (default: $BATON_BROKER; "
-      "none: standalone application monitor)");
+      "the broker's control endpoint: on the broker's machine its ipc:// socket (baton-broker's "
+      "default: ipc:///run/baton/control.sock), else tcp://HOST:PORT with --key and --broker-key "
+      "(default: $BATON_BROKER; none: standalone application monitor)");
+  bool insecure = false;
+  app.add_flag("--insecure", insecure,
+               "connect to a tcp:// broker without keys: nothing then proves that the broker is "
+               "the broker (on loopback, any local user who takes the port first could command "
+               "this node)");
   std::string key_file, broker_key;
   app.add_option("--key", key_file,
                  "this node's key pair (NAME.key of baton keygen), for a broker that authenticates "
@@ -128,6 +135,16 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
     return kUsageExitCode;
   }
   options.broker_keys = std::move(*keys);
+  if (!options.broker.empty() && endpoint_needs_keys(options.broker) && !options.broker_keys &&
+      !insecure) {
+    std::cerr << "baton-node: refusing to connect to " << options.broker
+              << " without keys: a tcp:// endpoint does not say who listens there, and whoever "
+                 "does (on loopback, any user of this machine who takes the port first) could "
+                 "launch programs through this node. Use the broker's ipc:// endpoint on its own "
+                 "machine, give the node keys (--key and --broker-key), or pass --insecure where "
+                 "every user and host that can reach the port is trusted\n";
+    return kUsageExitCode;
+  }
   options.actions.kill_grace = std::chrono::milliseconds(grace_ms);
   options.supervisor.restart_backoff_cap = std::chrono::milliseconds(backoff_ms);
   options.supervisor.machine = options.machine;

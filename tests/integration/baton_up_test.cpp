@@ -30,7 +30,7 @@ TEST(BatonUp, RunsThePlanAnswersClientsAndStopsCleanly) {
                            "CmdLineArgs=\"600\" Dependencies=\"first\"/>\n"
                            "  </Plan>\n"
                            "</Shared>\n";
-  const BrokerEndpoints endpoints = BrokerEndpoints::pick();
+  const BrokerEndpoints endpoints = BrokerEndpoints::in(dir);
   const std::string out = dir / "up.out";
   // No --machine: the config names one machine, "solo", and up takes it.
   ChildProcess up({binary_path("baton"), "up", config, "--plan", "p", "--control",

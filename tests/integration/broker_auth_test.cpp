@@ -37,7 +37,7 @@ class BrokerAuth : public ::testing::Test {
            "  <App AppIdTuple=\"m10.sleeper\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"600\"/>\n"
            "</Shared>\n";
     broker_ = std::make_unique<BrokerProcess>(
-        dir_, dir_ / "SharedConfig.xml", BrokerEndpoints::pick(),
+        dir_, dir_ / "SharedConfig.xml", BrokerEndpoints::loopback_tcp(),
         std::vector<std::string>{"--key", dir_ / "broker.key", "--authorized-keys",
                                  dir_ / "authorized_keys"},
         "broker", keys_of("alice"));

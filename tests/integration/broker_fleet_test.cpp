@@ -57,7 +57,7 @@ class BrokerFleet : public ::testing::Test {
  protected:
   void SetUp() override {
     config_ = write_config(dir_);
-    broker_ = std::make_unique<BrokerProcess>(dir_, config_, BrokerEndpoints::pick());
+    broker_ = std::make_unique<BrokerProcess>(dir_, config_, BrokerEndpoints::in(dir_));
     for (const char* m : {"m1", "m2", "m3"})
       nodes_[m] = std::make_unique<FleetNode>(dir_, m, broker_->endpoints().control);
     client_ = std::make_unique<ControlClient>(broker_->endpoints().control);
@@ -414,7 +414,8 @@ TEST(BrokerConfig, MalformedConfigExitsWithFileAndLine) {
   std::ofstream(path) << "<Shared>\n  <App AppIdTuple=\"m1.a\" ExeFullPath=\"/bin/true\"\n"
                          "       RestartOnCrash=\"yes please\"/>\n</Shared>\n";
   ChildProcess broker(
-      {binary_path("baton-broker"), "--config", path, "--control", "tcp://127.0.0.1:0"},
+      {binary_path("baton-broker"), "--config", path, "--control", "ipc://" + (dir / "c.sock"),
+       "--ingest", "ipc://" + (dir / "i.sock"), "--bus", "ipc://" + (dir / "b.sock")},
       ChildProcess::Options{{}, {}, dir / "out"});
   auto exit = broker.wait_exit();
   ASSERT_TRUE(exit);
@@ -424,7 +425,7 @@ TEST(BrokerConfig, MalformedConfigExitsWithFileAndLine) {
 }
 
 // Safe by default: an endpoint the network reaches is refused before anything is bound (nothing
-// authenticates who connects), with the reason and the way out.
+// authenticates who connects), with the reason and the way out. (Loopback too: local_access_test.)
 TEST(BrokerConfig, RefusesNetworkEndpointsWithoutInsecure) {
   TempDir dir;
   const std::string path = dir / "ok.xml";

@@ -23,7 +23,7 @@ class BrokerLinking : public ::testing::Test {
            "  <App AppIdTuple=\"m9.app\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"600\"/>\n"
            "</Shared>\n";
     broker_ = std::make_unique<BrokerProcess>(dir_, dir_ / "SharedConfig.xml",
-                                              BrokerEndpoints::pick(), std::move(args));
+                                              BrokerEndpoints::in(dir_), std::move(args));
     ingest_.set(zmq::sockopt::linger, 0);
     ingest_.connect(broker_->endpoints().ingest);
     requester_.set(zmq::sockopt::linger, 0);

@@ -87,6 +87,19 @@ TEST_F(CliWithoutBrokerTest, NoBrokerExits3WithinTheTimeout) {
   EXPECT_LT(took, kDeadline);  // bounded: it does not hang
 }
 
+// An ipc:// endpoint whose socket file does not exist: still waited for (a broker that starts
+// meanwhile is found), then the message says what is missing.
+TEST_F(CliWithoutBrokerTest, NoSocketFileExits3AndAsksWhetherTheBrokerRuns) {
+  const std::string endpoint = "ipc://" + (dir_ / "control.sock");
+  CliRun run = baton_.run({"--broker", endpoint, "--timeout", "300", "status"});
+  EXPECT_EQ(run.code, 3) << describe(run);
+  EXPECT_NE(run.err.find("cannot reach the broker at " + endpoint +
+                         " (no answer in 300 ms): there is no socket file there; is the broker "
+                         "running?"),
+            std::string::npos)
+      << describe(run);
+}
+
 TEST_F(CliWithoutBrokerTest, BrokerComesFromTheEnvironmentAndOptionsMayFollowTheVerb) {
   const std::string from_env = loopback(free_port());
   CliRun run = baton_.run({"plans", "--timeout", "200"}, {{"BATON_BROKER", from_env}});
@@ -210,13 +223,13 @@ class CliTest : public ::testing::Test {
     }
     config_path_ = dir_ / "SharedConfig.xml";
     write_config(false);
-    const std::vector<int> ports = free_ports(3);
-    control_ = loopback(ports[0]);
+    control_ = "ipc://" + (dir_ / "control.sock");
     broker_log_ = dir_ / "broker.log";
-    broker_.emplace(std::vector<std::string>{binary_path("baton-broker"), "--config", config_path_,
-                                             "--control", control_, "--ingest", loopback(ports[1]),
-                                             "--bus", loopback(ports[2])},
-                    ChildProcess::Options{{}, {}, broker_log_});
+    broker_.emplace(
+        std::vector<std::string>{binary_path("baton-broker"), "--config", config_path_, "--control",
+                                 control_, "--ingest", "ipc://" + (dir_ / "ingest.sock"), "--bus",
+                                 "ipc://" + (dir_ / "bus.sock")},
+        ChildProcess::Options{{}, {}, broker_log_});
     node_.emplace(dir_, std::vector<std::string>{"--broker", control_});
     ASSERT_TRUE(eventually([&] {
       json machines = request_json({"machines", "--json"});

@@ -34,7 +34,7 @@ class Load : public ::testing::Test {
            "  </App>\n"
            "</Shared>\n";
     broker_ =
-        std::make_unique<BrokerProcess>(dir_, dir_ / "SharedConfig.xml", BrokerEndpoints::pick());
+        std::make_unique<BrokerProcess>(dir_, dir_ / "SharedConfig.xml", BrokerEndpoints::in(dir_));
     // No backoff: a crash loop relaunches as fast as the node can.
     node_ = std::make_unique<FleetNode>(dir_, "m1", broker_->endpoints().control,
                                         std::vector<std::string>{"--restart-backoff-cap", "0"});

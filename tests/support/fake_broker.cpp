@@ -17,9 +17,10 @@ FakeBroker::FakeBroker()
   for (zmq::socket_t* s : {&control_, &ingest_, &bus_})
     s->set(zmq::sockopt::linger, 0);
   bus_.set(zmq::sockopt::xpub_verbose, 1);  // see every subscription, also repeated ones
-  control_.bind("tcp://127.0.0.1:*");
-  ingest_.bind("tcp://127.0.0.1:*");
-  bus_.bind("tcp://127.0.0.1:*");
+  // ipc://, as a real broker's defaults: a node needs no --insecure to connect.
+  control_.bind("ipc://" + (dir_ / "control.sock"));
+  ingest_.bind("ipc://" + (dir_ / "ingest.sock"));
+  bus_.bind("ipc://" + (dir_ / "bus.sock"));
   control_endpoint_ = control_.get(zmq::sockopt::last_endpoint);
   ingest_endpoint_ = ingest_.get(zmq::sockopt::last_endpoint);
   bus_endpoint_ = bus_.get(zmq::sockopt::last_endpoint);

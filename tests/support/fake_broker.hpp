@@ -14,6 +14,7 @@
 
 #include "common/config/app_def.hpp"
 #include "common/proto/bus.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace baton::test {
 
@@ -66,6 +67,7 @@ class FakeBroker {
   void handle_ingest();
   void handle_bus();
 
+  TempDir dir_;  // the ipc:// socket files
   zmq::context_t context_;
   zmq::socket_t control_;
   zmq::socket_t ingest_;

@@ -28,7 +28,12 @@ int free_tcp_port() {
   return ntohs(addr.sin_port);
 }
 
-BrokerEndpoints BrokerEndpoints::pick() {
+BrokerEndpoints BrokerEndpoints::in(const TempDir& dir) {
+  return {"ipc://" + (dir / "control.sock"), "ipc://" + (dir / "ingest.sock"),
+          "ipc://" + (dir / "bus.sock")};
+}
+
+BrokerEndpoints BrokerEndpoints::loopback_tcp() {
   // Each port is free when picked (the probe socket is closed again); re-pick until the three
   // differ. Another process may still take one before the broker binds: the broker then fails to
   // start and the test says so.

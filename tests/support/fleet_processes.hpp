@@ -23,7 +23,10 @@ int free_tcp_port();
 
 struct BrokerEndpoints {
   std::string control, ingest, bus;
-  static BrokerEndpoints pick();  // three free loopback ports
+  // ipc:// socket files in `dir`, as the broker's defaults: nothing to pick, no port to race for.
+  static BrokerEndpoints in(const TempDir& dir);
+  // Three free loopback ports, for tests about tcp:// (the broker needs keys or --insecure).
+  static BrokerEndpoints loopback_tcp();
 };
 
 class BrokerProcess {

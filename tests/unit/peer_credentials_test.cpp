@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "node/peer_credentials.hpp"
+#include "common/net/peer_credentials.hpp"
 
 namespace baton::node {
 namespace {

@@ -1,0 +1,84 @@
+// Group-guarded ipc:// socket files (common/net/ipc_socket_file) and the runtime folder they live
+// in (common/net/runtime_folder).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/net/ipc_socket_file.hpp"
+#include "common/net/runtime_folder.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace baton {
+namespace {
+
+using test::TempDir;
+
+TEST(IpcSocketFile, PathOfAnIpcEndpointOnly) {
+  EXPECT_EQ(ipc_path_of("ipc:///run/baton/control.sock"), "/run/baton/control.sock");
+  EXPECT_EQ(ipc_path_of("tcp://127.0.0.1:7100"), std::nullopt);
+  EXPECT_EQ(ipc_path_of("inproc://x"), std::nullopt);
+}
+
+TEST(IpcSocketFile, GroupByNameOrNumberUnknownNamesAreErrors) {
+  EXPECT_EQ(socket_group("root", "--group").value(), 0u);
+  EXPECT_EQ(socket_group("4242", "--group").value(), 4242u);
+  auto unknown = socket_group("no-such-group-here", "--group");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "unknown group 'no-such-group-here' (--group)");
+}
+
+TEST(IpcSocketFile, BindsMode0660WithTheGroupAndCreatesTheFolder) {
+  TempDir dir;
+  zmq::context_t context;
+  zmq::socket_t socket(context, zmq::socket_type::router);
+  socket.set(zmq::sockopt::linger, 0);
+  const std::string path = dir / "run/inner/control.sock";
+  ASSERT_TRUE(bind_group_socket(socket, "ipc://" + path, 4242, "broker"));
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISSOCK(info.st_mode));
+  EXPECT_EQ(info.st_mode & 07777, 0660u);
+  if (::geteuid() == 0) {  // others may give files only to their own groups
+    EXPECT_EQ(info.st_gid, 4242u);
+  }
+  ASSERT_EQ(::stat((dir / "run/inner").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0755u);
+}
+
+TEST(IpcSocketFile, RefusesAPathSomeoneListensOnAndReplacesAStaleFile) {
+  TempDir dir;
+  zmq::context_t context;
+  zmq::socket_t first(context, zmq::socket_type::router), second(context, zmq::socket_type::router);
+  first.set(zmq::sockopt::linger, 0);
+  second.set(zmq::sockopt::linger, 0);
+  const std::string endpoint = "ipc://" + (dir / "control.sock");
+  const gid_t group = ::getegid();
+  ASSERT_TRUE(bind_group_socket(first, endpoint, group, "broker"));
+  auto refused = bind_group_socket(second, endpoint, group, "broker");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "another broker already listens on " + endpoint);
+
+  first.close();  // a daemon that died: its file stays, nobody listens
+  ASSERT_TRUE(test::wait_until([&] {
+    zmq::socket_t probe(context, zmq::socket_type::router);
+    probe.set(zmq::sockopt::linger, 0);
+    return static_cast<bool>(bind_group_socket(probe, endpoint, group, "broker"));
+  }));
+}
+
+TEST(RuntimeFolder, RefusesAFolderOfAnotherUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "giving a folder to another user needs root";
+  TempDir dir;
+  const std::string theirs = dir / "theirs";
+  ASSERT_EQ(::mkdir(theirs.c_str(), 0777), 0);
+  ASSERT_EQ(::chown(theirs.c_str(), 65534, 65534), 0);
+  auto refused = make_runtime_folder(theirs);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("belongs to uid 65534"), std::string::npos);
+  EXPECT_TRUE(make_runtime_folder(dir / "mine"));
+}
+
+}  // namespace
+}  // namespace baton
