@@ -19,17 +19,20 @@ import sys
 import tempfile
 import time
 
-# (executable, seconds allowed for the full run, seconds allowed for --quick)
+# (executable, seconds allowed for the full run). The limit only guards against a hang; how long a
+# benchmark takes depends on what else the machine does, so --quick (the smoke test of `make
+# test`) allows each the same: a quick run takes 3-30 s alone, and took over 20 s (its old limit)
+# on a loaded machine.
 BENCHMARKS = [
-    ("bench_heartbeat_ingest", 240, 30),
-    ("bench_refresh_rtt", 120, 20),
-    ("bench_watchdog_precision", 120, 30),
-    ("bench_crash_restart", 120, 20),
-    ("bench_fleet_commands", 120, 30),
-    ("bench_launch_throughput", 120, 30),
-    ("bench_status_fanout", 120, 30),
-    ("bench_scale", 180, 40),
-    ("bench_footprint", 120, 30),
+    ("bench_heartbeat_ingest", 240),
+    ("bench_refresh_rtt", 120),
+    ("bench_watchdog_precision", 120),
+    ("bench_crash_restart", 120),
+    ("bench_fleet_commands", 120),
+    ("bench_launch_throughput", 120),
+    ("bench_status_fanout", 120),
+    ("bench_scale", 180),
+    ("bench_footprint", 120),
 ]
 # Google Benchmark microbenchmarks of the hot paths: reported, no targets.
 MICROBENCHMARKS = ["codec_bench", "watchdog_table_bench"]
@@ -216,12 +219,11 @@ def main():
     only = set(filter(None, args.only.split(",")))
 
     documents = []
-    for name, full_limit, quick_limit in BENCHMARKS:
+    for name, limit in BENCHMARKS:
         if only and name not in only:
             continue
         print(f"running {name}{' --quick' if args.quick else ''} ...", file=sys.stderr, flush=True)
-        documents.append(run_benchmark(args.bin, name, quick_limit if args.quick else full_limit,
-                                       args.quick))
+        documents.append(run_benchmark(args.bin, name, limit, args.quick))
         if "error" in documents[-1]:
             print(f"  {name}: {documents[-1]['error']}\n{documents[-1].get('stderr', '')}",
                   file=sys.stderr)
