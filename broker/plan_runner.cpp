@@ -45,8 +45,14 @@ void PlanRunner::set_plans(const std::vector<config::PlanDef>& plans) {
     std::map<config::AppId, AppProgress> progress;
     for (const auto& app : run.def.apps) {
       auto old = run.progress.find(app.id());
-      progress[app.id()] = old != run.progress.end() ? old->second : AppProgress{};
-      if (app.disabled) progress[app.id()].phase = Phase::disabled;
+      AppProgress& kept = progress[app.id()];
+      kept = old != run.progress.end() ? old->second : AppProgress{};
+      // An app enabled by this reload waits for its turn, as a new app does.
+      if (app.disabled) {
+        kept.phase = Phase::disabled;
+      } else if (kept.phase == Phase::disabled) {
+        kept = AppProgress{};
+      }
     }
     run.progress = std::move(progress);
     next.emplace(plan.name, std::move(run));

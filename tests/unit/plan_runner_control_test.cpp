@@ -187,6 +187,24 @@ TEST_F(PlanRunnerTest, AReloadKeepsEachPlansProgress) {
   EXPECT_EQ(launched(), (Ids{"m1.a", "m1.new", "m1.b"}));
 }
 
+// An app a reload enables is launched like an app a reload adds: it is no longer skipped, and the
+// plan is not a Success without it.
+TEST_F(PlanRunnerTest, AReloadThatEnablesASkippedAppLaunchesIt) {
+  config::AppDef off = app("m1.off");
+  off.disabled = true;
+  runner.set_plans({plan("p", {app("m1.a"), off})});
+  machines_ready({"m1"});
+  ASSERT_TRUE(runner.start("p"));
+  launch_succeeds("m1.a");
+  settle();
+  ASSERT_EQ(status(), PlanStatus::Success);
+  runner.set_plans({plan("p", {app("m1.a"), app("m1.off")})});
+  settle();
+  EXPECT_EQ(launched(), (Ids{"m1.a", "m1.off"}));
+  EXPECT_EQ(status(), PlanStatus::InProgress);
+  EXPECT_EQ(app_status("m1.off"), PlanAppStatus::launching);
+}
+
 TEST_F(PlanRunnerTest, AReloadThatRemovesTheCurrentPlanForgetsIt) {
   runner.set_plans({plan("p", {app("m1.a")}), plan("q", {app("m1.b")})});
   machines_ready({"m1"});
