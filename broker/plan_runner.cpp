@@ -361,7 +361,9 @@ control::PlanState PlanRunner::state_of(const Run& run) const {
   control::PlanState state;
   state.plan = run.def.name;
   state.status = control::to_name(status_of(run));
-  state.reason = run.verdict.reason;
+  // The verdict of the last launching is kept while stopped or killed, but its reason explains
+  // a Failure, not the None or Killing that came after.
+  if (run.activity == Activity::launching) state.reason = run.verdict.reason;
   state.seq = run.seq;
   for (const auto& app : run.def.apps)
     state.apps.push_back(control::PlanAppState{

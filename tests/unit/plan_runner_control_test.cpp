@@ -22,6 +22,22 @@ TEST_F(PlanRunnerTest, StopStopsLaunchingAndLeavesRunningAppsAlone) {
   EXPECT_EQ(app_status("m1.b"), PlanAppStatus::idle);
 }
 
+// The reason says why a plan failed: once stopped or killed, the plan no longer carries it.
+TEST_F(PlanRunnerTest, AFailuresReasonEndsWithTheFailure) {
+  runner.set_plans({plan("p", {app("m1.a")})});
+  machines_ready({"m1"});
+  ASSERT_TRUE(runner.start("p"));
+  answer_launch("m1.a", Error{"cannot launch m1.a: no such file"});
+  settle();
+  ASSERT_EQ(status(), PlanStatus::Failure);
+  ASSERT_TRUE(runner.stop("p"));
+  EXPECT_EQ(status(), PlanStatus::None);
+  EXPECT_EQ(state().reason, std::nullopt);
+  EXPECT_EQ(host.published.back().reason, std::nullopt);
+  ASSERT_TRUE(runner.kill("p"));
+  EXPECT_EQ(state().reason, std::nullopt);
+}
+
 // KillPlan kills every app of the plan on every machine that would understand it, also those it
 // did not launch, and the plan is Killing until none runs.
 TEST_F(PlanRunnerTest, KillKillsThePlansAppsAndEndsInNoneOnceNoneRuns) {
