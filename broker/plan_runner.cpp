@@ -8,14 +8,11 @@
 namespace baton::broker {
 
 namespace control = proto::control;
+namespace flag = proto::bus::flag;
+using control::PlanAppStatus;
+using control::PlanStatus;
 
 namespace {
-constexpr const char* kNone = "None";
-constexpr const char* kInProgress = "InProgress";
-constexpr const char* kSuccess = "Success";
-constexpr const char* kFailure = "Failure";
-constexpr const char* kKilling = "Killing";
-
 std::chrono::nanoseconds from_seconds(double seconds) {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(seconds * 1e9)));
 }
@@ -48,8 +45,14 @@ void PlanRunner::set_plans(const std::vector<config::PlanDef>& plans) {
     std::map<config::AppId, AppProgress> progress;
     for (const auto& app : run.def.apps) {
       auto old = run.progress.find(app.id());
-      progress[app.id()] = old != run.progress.end() ? old->second : AppProgress{};
-      if (app.disabled) progress[app.id()].phase = Phase::disabled;
+      AppProgress& kept = progress[app.id()];
+      kept = old != run.progress.end() ? old->second : AppProgress{};
+      // An app enabled by this reload waits for its turn, as a new app does.
+      if (app.disabled) {
+        kept.phase = Phase::disabled;
+      } else if (kept.phase == Phase::disabled) {
+        kept = AppProgress{};
+      }
     }
     run.progress = std::move(progress);
     next.emplace(plan.name, std::move(run));
@@ -71,9 +74,8 @@ PlanRunner::Run* PlanRunner::find(const std::string& plan) {
 Status PlanRunner::start(const std::string& plan) {
   Run* run = find(plan);
   if (run == nullptr) return Error{"unknown plan " + plan};
-  run->touched = true;
-  if (run->status == kKilling) {
-    run->restart_when_none = true;  // starts as soon as the kill is through
+  if (run->activity == Activity::killing || run->activity == Activity::killing_then_starting) {
+    run->activity = Activity::killing_then_starting;  // starts as soon as the kill is through
     return ok_status();
   }
   begin(*run);
@@ -83,10 +85,9 @@ Status PlanRunner::start(const std::string& plan) {
 
 void PlanRunner::begin(Run& run) {
   cancel_timers(run);
-  run.status = kInProgress;
-  run.launching = true;
-  run.timed_out = false;
-  run.reason.reset();
+  run.activity = Activity::launching;
+  run.verdict = Verdict{};
+  run.start_timeout_passed = false;
   run.hold_until = {};
   for (const auto& app : run.def.apps)
     run.progress[app.id()] = AppProgress{app.disabled ? Phase::disabled : Phase::waiting, {}};
@@ -98,8 +99,8 @@ void PlanRunner::begin(Run& run) {
       Run* r = find(name);
       if (r == nullptr) return;
       r->timeout_timer = 0;
-      if (r->status != kInProgress) return;
-      r->timed_out = true;
+      if (status_of(*r) != PlanStatus::InProgress) return;
+      r->start_timeout_passed = true;
       spdlog::warn("plan {}: StartTimeout of {} s passed", name, *r->def.start_timeout_s);
       evaluate(*r);
     });
@@ -109,10 +110,10 @@ void PlanRunner::begin(Run& run) {
 Status PlanRunner::stop(const std::string& plan) {
   Run* run = find(plan);
   if (run == nullptr) return Error{"unknown plan " + plan};
-  run->touched = true;
-  run->launching = false;
-  run->restart_when_none = false;
-  if (run->status != kKilling) run->status = kNone;
+  // A kill under way goes on; only the start that waited for it is dropped.
+  const bool killing =
+      run->activity == Activity::killing || run->activity == Activity::killing_then_starting;
+  run->activity = killing ? Activity::killing : Activity::idle;
   cancel_timers(*run);
   spdlog::info("plan {}: stopped launching", plan);
   evaluate(*run);
@@ -122,10 +123,7 @@ Status PlanRunner::stop(const std::string& plan) {
 Status PlanRunner::kill(const std::string& plan) {
   Run* run = find(plan);
   if (run == nullptr) return Error{"unknown plan " + plan};
-  run->touched = true;
-  run->launching = false;
-  run->restart_when_none = false;
-  run->status = kKilling;
+  run->activity = Activity::killing;
   cancel_timers(*run);
   spdlog::info("plan {}: killing its apps", plan);
   for (const auto& app : run->def.apps) {
@@ -143,21 +141,18 @@ Status PlanRunner::kill(const std::string& plan) {
 Status PlanRunner::restart(const std::string& plan) {
   if (auto killed = kill(plan); !killed) return killed;
   Run* run = find(plan);
-  if (run->status == kNone) {
+  if (run->activity == Activity::idle) {  // nothing ran: killed at once
     begin(*run);
     evaluate(*run);
   } else {
-    run->restart_when_none = true;
+    run->activity = Activity::killing_then_starting;
   }
   return ok_status();
 }
 
 void PlanRunner::kill_all() {
   for (auto& [name, run] : runs_) {
-    run.touched = true;
-    run.launching = false;
-    run.restart_when_none = false;
-    run.status = kNone;
+    run.activity = Activity::idle;
     cancel_timers(run);
     for (auto& [id, progress] : run.progress) {
       if (progress.phase != Phase::disabled) progress = AppProgress{};
@@ -168,7 +163,8 @@ void PlanRunner::kill_all() {
 
 void PlanRunner::app_changed(const config::AppId& app) {
   for (auto& [name, run] : runs_) {
-    if (run.progress.contains(app) || run.launching) evaluate_soon(run);
+    // A launching plan may wait for any app: dependencies need not be in the plan.
+    if (run.progress.contains(app) || run.activity == Activity::launching) evaluate_soon(run);
   }
 }
 
@@ -190,37 +186,37 @@ void PlanRunner::machine_changed() {
 
 void PlanRunner::evaluate(Run& run) {
   run.evaluation_due = false;
-  if (run.status == kNone) adopt_if_applied(run);
-  if (run.status == kKilling && !any_running(run)) {
-    run.status = kNone;
+  if (run.activity == Activity::unclaimed && started_before_broker_restart(run)) {
+    spdlog::info("plan {}: its apps say it was started; following it again", run.def.name);
+    begin(run);
+  }
+  if ((run.activity == Activity::killing || run.activity == Activity::killing_then_starting) &&
+      !any_running(run)) {
     spdlog::info("plan {}: killed", run.def.name);
-    if (run.restart_when_none) {
-      run.restart_when_none = false;
+    if (run.activity == Activity::killing_then_starting) {
       begin(run);
+    } else {
+      run.activity = Activity::idle;
     }
   }
-  if (run.launching) launch_ready(run);
-  if (run.status != kNone && run.status != kKilling) {
-    const std::string status = compute_status(run);
-    if (status != run.status) spdlog::info("plan {}: {}", run.def.name, status);
-    run.status = status;
+  if (run.activity == Activity::launching) {
+    launch_ready(run);
+    Verdict verdict = judge(run);
+    if (verdict.status != run.verdict.status) {
+      spdlog::info("plan {}: {}", run.def.name, control::to_name(verdict.status));
+    }
+    run.verdict = std::move(verdict);
   }
   publish_if_changed(run);
 }
 
-// After a broker restart the plans start as None, but the nodes remember which apps a plan
+// After a broker restart the plans start unclaimed, but the nodes remember which apps a plan
 // launched (PlanApplied with the plan's name): such a plan was started and is picked up again.
-void PlanRunner::adopt_if_applied(Run& run) {
-  if (run.touched) return;
-  for (const auto& app : run.def.apps) {
-    const auto state = fleet_.app_state(app.id());
-    if (state.plan == run.def.name && fleet_.has_flag(app.id(), "PlanApplied")) {
-      spdlog::info("plan {}: its apps say it was started; following it again", run.def.name);
-      run.touched = true;
-      begin(run);
-      return;
-    }
-  }
+bool PlanRunner::started_before_broker_restart(const Run& run) const {
+  return std::any_of(run.def.apps.begin(), run.def.apps.end(), [&](const config::AppDef& app) {
+    return fleet_.has_flag(app.id(), flag::kPlanApplied) &&
+           fleet_.app_state(app.id()).plan == run.def.name;
+  });
 }
 
 void PlanRunner::launch_ready(Run& run) {
@@ -230,7 +226,7 @@ void PlanRunner::launch_ready(Run& run) {
     const config::AppId id = app.id();
     AppProgress& progress = run.progress[id];
     if (progress.phase != Phase::waiting) continue;
-    if (fleet_.has_flag(id, "PlanApplied") && fleet_.app_state(id).plan == name) {
+    if (fleet_.has_flag(id, flag::kPlanApplied) && fleet_.app_state(id).plan == name) {
       progress.phase = Phase::launched;  // processed already: never launched twice
       continue;
     }
@@ -265,19 +261,22 @@ void PlanRunner::launch_ready(Run& run) {
 }
 
 bool PlanRunner::dependencies_initialized(const config::AppDef& app) const {
-  return std::all_of(app.dependencies.begin(), app.dependencies.end(),
-                     [&](const config::AppId& dep) { return fleet_.has_flag(dep, "Initialized"); });
+  return std::all_of(
+      app.dependencies.begin(), app.dependencies.end(),
+      [&](const config::AppId& dep) { return fleet_.has_flag(dep, flag::kInitialized); });
 }
 
 bool PlanRunner::any_running(const Run& run) const {
   for (const auto& app : run.def.apps) {
     if (!fleet_.online(app.machine)) continue;  // nothing to wait for
-    if (fleet_.has_flag(app.id(), "Running") || fleet_.has_flag(app.id(), "Dying")) return true;
+    if (fleet_.has_flag(app.id(), flag::kRunning) || fleet_.has_flag(app.id(), flag::kDying)) {
+      return true;
+    }
   }
   return false;
 }
 
-std::string PlanRunner::compute_status(Run& run) const {
+PlanRunner::Verdict PlanRunner::judge(const Run& run) const {
   bool success = true;
   std::optional<std::string> failure;
   for (const auto& app : run.def.apps) {
@@ -293,69 +292,82 @@ std::string PlanRunner::compute_status(Run& run) const {
       success = false;
       continue;
     }
-    auto flag = [&](std::string_view f) { return fleet_.has_flag(id, f); };
-    if (!(flag("PlanApplied") && flag("Started") && flag("Initialized") &&
-          (app.is_volatile || flag("Running")))) {
+    auto has = [&](std::string_view f) { return fleet_.has_flag(id, f); };
+    if (!(has(flag::kPlanApplied) && has(flag::kStarted) && has(flag::kInitialized) &&
+          (app.is_volatile || has(flag::kRunning)))) {
       success = false;
     }
-    if (flag("StartFailed")) {
+    if (has(flag::kStartFailed)) {
       if (!failure) {
         auto error = fleet_.app_state(id).error;
         failure = id.to_string() + " failed to start" + (error ? ": " + *error : "");
       }
-    } else if (!app.is_volatile && flag("Started") && !flag("Running") && !flag("Restarting")) {
+    } else if (!app.is_volatile && has(flag::kStarted) && !has(flag::kRunning) &&
+               !has(flag::kRestarting)) {
       if (!failure) failure = id.to_string() + " is not running";
     }
   }
-  if (success) {
-    run.reason.reset();
-    return kSuccess;
+  if (success) return {PlanStatus::Success, std::nullopt};
+  if (failure) return {PlanStatus::Failure, failure};
+  if (run.start_timeout_passed) {
+    return {PlanStatus::Failure, "StartTimeout of " + std::to_string(*run.def.start_timeout_s) +
+                                     " s passed before every app was ready"};
   }
-  if (failure) {
-    run.reason = failure;
-    return kFailure;
-  }
-  if (run.timed_out) {
-    run.reason = "StartTimeout of " + std::to_string(*run.def.start_timeout_s) +
-                 " s passed before every app was ready";
-    return kFailure;
-  }
-  run.reason.reset();
-  return kInProgress;
+  return {PlanStatus::InProgress, std::nullopt};
 }
 
-std::string PlanRunner::app_status(const Run& run, const config::AppDef& app) const {
+PlanStatus PlanRunner::status_of(const Run& run) {
+  switch (run.activity) {
+    case Activity::unclaimed:
+    case Activity::idle:
+      return PlanStatus::None;
+    case Activity::launching:
+      return run.verdict.status;
+    case Activity::killing:
+    case Activity::killing_then_starting:
+      return PlanStatus::Killing;
+  }
+  return PlanStatus::None;
+}
+
+PlanAppStatus PlanRunner::app_status(const Run& run, const config::AppDef& app) const {
   const AppProgress& progress = run.progress.at(app.id());
-  auto flag = [&](std::string_view f) { return fleet_.has_flag(app.id(), f); };
+  auto has = [&](std::string_view f) { return fleet_.has_flag(app.id(), f); };
   switch (progress.phase) {
     case Phase::disabled:
-      return "disabled";
+      return PlanAppStatus::disabled;
     case Phase::failed:
-      return "failed";
+      return PlanAppStatus::failed;
     case Phase::launching:
-      return "launching";
+      return PlanAppStatus::launching;
     case Phase::waiting:
-      if (run.status == kNone || run.status == kKilling)
-        return flag("Running") ? "running" : "idle";
-      return "waiting";
+      if (run.activity != Activity::launching) {
+        return has(flag::kRunning) ? PlanAppStatus::running : PlanAppStatus::idle;
+      }
+      return PlanAppStatus::waiting;
     case Phase::launched:
       break;
   }
-  if (flag("StartFailed")) return "failed";
-  if (flag("Initialized") && (flag("Running") || app.is_volatile)) return "initialized";
-  if (flag("Restarting")) return "restarting";
-  if (flag("Running")) return "running";
-  return "exited";
+  if (has(flag::kStartFailed)) return PlanAppStatus::failed;
+  if (has(flag::kInitialized) && (has(flag::kRunning) || app.is_volatile)) {
+    return PlanAppStatus::initialized;
+  }
+  if (has(flag::kRestarting)) return PlanAppStatus::restarting;
+  if (has(flag::kRunning)) return PlanAppStatus::running;
+  return PlanAppStatus::exited;
 }
 
 control::PlanState PlanRunner::state_of(const Run& run) const {
   control::PlanState state;
   state.plan = run.def.name;
-  state.status = run.status;
-  state.reason = run.reason;
+  state.status = control::to_name(status_of(run));
+  // The verdict of the last launching is kept while stopped or killed, but its reason explains
+  // a Failure, not the None or Killing that came after.
+  if (run.activity == Activity::launching) state.reason = run.verdict.reason;
   state.seq = run.seq;
   for (const auto& app : run.def.apps)
-    state.apps.push_back(control::PlanAppState{app.id().to_string(), app_status(run, app)});
+    state.apps.push_back(control::PlanAppState{
+        app.id().to_string(), std::string(control::to_name(app_status(run, app)))});
   return state;
 }
 

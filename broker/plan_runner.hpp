@@ -28,6 +28,7 @@
 #include "common/expected.hpp"
 #include "common/loop/event_loop.hpp"
 #include "common/proto/control.hpp"
+#include "common/proto/plan_status.hpp"
 
 namespace baton::broker {
 
@@ -74,19 +75,32 @@ class PlanRunner {
   void machine_changed();
 
  private:
+  // What the runner is doing with a plan. The published status follows from it: None while
+  // unclaimed or idle, Killing while killing, and while launching the verdict on its apps.
+  enum class Activity {
+    // Nothing asked since the broker started: the apps' PlanApplied flags may show that the plan
+    // was started before a broker restart, and it is then followed again.
+    unclaimed,
+    idle,       // stopped, killed to the end, or ended by kill_all
+    launching,  // launches what is ready and follows the apps: InProgress, Success or Failure
+    killing,    // waits until none of the plan's apps runs, then idle
+    killing_then_starting,  // the same, then starts again (RestartPlan, or a start while killing)
+  };
+  // How far the current run got with one app.
   enum class Phase { waiting, launching, launched, failed, disabled };
   struct AppProgress {
     Phase phase = Phase::waiting;
-    std::string error;
+    std::string error;  // the node's answer when it refused the launch
+  };
+  struct Verdict {
+    proto::control::PlanStatus status = proto::control::PlanStatus::InProgress;
+    std::optional<std::string> reason;
   };
   struct Run {
     config::PlanDef def;  // apps in launch order (StartupOrder, then file order)
-    std::string status = "None";
-    bool launching = false;
-    bool restart_when_none = false;
-    bool touched = false;  // started, stopped or killed by this broker
-    bool timed_out = false;
-    std::optional<std::string> reason;
+    Activity activity = Activity::unclaimed;
+    Verdict verdict;  // on the apps, while launching
+    bool start_timeout_passed = false;
     std::map<config::AppId, AppProgress> progress;
     TimePoint hold_until{};  // SeparationInterval of the last launch
     TimerQueue::Id hold_timer = 0;
@@ -104,13 +118,14 @@ class PlanRunner {
   // made a plan of N apps cost O(N^2) (1,000 apps: seconds of the broker's CPU, during which
   // it relayed nothing); a burst of states now costs one evaluation.
   void evaluate_soon(Run& run);
-  void adopt_if_applied(Run& run);
+  bool started_before_broker_restart(const Run& run) const;
   void launch_ready(Run& run);
   bool dependencies_initialized(const config::AppDef& app) const;
   bool any_running(const Run& run) const;
-  std::string compute_status(Run& run) const;
+  Verdict judge(const Run& run) const;
+  static proto::control::PlanStatus status_of(const Run& run);
   proto::control::PlanState state_of(const Run& run) const;
-  std::string app_status(const Run& run, const config::AppDef& app) const;
+  proto::control::PlanAppStatus app_status(const Run& run, const config::AppDef& app) const;
   void publish_if_changed(Run& run);
   void cancel_timers(Run& run);
 

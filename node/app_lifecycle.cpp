@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/proto/bus.hpp"
+
 namespace baton::node {
 
 using S = LifecycleState;
@@ -112,15 +114,16 @@ void AppLifecycle::handle(LifecycleEvent event, std::optional<ExitStatus> exit) 
 }
 
 std::vector<std::string> AppLifecycle::flags() const {
+  namespace flag = proto::bus::flag;
   std::vector<std::string> out;
-  if (started_) out.emplace_back("Started");
-  if (start_failed_) out.emplace_back("StartFailed");
-  if (running()) out.emplace_back("Running");
-  if (dying()) out.emplace_back("Dying");
-  if (killed_) out.emplace_back("Killed");
-  if (initialized_) out.emplace_back("Initialized");
-  if (plan_applied_) out.emplace_back("PlanApplied");
-  if (restarting()) out.emplace_back("Restarting");
+  if (started_) out.emplace_back(flag::kStarted);
+  if (start_failed_) out.emplace_back(flag::kStartFailed);
+  if (running()) out.emplace_back(flag::kRunning);
+  if (dying()) out.emplace_back(flag::kDying);
+  if (killed_) out.emplace_back(flag::kKilled);
+  if (initialized_) out.emplace_back(flag::kInitialized);
+  if (plan_applied_) out.emplace_back(flag::kPlanApplied);
+  if (restarting()) out.emplace_back(flag::kRestarting);
   return out;
 }
 

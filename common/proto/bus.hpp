@@ -3,6 +3,7 @@
 // its bus socket and sends commands to one node on cmd/<machine>/.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,21 @@ std::string node_topic(std::string_view machine);
 std::string plan_topic(std::string_view plan);
 std::string command_topic(std::string_view machine);
 std::string reply_topic(std::string_view client);
+
+// The flags of an AppState (schemas/bus/app_state.json), in the order a node lists them: readers
+// test them with these names rather than with literals of their own.
+namespace flag {
+inline constexpr std::string_view kStarted = "Started";
+inline constexpr std::string_view kStartFailed = "StartFailed";
+inline constexpr std::string_view kRunning = "Running";
+inline constexpr std::string_view kDying = "Dying";
+inline constexpr std::string_view kKilled = "Killed";
+inline constexpr std::string_view kInitialized = "Initialized";
+inline constexpr std::string_view kPlanApplied = "PlanApplied";
+inline constexpr std::string_view kRestarting = "Restarting";
+inline constexpr std::array<std::string_view, 8> kAll = {
+    kStarted, kStartFailed, kRunning, kDying, kKilled, kInitialized, kPlanApplied, kRestarting};
+}  // namespace flag
 
 // status/<machine>/<app>: the whole state of one app, published on every change.
 struct AppState {

@@ -122,21 +122,19 @@ struct AllAppsResult {
   static constexpr auto kFields = std::make_tuple(required("apps", &AllAppsResult::apps));
 };
 
-// One app of a plan and how far the plan got with it: waiting (for its dependencies or its
-// turn), launched, initialized, failed, disabled (skipped), killed.
+// One app of a plan and how far the plan got with it.
 struct PlanAppState {
-  std::string app;  // machine.app
-  std::string status;
+  std::string app;     // machine.app
+  std::string status;  // a name of PlanAppStatus (plan_status.hpp)
   static constexpr auto kFields = std::make_tuple(required("app", &PlanAppState::app),
                                                   required("status", &PlanAppState::status));
 };
 
-// plan/<plan> on the bus, and the answer to plan_status. status: None, InProgress, Success,
-// Failure, Killing.
+// plan/<plan> on the bus, and the answer to plan_status.
 struct PlanState {
   int v = kVersion;
   std::string plan;
-  std::string status;
+  std::string status;  // a name of PlanStatus (plan_status.hpp)
   std::vector<PlanAppState> apps;
   std::optional<std::string> reason;  // why Failure
   std::uint64_t seq = 0;

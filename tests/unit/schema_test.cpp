@@ -12,6 +12,7 @@
 #include "common/proto/appmonitor.hpp"
 #include "common/proto/bus.hpp"
 #include "common/proto/control.hpp"
+#include "common/proto/plan_status.hpp"
 
 namespace baton::proto {
 namespace {
@@ -224,6 +225,33 @@ TEST(Schemas, ErrorCodesMatchTheCode) {
                                    std::string(c::kRefused),    std::string(c::kUnknownId),
                                    std::string(c::kLimit)};
   EXPECT_EQ(codes.get<std::set<std::string>>(), in_code);
+}
+
+// The names the code writes are the names the schema allows, all of them and in its order.
+template <class Enum, std::size_t N>
+std::vector<std::string> names_of(const control::NameTable<Enum, N>& table) {
+  std::vector<std::string> names;
+  for (const auto& [value, name] : table) {
+    EXPECT_EQ(control::detail::parse_name(table, name), value) << name;
+    names.emplace_back(name);
+  }
+  return names;
+}
+
+TEST(Schemas, PlanStatusNamesMatchTheCode) {
+  const json schema = load(kSchemas / "bus/plan_state.json")["properties"];
+  EXPECT_EQ(schema["status"]["enum"].get<std::vector<std::string>>(),
+            names_of(control::kPlanStatusNames));
+  EXPECT_EQ(schema["apps"]["items"]["properties"]["status"]["enum"].get<std::vector<std::string>>(),
+            names_of(control::kPlanAppStatusNames));
+  EXPECT_EQ(control::parse_plan_status("none"), std::nullopt) << "names are case-sensitive";
+  EXPECT_EQ(control::to_name(control::PlanStatus::InProgress), "InProgress");
+}
+
+TEST(Schemas, AppFlagNamesMatchTheCode) {
+  const json flags = load(kSchemas / "bus/app_state.json")["properties"]["flags"]["items"]["enum"];
+  const std::vector<std::string> in_code(bus::flag::kAll.begin(), bus::flag::kAll.end());
+  EXPECT_EQ(flags.get<std::vector<std::string>>(), in_code);
 }
 
 }  // namespace
