@@ -13,6 +13,7 @@ import datetime
 import json
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -39,16 +40,21 @@ MICROBENCHMARKS = ["codec_bench", "watchdog_table_bench"]
 
 
 def run(argv, limit):
+    """Runs one benchmark in a process group of its own: on a timeout the whole group goes, the
+    daemons and helpers it started included, not only the benchmark itself."""
     started = time.monotonic()
-    try:
-        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=limit, check=False)
-    except subprocess.TimeoutExpired as e:
-        return None, f"did not finish within {limit} s", (e.stderr or b"")
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as process:
+        try:
+            out, err = process.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            out, err = process.communicate()
+            return None, f"did not finish within {limit} s", err
     elapsed = time.monotonic() - started
-    if done.returncode != 0:
-        return None, f"exit status {done.returncode} after {elapsed:.1f} s", done.stderr
-    return done.stdout, None, done.stderr
+    if process.returncode != 0:
+        return None, f"exit status {process.returncode} after {elapsed:.1f} s", err
+    return out, None, err
 
 
 def run_benchmark(bin_dir, name, limit, quick):

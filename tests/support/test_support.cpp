@@ -5,9 +5,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -68,8 +70,42 @@ TempDir::TempDir() {
   path_ = pattern;
 }
 
+namespace {
+
+// Whether a process's environment (NUL-separated) marks it as launched by a node (BATON_LAUNCH_ID)
+// of a test whose folder is `folder`: its appmonitor socket or config folder is in it.
+bool launched_for(const std::string& environment, const std::string& folder) {
+  bool launched = false, ours = false;
+  std::size_t start = 0;
+  while (start < environment.size()) {
+    std::size_t end = environment.find('\0', start);
+    if (end == std::string::npos) end = environment.size();
+    const std::string_view entry(environment.data() + start, end - start);
+    launched = launched || entry.starts_with("BATON_LAUNCH_ID=");
+    const std::size_t at = entry.find(folder);
+    ours = ours || (at != std::string_view::npos &&
+                    (at + folder.size() == entry.size() || entry[at + folder.size()] == '/'));
+    start = end + 1;
+  }
+  return launched && ours;
+}
+
+}  // namespace
+
 TempDir::~TempDir() {
+  // The apps a test's nodes launched outlive a node killed with SIGKILL (by design: a restarted
+  // node adopts them), so they are ended here with the folder they belong to.
   std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (pid == ::getpid()) continue;
+    std::ifstream in(entry.path() / "environ", std::ios::binary);
+    const std::string environment((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+    if (launched_for(environment, path_)) ::kill(pid, SIGKILL);
+  }
   std::filesystem::remove_all(path_, ec);
 }
 
