@@ -83,7 +83,8 @@ class BrokerLinking : public ::testing::Test {
 };
 
 TEST_F(BrokerLinking, ACommandForAConnectingMachineIsHeldUntilItLinks) {
-  start_broker({});
+  // Long enough that the hold never expires while the test, on a loaded machine, subscribes.
+  start_broker({"--command-timeout", "60000"});
   ASSERT_TRUE(wait_until([&] { return m9_online(); })) << broker_->log();
   send_launch("early");
   ASSERT_TRUE(wait_until([&] {
