@@ -212,10 +212,15 @@ Status Broker::start() {
   for (auto [socket, endpoint] : binds) {
     if (auto bound = bind(*socket, *endpoint, *group); !bound) return bound;
   }
-  control_endpoint_ =
-      advertised(control_.get(zmq::sockopt::last_endpoint), options_.advertise_host);
-  ingest_endpoint_ = advertised(ingest_.get(zmq::sockopt::last_endpoint), options_.advertise_host);
-  bus_endpoint_ = advertised(bus_.get(zmq::sockopt::last_endpoint), options_.advertise_host);
+  // An ipc:// socket file was moved to its path after the bind (bind_group_socket), so libzmq
+  // knows it by its staged name; a tcp:// port may have been chosen by the system ("*").
+  auto reached_at = [this](zmq::socket_t& socket, const std::string& endpoint) {
+    if (ipc_path_of(endpoint)) return endpoint;
+    return advertised(socket.get(zmq::sockopt::last_endpoint), options_.advertise_host);
+  };
+  control_endpoint_ = reached_at(control_, options_.control);
+  ingest_endpoint_ = reached_at(ingest_, options_.ingest);
+  bus_endpoint_ = reached_at(bus_, options_.bus);
   master_ip_ = control::endpoint_host(control_endpoint_);
 
   const char subscribe_all = 1;  // XSUB: everything the nodes publish

@@ -1,6 +1,8 @@
 #include "common/net/ipc_socket_file.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -101,29 +103,41 @@ Status bind_group_socket(zmq::socket_t& socket, const std::string& endpoint, gid
     }
     fs::remove(*path, ec);  // left behind by a daemon that crashed
   }
-  // The socket file must never be connectable by anyone but this user and `group`. libzmq binds
-  // an ipc:// endpoint in the calling thread, so a umask set around bind() makes the file 0600
-  // from its first instant; only then does it get its group and 0660. (The umask is the whole
-  // process's; the daemons bind at their start, and a file another thread of theirs created in
-  // that instant would only come out more private.)
+  // The socket file must never be connectable by anyone but this user and `group`, and must not
+  // appear at its path before it has both. libzmq binds an ipc:// endpoint in the calling thread,
+  // so a umask set around bind() makes the staged file 0600 from its first instant; it gets its
+  // group and 0660, and only then moves to its path (RENAME_NOREPLACE: a daemon that bound there
+  // meanwhile keeps its file). A client that finds the file can connect at once. (The umask is
+  // the whole process's; the daemons bind at their start, and a file another thread of theirs
+  // created in that instant would only come out more private.)
+  const std::string staged = *path + "." + std::to_string(::getpid()) + ".new";
+  const std::string staged_endpoint = std::string(kIpcScheme) + staged;
+  fs::remove(staged, ec);  // left by an earlier process with this pid
   const mode_t umask_before = ::umask(0177);
   try {
-    socket.bind(endpoint);
+    socket.bind(staged_endpoint);
   } catch (const zmq::error_t& e) {
     ::umask(umask_before);
     return Error{"cannot bind " + endpoint + ": " + e.what()};
   }
   ::umask(umask_before);
-  if (::chown(path->c_str(), static_cast<uid_t>(-1), group) != 0 ||
-      ::chmod(path->c_str(), 0660) != 0) {
-    const std::string why = std::strerror(errno);
+  auto undo = [&](std::string message) -> Status {
     try {
-      socket.unbind(endpoint);
+      socket.unbind(staged_endpoint);
     } catch (const zmq::error_t&) {
     }
-    fs::remove(*path, ec);
-    return Error{"cannot give " + *path + " the group " + describe_group(group) +
-                 " and mode 0660: " + why};
+    fs::remove(staged, ec);
+    return Error{std::move(message)};
+  };
+  if (::chown(staged.c_str(), static_cast<uid_t>(-1), group) != 0 ||
+      ::chmod(staged.c_str(), 0660) != 0) {
+    return undo("cannot give " + *path + " the group " + describe_group(group) +
+                " and mode 0660: " + std::strerror(errno));
+  }
+  if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, path->c_str(), RENAME_NOREPLACE) != 0) {
+    if (errno == EEXIST)
+      return undo("another " + std::string(daemon) + " already listens on " + endpoint);
+    return undo("cannot move the socket file to " + *path + ": " + std::strerror(errno));
   }
   return ok_status();
 }

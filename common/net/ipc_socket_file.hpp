@@ -32,8 +32,10 @@ std::string describe_group(gid_t gid);
 // Binds `socket` to the ipc:// `endpoint` so that only this process's user and `group` can
 // connect: creates the folder when missing (mode 0755; it must belong to this user or root),
 // removes a socket file that a crashed daemon left (and refuses when something still listens
-// there: "another <daemon> already listens on ..."), binds, then gives the file its group and
-// mode 0660. On failure nothing is left bound.
+// there: "another <daemon> already listens on ..."), binds under a staged name, gives the file its
+// group and mode 0660, then moves it to its path: the file appears there only when it is ready.
+// On failure nothing is left bound. The caller removes the file when it closes the socket
+// (libzmq knows it by its staged name).
 Status bind_group_socket(zmq::socket_t& socket, const std::string& endpoint, gid_t group,
                          std::string_view daemon);
 

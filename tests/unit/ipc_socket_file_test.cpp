@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "common/net/ipc_socket_file.hpp"
 #include "common/net/runtime_folder.hpp"
@@ -45,6 +48,30 @@ TEST(IpcSocketFile, BindsMode0660WithTheGroupAndCreatesTheFolder) {
   }
   ASSERT_EQ(::stat((dir / "run/inner").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 07777, 0755u);
+}
+
+// The file is bound under a staged name and moved to its path when ready: nothing staged stays
+// behind, and a client connects by the path.
+TEST(IpcSocketFile, TheBoundFileIsReachableAtItsPathAndNothingStagedRemains) {
+  TempDir dir;
+  zmq::context_t context;
+  zmq::socket_t server(context, zmq::socket_type::router),
+      client(context, zmq::socket_type::dealer);
+  server.set(zmq::sockopt::linger, 0);
+  client.set(zmq::sockopt::linger, 0);
+  const std::string endpoint = "ipc://" + (dir / "control.sock");
+  ASSERT_TRUE(bind_group_socket(server, endpoint, ::getegid(), "broker"));
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    names.push_back(entry.path().filename());
+  EXPECT_EQ(names, std::vector<std::string>{"control.sock"});
+  client.connect(endpoint);
+  client.send(zmq::str_buffer("hello"));
+  server.set(zmq::sockopt::rcvtimeo, 10'000);
+  zmq::message_t identity, body;
+  ASSERT_TRUE(server.recv(identity));
+  ASSERT_TRUE(server.recv(body));
+  EXPECT_EQ(body.to_string(), "hello");
 }
 
 TEST(IpcSocketFile, RefusesAPathSomeoneListensOnAndReplacesAStaleFile) {
