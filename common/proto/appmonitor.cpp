@@ -5,25 +5,6 @@
 
 namespace baton::proto::appmonitor {
 
-std::string_view to_string(Action action) {
-  switch (action) {
-    case Action::kill:
-      return "kill";
-    case Action::restart:
-      return "restart";
-    case Action::reboot:
-      return "reboot";
-  }
-  return "?";
-}
-
-std::optional<Action> parse_action(std::string_view text) {
-  if (text == "kill") return Action::kill;
-  if (text == "restart") return Action::restart;
-  if (text == "reboot") return Action::reboot;
-  return std::nullopt;
-}
-
 namespace {
 
 Error with_code(Error error, std::string_view code) {

@@ -12,6 +12,7 @@
 
 #include "common/expected.hpp"
 #include "common/proto/codec.hpp"
+#include "common/proto/enum_names.hpp"
 
 namespace baton::proto::appmonitor {
 
@@ -23,8 +24,21 @@ inline constexpr std::size_t kMaxAppId = 128;
 inline constexpr std::int64_t kMaxFrameBytes = 16 * 1024;
 
 enum class Action { kill, restart, reboot };
-std::string_view to_string(Action action);
-std::optional<Action> parse_action(std::string_view text);
+inline constexpr NameTable<Action, 3> kActionNames{{
+    {Action::kill, "kill"},
+    {Action::restart, "restart"},
+    {Action::reboot, "reboot"},
+}};
+constexpr const auto& name_table(Action) {
+  return kActionNames;
+}
+static_assert(in_declaration_order(kActionNames));
+constexpr std::string_view to_string(Action action) {
+  return to_name(action);
+}
+constexpr std::optional<Action> parse_action(std::string_view text) {
+  return parse_name<Action>(text);
+}
 
 // Error codes of ErrorReply.code; their meanings are listed in schemas/README.md.
 namespace code {

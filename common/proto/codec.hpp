@@ -14,6 +14,7 @@
 
 #include <msgpack.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <optional>
@@ -66,8 +67,9 @@ struct is_optional : std::false_type {};
 template <class M>
 struct is_optional<std::optional<M>> : std::true_type {};
 
-template <class Packer, class T, class M>
-void pack_field(Packer& pk, const T& msg, const Field<T, M>& field) {
+// `Msg` may derive from `T`: a message can extend another's fields (tuple_cat of both kFields).
+template <class Packer, class Msg, class T, class M>
+void pack_field(Packer& pk, const Msg& msg, const Field<T, M>& field) {
   const M& value = msg.*(field.member);
   if constexpr (is_optional<M>::value) {
     if (!value) return;
@@ -79,8 +81,8 @@ void pack_field(Packer& pk, const T& msg, const Field<T, M>& field) {
   }
 }
 
-template <class T, class M>
-bool field_present(const T& msg, const Field<T, M>& field) {
+template <class Msg, class T, class M>
+bool field_present(const Msg& msg, const Field<T, M>& field) {
   if constexpr (is_optional<M>::value) return static_cast<bool>(msg.*(field.member));
   return true;
 }
@@ -194,6 +196,26 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
       auto decoded = baton::proto::decode<T>(object);
       if (!decoded) throw baton::proto::NestedDecodeError(decoded.error().message);
       msg = std::move(decoded).value();
+      return object;
+    }
+  };
+
+  // A duration travels as its count in its own unit; the field's key names the unit
+  // ("timeout_ms").
+  template <class Rep, class Period>
+  struct pack<std::chrono::duration<Rep, Period>> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& pk,
+                                        const std::chrono::duration<Rep, Period>& value) const {
+      pk.pack(value.count());
+      return pk;
+    }
+  };
+  template <class Rep, class Period>
+  struct convert<std::chrono::duration<Rep, Period>> {
+    const msgpack::object& operator()(const msgpack::object& object,
+                                      std::chrono::duration<Rep, Period>& value) const {
+      value = std::chrono::duration<Rep, Period>(object.as<Rep>());
       return object;
     }
   };

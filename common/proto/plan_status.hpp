@@ -1,16 +1,17 @@
 // The status of a plan, and of each of its apps, as the broker publishes them in a PlanState
-// (plan/<plan>, schemas/bus/plan_state.json). The wire carries the names; code compares the enums,
-// so a misspelt status is a compile error rather than a comparison that is never true. Each enum
-// has one name table, in declaration order, that both directions use.
+// (plan/<plan>, schemas/bus/plan_state.json): enums in code, names on the wire (enum_names.hpp).
 #pragma once
 
-#include <array>
-#include <cstddef>
 #include <optional>
 #include <string_view>
-#include <utility>
+
+#include "common/proto/enum_names.hpp"
 
 namespace baton::proto::control {
+
+using proto::NameTable;
+using proto::parse_name;
+using proto::to_name;
 
 enum class PlanStatus {
   None,        // not started, stopped, or killed to the end
@@ -33,9 +34,6 @@ enum class PlanAppStatus {
   disabled,     // Disabled: the plan skips it
 };
 
-template <class Enum, std::size_t N>
-using NameTable = std::array<std::pair<Enum, std::string_view>, N>;
-
 inline constexpr NameTable<PlanStatus, 5> kPlanStatusNames{{
     {PlanStatus::None, "None"},
     {PlanStatus::InProgress, "InProgress"},
@@ -56,41 +54,22 @@ inline constexpr NameTable<PlanAppStatus, 9> kPlanAppStatusNames{{
     {PlanAppStatus::disabled, "disabled"},
 }};
 
-namespace detail {
-// Row i names the enumerator of value i: to_name is then an index.
-template <class Enum, std::size_t N>
-constexpr bool in_declaration_order(const NameTable<Enum, N>& table) {
-  for (std::size_t i = 0; i < N; ++i) {
-    if (static_cast<std::size_t>(table[i].first) != i) return false;
-  }
-  return true;
+constexpr const auto& name_table(PlanStatus) {
+  return kPlanStatusNames;
+}
+constexpr const auto& name_table(PlanAppStatus) {
+  return kPlanAppStatusNames;
 }
 
-template <class Enum, std::size_t N>
-constexpr std::optional<Enum> parse_name(const NameTable<Enum, N>& table, std::string_view name) {
-  for (const auto& [value, value_name] : table) {
-    if (value_name == name) return value;
-  }
-  return std::nullopt;
-}
-}  // namespace detail
-
-static_assert(detail::in_declaration_order(kPlanStatusNames));
-static_assert(detail::in_declaration_order(kPlanAppStatusNames));
-
-constexpr std::string_view to_name(PlanStatus status) {
-  return kPlanStatusNames[static_cast<std::size_t>(status)].second;
-}
-constexpr std::string_view to_name(PlanAppStatus status) {
-  return kPlanAppStatusNames[static_cast<std::size_t>(status)].second;
-}
+static_assert(in_declaration_order(kPlanStatusNames));
+static_assert(in_declaration_order(kPlanAppStatusNames));
 
 // Nothing for a name the table does not hold (names are case-sensitive, as on the wire).
 constexpr std::optional<PlanStatus> parse_plan_status(std::string_view name) {
-  return detail::parse_name(kPlanStatusNames, name);
+  return parse_name<PlanStatus>(name);
 }
 constexpr std::optional<PlanAppStatus> parse_plan_app_status(std::string_view name) {
-  return detail::parse_name(kPlanAppStatusNames, name);
+  return parse_name<PlanAppStatus>(name);
 }
 
 }  // namespace baton::proto::control

@@ -1,9 +1,11 @@
 // The generic field-table codec: round trips, required fields, wrong types, garbage.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "common/proto/codec.hpp"
+#include "common/proto/enum_names.hpp"
 
 namespace baton::proto {
 namespace {
@@ -147,6 +149,56 @@ TEST(Codec, BrokenNestedMessageNamesTheOuterField) {
   auto out = decode_frame<Outer>(buffer.data(), buffer.size());
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().message, "field 'items': missing field 'size'");
+}
+
+}  // namespace
+}  // namespace baton::proto
+
+namespace baton::proto {
+namespace {
+
+enum class Colour { red, light_green };
+inline constexpr NameTable<Colour, 2> kColourNames{
+    {{Colour::red, "red"}, {Colour::light_green, "LightGreen"}}};
+constexpr const auto& name_table(Colour) {
+  return kColourNames;
+}
+static_assert(in_declaration_order(kColourNames));
+
+struct Paint {
+  Colour colour = Colour::red;
+  std::optional<Colour> trim;
+  static constexpr auto kFields =
+      std::make_tuple(required("colour", &Paint::colour), optional("trim", &Paint::trim));
+};
+
+TEST(Codec, NamedEnumsTravelAsTheirNames) {
+  const std::string frame = pack_to_string(Paint{Colour::light_green, Colour::red});
+  msgpack::object_handle handle = msgpack::unpack(frame.data(), frame.size());
+  using Names = std::map<std::string, std::string>;
+  const Names expected{{"colour", "LightGreen"}, {"trim", "red"}};
+  EXPECT_EQ(handle.get().as<Names>(), expected);
+  auto out = decode_frame<Paint>(frame.data(), frame.size());
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->colour, Colour::light_green);
+  EXPECT_EQ(out->trim, Colour::red);
+  EXPECT_EQ(parse_name<Colour>("lightgreen"), std::nullopt) << "names are case-sensitive";
+  EXPECT_EQ(all_names<Colour>(), (std::vector<std::string>{"red", "LightGreen"}));
+}
+
+TEST(Codec, AnUnknownEnumNameIsAnErrorNamingTheField) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_map(1).pack("colour").pack("blue");
+  auto out = decode_frame<Paint>(buffer.data(), buffer.size());
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().message, "field 'colour': unknown value 'blue'");
+  msgpack::sbuffer number;
+  msgpack::packer<msgpack::sbuffer> pk2(number);
+  pk2.pack_map(1).pack("colour").pack(1);
+  auto wrong = decode_frame<Paint>(number.data(), number.size());
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().message, "field 'colour' has the wrong type");
 }
 
 }  // namespace

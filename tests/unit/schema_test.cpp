@@ -229,12 +229,14 @@ TEST(Schemas, ErrorCodesMatchTheCode) {
 
 // The names the code writes are the names the schema allows, all of them and in its order.
 template <class Enum, std::size_t N>
-std::vector<std::string> names_of(const control::NameTable<Enum, N>& table) {
+std::vector<std::string> names_of(const NameTable<Enum, N>& table) {
   std::vector<std::string> names;
   for (const auto& [value, name] : table) {
-    EXPECT_EQ(control::detail::parse_name(table, name), value) << name;
+    EXPECT_EQ(parse_name<Enum>(name), value) << name;
+    EXPECT_EQ(to_name(value), name);
     names.emplace_back(name);
   }
+  EXPECT_EQ(names, all_names<Enum>());
   return names;
 }
 
