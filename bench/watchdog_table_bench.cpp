@@ -3,7 +3,7 @@
 
 #include <random>
 
-#include "node/watchdog_table.hpp"
+#include "node/appmonitor/watchdog_table.hpp"
 
 namespace {
 

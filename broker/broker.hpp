@@ -17,14 +17,14 @@
 #include <string>
 #include <vector>
 
-#include "broker/access_policy.hpp"
+#include "broker/access/access_policy.hpp"
+#include "broker/access/zap_handler.hpp"
 #include "broker/broker_options.hpp"
-#include "broker/command_router.hpp"
-#include "broker/deployment.hpp"
-#include "broker/fleet_state.hpp"
-#include "broker/held_commands.hpp"
-#include "broker/plan_runner.hpp"
-#include "broker/zap_handler.hpp"
+#include "broker/fleet/deployment.hpp"
+#include "broker/fleet/fleet_state.hpp"
+#include "broker/plans/plan_runner.hpp"
+#include "broker/routing/command_router.hpp"
+#include "broker/routing/held_commands.hpp"
 #include "common/config/shared_config.hpp"
 #include "common/expected.hpp"
 #include "common/loop/event_loop.hpp"

@@ -23,8 +23,8 @@ struct BrokerOptions {
   // (tcp://*:7101 binds every interface; clients need a host). Empty: derived from the bind.
   std::string advertise_host;
   // CURVE: the broker's own key pair (baton keygen) and the file that gives each public key that
-  // may connect its role (broker/authorized_keys.hpp). Both or neither; with them every tcp://
-  // connection is authenticated (ipc:// ones stay guarded by their socket file).
+  // may connect its role (broker/access/authorized_keys.hpp). Both or neither; with them every
+  // tcp:// connection is authenticated (ipc:// ones stay guarded by their socket file).
   std::string key_file;
   std::string authorized_keys_file;
   // Bind tcp:// endpoints (loopback too) although nothing authenticates who connects.

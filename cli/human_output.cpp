@@ -6,7 +6,7 @@
 
 #include "cli/json_output.hpp"
 #include "cli/table.hpp"
-#include "common/os/child_reaper.hpp"
+#include "common/os/exit_status.hpp"
 
 namespace baton::cli {
 

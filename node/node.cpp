@@ -161,7 +161,7 @@ void Node::pack_state(std::string& out) {
   SavedNode state;
   state.machine = options_.machine;
   supervisor_.save_to(state);
-  appmonitor_.packed_registrations(packed_registrations_);
+  registrations_.collect(appmonitor_.table().all(), packed_registrations_);
   pack_node_state(state, packed_registrations_, out);
 }
 

@@ -12,15 +12,16 @@
 #include <vector>
 
 #include "common/loop/event_loop.hpp"
-#include "common/os/child_reaper.hpp"
 #include "common/os/signals.hpp"
-#include "node/app_supervisor.hpp"
-#include "node/appmonitor_server.hpp"
+#include "node/appmonitor/appmonitor_server.hpp"
+#include "node/appmonitor/watchdog_actions.hpp"
+#include "node/apps/app_supervisor.hpp"
+#include "node/apps/command_handler.hpp"
 #include "node/broker_link.hpp"
-#include "node/command_handler.hpp"
 #include "node/node_options.hpp"
-#include "node/state_saver.hpp"
-#include "node/watchdog_actions.hpp"
+#include "node/process/child_reaper.hpp"
+#include "node/state/packed_registrations.hpp"
+#include "node/state/state_saver.hpp"
 
 namespace baton::node {
 
@@ -70,7 +71,8 @@ class Node final : private AppMonitorListener {
   TimePoint started_;
   bool shutting_down_ = false;
   UniqueFd state_lock_;
-  std::optional<StateSaver> state_saver_;               // none: no --state-dir
+  std::optional<StateSaver> state_saver_;  // none: no --state-dir
+  PackedRegistrations registrations_;
   std::vector<std::string_view> packed_registrations_;  // pack_state's, kept for its capacity
 };
 

@@ -6,9 +6,9 @@
 #include <variant>
 
 #include "common/net/curve_keys.hpp"
-#include "node/app_supervisor.hpp"
-#include "node/appmonitor_server.hpp"
-#include "node/watchdog_actions.hpp"
+#include "node/appmonitor/appmonitor_server.hpp"
+#include "node/appmonitor/watchdog_actions.hpp"
+#include "node/apps/app_supervisor.hpp"
 
 namespace baton::node {
 

@@ -1,8 +1,8 @@
 // Many simulated baton-nodes in the benchmark's own process: the node side of the broker protocol
-// (node/broker_link.cpp, node/command_handler.cpp, node/app_supervisor.cpp) for every machine, on
-// three sockets shared by all of them — one DEALER that says hello for each machine on the
-// broker's control socket, one XPUB that publishes everything to the broker's ingest socket, and
-// one SUB on the broker's bus subscribed to cmd/<machine>/ of every machine. No process is
+// (node/broker_link.cpp, node/apps/command_handler.cpp, node/apps/app_supervisor.cpp) for every
+// machine, on three sockets shared by all of them — one DEALER that says hello for each machine on
+// the broker's control socket, one XPUB that publishes everything to the broker's ingest socket,
+// and one SUB on the broker's bus subscribed to cmd/<machine>/ of every machine. No process is
 // launched: a launch answers with the state a node publishes when its process started (Started,
 // Running, Initialized), a kill with the state after the process exited. That lets a benchmark
 // load the broker with a thousand machines on a two-core box and measure the broker alone.

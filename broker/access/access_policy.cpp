@@ -1,4 +1,4 @@
-#include "broker/access_policy.hpp"
+#include "broker/access/access_policy.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "broker/authorized_keys.hpp"
+#include "broker/access/authorized_keys.hpp"
 
 #include <cerrno>
 #include <cstring>

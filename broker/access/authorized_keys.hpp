@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "broker/access_policy.hpp"
+#include "broker/access/access_policy.hpp"
 #include "common/expected.hpp"
 
 namespace baton::broker {

@@ -1,4 +1,4 @@
-#include "broker/zap_handler.hpp"
+#include "broker/access/zap_handler.hpp"
 
 #include <spdlog/spdlog.h>
 #include <zmq.h>

@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-#include "broker/authorized_keys.hpp"
+#include "broker/access/authorized_keys.hpp"
 #include "common/expected.hpp"
 #include "common/loop/event_loop.hpp"
 

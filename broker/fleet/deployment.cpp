@@ -1,4 +1,4 @@
-#include "broker/deployment.hpp"
+#include "broker/fleet/deployment.hpp"
 
 #include <set>
 

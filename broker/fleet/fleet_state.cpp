@@ -1,4 +1,4 @@
-#include "broker/fleet_state.hpp"
+#include "broker/fleet/fleet_state.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "broker/plan_runner.hpp"
+#include "broker/plans/plan_runner.hpp"
 
 #include <spdlog/spdlog.h>
 

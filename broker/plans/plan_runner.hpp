@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/fleet_state.hpp"
+#include "broker/fleet/fleet_state.hpp"
 #include "common/config/shared_config.hpp"
 #include "common/expected.hpp"
 #include "common/loop/event_loop.hpp"

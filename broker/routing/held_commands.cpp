@@ -1,4 +1,4 @@
-#include "broker/held_commands.hpp"
+#include "broker/routing/held_commands.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "node/appmonitor_server.hpp"
+#include "node/appmonitor/appmonitor_server.hpp"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 
 #include "common/log.hpp"
 #include "common/net/ipc_socket_file.hpp"
-#include "common/os/process_start_time.hpp"
+#include "node/process/process_start_time.hpp"
 
 namespace baton::node {
 
@@ -388,38 +388,14 @@ void AppMonitorServer::send_error(const zmq::message_t& identity, const Error& e
   send_reply(identity, am::ErrorReply{false, error.message, error.code});
 }
 
-void AppMonitorServer::packed_registrations(std::vector<std::string_view>& out) const {
-  out.clear();
-  out.reserve(table_.size());
-  for (const auto& [token, r] : table_.all()) {
-    if (r.packed.empty()) {
-      r.packed = pack_saved_registration(
-          SavedRegistration{token, r.pid, r.start_time, r.uid, r.gid, r.timeout.count(),
-                            std::string(am::to_string(r.action)), r.restart_command, r.app, r.cwd});
-    }
-    out.push_back(r.packed);
-  }
-}
-
-void AppMonitorServer::restore(const std::vector<SavedRegistration>& saved) {
+void AppMonitorServer::restore(const std::vector<RegistrationRecord>& saved) {
   std::size_t restored = 0;
   const TimePoint now = SteadyClock::now();
-  for (const auto& s : saved) {
-    const pid_t pid = static_cast<pid_t>(s.pid);
-    const auto action = am::parse_action(s.action);
-    if (!action || s.start_time == 0 || process_start_time(pid) != s.start_time) continue;
-    if (!watch_process(pid)) continue;
+  for (const auto& record : saved) {
+    if (record.start_time == 0 || process_start_time(record.pid) != record.start_time) continue;
+    if (!watch_process(record.pid)) continue;
     Registration r;
-    r.token = s.token;
-    r.pid = pid;
-    r.uid = static_cast<uid_t>(s.uid);
-    r.gid = static_cast<gid_t>(s.gid);
-    r.timeout = std::chrono::milliseconds(s.timeout_ms);
-    r.action = *action;
-    r.restart_command = s.restart_command;
-    r.app = s.app;
-    r.cwd = s.cwd;
-    r.start_time = s.start_time;
+    static_cast<RegistrationRecord&>(r) = record;
     if (table_.restore(std::move(r), now)) ++restored;
   }
   arm_deadline_timer();

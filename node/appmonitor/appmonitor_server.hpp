@@ -10,11 +10,10 @@
 
 #include "common/loop/event_loop.hpp"
 #include "common/net/peer_credentials.hpp"
-#include "common/os/pidfd.hpp"
 #include "common/proto/appmonitor.hpp"
-#include "node/node_state_file.hpp"
-#include "node/watchdog_actions.hpp"
-#include "node/watchdog_table.hpp"
+#include "node/appmonitor/watchdog_actions.hpp"
+#include "node/appmonitor/watchdog_table.hpp"
+#include "node/process/pidfd.hpp"
 
 namespace baton::node {
 
@@ -53,12 +52,9 @@ class AppMonitorServer {
   void stop();
 
   const WatchdogTable& table() const { return table_; }
-  // Every registration as the state file holds it (pack_node_state), valid until the table
-  // changes; into `out`, replacing what it held.
-  void packed_registrations(std::vector<std::string_view>& out) const;
   // After a node restart: takes back the registrations of processes that still run (same pid and
   // start time), with their tokens; each gets one full timeout from now.
-  void restore(const std::vector<SavedRegistration>& saved);
+  void restore(const std::vector<RegistrationRecord>& saved);
   void set_listener(AppMonitorListener* listener) { listener_ = listener; }
 
  private:

@@ -1,4 +1,4 @@
-#include "node/refresh_deadlines.hpp"
+#include "node/appmonitor/refresh_deadlines.hpp"
 
 #include <bit>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "node/watchdog_actions.hpp"
+#include "node/appmonitor/watchdog_actions.hpp"
 
 #include <signal.h>
 #include <unistd.h>

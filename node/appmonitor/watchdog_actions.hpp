@@ -10,10 +10,10 @@
 #include <unordered_map>
 
 #include "common/loop/event_loop.hpp"
-#include "common/os/child_reaper.hpp"
-#include "common/os/pidfd.hpp"
-#include "common/os/spawn.hpp"
-#include "node/watchdog_table.hpp"
+#include "node/appmonitor/watchdog_table.hpp"
+#include "node/process/child_reaper.hpp"
+#include "node/process/pidfd.hpp"
+#include "node/process/spawn.hpp"
 
 namespace baton::node {
 

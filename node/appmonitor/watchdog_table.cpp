@@ -1,4 +1,4 @@
-#include "node/watchdog_table.hpp"
+#include "node/appmonitor/watchdog_table.hpp"
 
 #include <algorithm>
 

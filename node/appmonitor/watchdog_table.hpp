@@ -24,16 +24,20 @@
 
 #include "common/loop/timer_queue.hpp"
 #include "common/proto/appmonitor.hpp"
-#include "node/refresh_deadlines.hpp"
+#include "common/proto/codec.hpp"
+#include "node/appmonitor/refresh_deadlines.hpp"
 
 namespace baton::node {
 
 using Token = std::uint64_t;
 using proto::appmonitor::Action;
 
-struct Registration {
+// What a registration says, as the app gave it (and the node saw it: pid, uid, gid, start time).
+// The node's state file saves it as it is, so that a restarted node takes it back, token and all.
+struct RegistrationRecord {
   Token token = 0;
   pid_t pid = 0;
+  std::uint64_t start_time = 0;  // process_start_time(pid): tells a reused pid apart
   uid_t uid = 0;
   gid_t gid = 0;
   std::chrono::milliseconds timeout{0};
@@ -41,11 +45,21 @@ struct Registration {
   std::string restart_command;
   std::string app;  // optional app id given at registration
   std::string cwd;  // the app's working directory at registration; its restart command runs there
-  std::uint64_t start_time = 0;  // process_start_time(pid): tells a reused pid apart
+  static constexpr auto kFields =
+      std::make_tuple(proto::required("token", &RegistrationRecord::token),
+                      proto::required("pid", &RegistrationRecord::pid),
+                      proto::required("start_time", &RegistrationRecord::start_time),
+                      proto::required("uid", &RegistrationRecord::uid),
+                      proto::required("gid", &RegistrationRecord::gid),
+                      proto::required("timeout_ms", &RegistrationRecord::timeout),
+                      proto::required("action", &RegistrationRecord::action),
+                      proto::required("restart_command", &RegistrationRecord::restart_command),
+                      proto::required("app", &RegistrationRecord::app),
+                      proto::required("cwd", &RegistrationRecord::cwd));
+};
+
+struct Registration : RegistrationRecord {
   TimePoint registered_at{};
-  // The registration as the node's state file holds it (a packed SavedRegistration), made at the
-  // first save that includes it: nothing saved of a registration changes, so it is packed once.
-  mutable std::string packed;
 };
 
 // A registration that came due, and when it was last refreshed (or registered).

@@ -1,4 +1,4 @@
-#include "node/app_lifecycle.hpp"
+#include "node/apps/app_lifecycle.hpp"
 
 #include <signal.h>
 
@@ -29,27 +29,6 @@ const std::array<std::array<L::Handler, kLifecycleEvents>, kLifecycleStates> L::
     {&L::cancel_wait_and_start, &L::cancel_wait_killed, &L::cancel_wait, &L::cancel_wait_and_start,
      &L::ignore, &L::ignore, &L::ignore, &L::restart_now, &L::ignore, &L::ignore},
 }};
-
-std::string_view to_string(LifecycleState state) {
-  switch (state) {
-    case S::idle:
-      return "idle";
-    case S::running:
-      return "running";
-    case S::dying:
-      return "dying";
-    case S::restart_wait:
-      return "restart_wait";
-  }
-  return "?";
-}
-
-std::optional<LifecycleState> parse_lifecycle_state(std::string_view text) {
-  for (const LifecycleState state : {S::idle, S::running, S::dying, S::restart_wait}) {
-    if (to_string(state) == text) return state;
-  }
-  return std::nullopt;
-}
 
 std::string_view to_string(LifecycleEvent event) {
   switch (event) {
@@ -107,29 +86,30 @@ AppLifecycle::AppLifecycle(std::string id, LifecyclePolicy policy, LifecycleHost
     : id_(std::move(id)), policy_(std::move(policy)), host_(host) {}
 
 void AppLifecycle::handle(LifecycleEvent event, std::optional<ExitStatus> exit) {
-  Handler handler = kTable[static_cast<std::size_t>(state_)][static_cast<std::size_t>(event)];
+  Handler handler =
+      kTable[static_cast<std::size_t>(record_.state)][static_cast<std::size_t>(event)];
   if (handler == &L::ignore) return;
-  state_ = (this->*handler)(exit);
+  record_.state = (this->*handler)(exit);
   host_.state_changed(*this);
 }
 
 std::vector<std::string> AppLifecycle::flags() const {
   namespace flag = proto::bus::flag;
   std::vector<std::string> out;
-  if (started_) out.emplace_back(flag::kStarted);
-  if (start_failed_) out.emplace_back(flag::kStartFailed);
+  if (record_.started) out.emplace_back(flag::kStarted);
+  if (record_.start_failed) out.emplace_back(flag::kStartFailed);
   if (running()) out.emplace_back(flag::kRunning);
   if (dying()) out.emplace_back(flag::kDying);
-  if (killed_) out.emplace_back(flag::kKilled);
-  if (initialized_) out.emplace_back(flag::kInitialized);
-  if (plan_applied_) out.emplace_back(flag::kPlanApplied);
+  if (record_.killed) out.emplace_back(flag::kKilled);
+  if (record_.initialized) out.emplace_back(flag::kInitialized);
+  if (record_.plan_applied) out.emplace_back(flag::kPlanApplied);
   if (restarting()) out.emplace_back(flag::kRestarting);
   return out;
 }
 
 void AppLifecycle::set_plan_applied(bool applied) {
-  if (plan_applied_ == applied) return;
-  plan_applied_ = applied;
+  if (record_.plan_applied == applied) return;
+  record_.plan_applied = applied;
   host_.state_changed(*this);
 }
 
@@ -139,18 +119,18 @@ void AppLifecycle::cancel(TimerQueue::Id& timer) {
 }
 
 void AppLifecycle::set_initialized(const std::string& why) {
-  if (initialized_) return;
-  initialized_ = true;
+  if (record_.initialized) return;
+  record_.initialized = true;
   host_.event(*this, AppEventKind::initialized, why);
 }
 
 void AppLifecycle::record_exit(const ExitStatus& exit) {
-  pid_ = 0;
+  record_.pid = 0;
   // A negative exit code is the signal that ended the process.
   if (exit.unknown) {
-    exit_code_.reset();
+    record_.exit_code.reset();
   } else {
-    exit_code_ = exit.exited_normally() ? exit.code : -exit.signal;
+    record_.exit_code = exit.exited_normally() ? exit.code : -exit.signal;
   }
 }
 
@@ -167,28 +147,28 @@ std::chrono::milliseconds AppLifecycle::next_restart_delay() {
 // --- handlers ---
 
 LifecycleState AppLifecycle::ignore(const std::optional<ExitStatus>&) {
-  return state_;
+  return record_.state;
 }
 
 LifecycleState AppLifecycle::start(const std::optional<ExitStatus>&) {
-  started_ = true;
-  start_failed_ = false;
-  killed_ = false;
-  initialized_ = false;
-  exit_code_.reset();
-  last_error_.clear();
+  record_.started = true;
+  record_.start_failed = false;
+  record_.killed = false;
+  record_.initialized = false;
+  record_.exit_code.reset();
+  record_.last_error.clear();
   auto pid = host_.start_process(*this);
   if (!pid) {
-    start_failed_ = true;
-    last_error_ = pid.error().message;
-    host_.event(*this, AppEventKind::start_failed, last_error_);
+    record_.start_failed = true;
+    record_.last_error = pid.error().message;
+    host_.event(*this, AppEventKind::start_failed, record_.last_error);
     return S::idle;
   }
-  pid_ = *pid;
+  record_.pid = *pid;
   launched_at_ = host_.now();
-  started_at_ =
+  record_.started_at =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  host_.event(*this, AppEventKind::launched, "pid " + std::to_string(pid_));
+  host_.event(*this, AppEventKind::launched, "pid " + std::to_string(record_.pid));
   if (!policy_.has_init_detector()) {
     set_initialized("no init detector: initialized at launch");
   } else if (policy_.init_timeout) {
@@ -197,50 +177,35 @@ LifecycleState AppLifecycle::start(const std::optional<ExitStatus>&) {
   return S::running;
 }
 
-LifecycleSnapshot AppLifecycle::snapshot() const {
-  return LifecycleSnapshot{state_,      pid_,         started_,      start_failed_,
-                           killed_,     initialized_, plan_applied_, plan_,
-                           started_at_, restarts_,    exit_code_,    last_error_};
-}
-
-void AppLifecycle::restore(const LifecycleSnapshot& saved, bool alive) {
-  started_ = saved.started;
-  start_failed_ = saved.start_failed;
-  killed_ = saved.killed;
-  initialized_ = saved.initialized;
-  plan_applied_ = saved.plan_applied;
-  plan_ = saved.plan;
-  started_at_ = saved.started_at;
-  restarts_ = saved.restarts;
-  exit_code_ = saved.exit_code;
-  last_error_ = saved.last_error;
+void AppLifecycle::restore(const AppRecord& saved, bool alive) {
+  record_ = saved;
+  record_.state = S::idle;
+  record_.pid = 0;
   const double ran_s =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
-      started_at_;
+      record_.started_at;
   launched_at_ = host_.now() - std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::duration<double>(std::max(ran_s, 0.0)));
   const bool had_process = saved.state == S::running || saved.state == S::dying;
   if (had_process) {
-    pid_ = saved.pid;
+    record_.pid = saved.pid;
     if (!alive) {  // gone meanwhile: a crash, or the end of the kill that was going on
-      state_ = saved.state;
+      record_.state = saved.state;
       handle(E::exited, ExitStatus::unknown_status());
       return;
     }
-    state_ = S::running;
+    record_.state = S::running;
     if (saved.state == S::dying) {
       handle(saved.killed ? E::kill : E::plan_kill);
-    } else if (!initialized_ && policy_.init_timeout) {
+    } else if (!record_.initialized && policy_.init_timeout) {
       init_timer_ = host_.start_timer(*this, *policy_.init_timeout, TimerKind::init);
     }
     return;
   }
   if (saved.state == S::restart_wait) {
-    state_ = S::restart_wait;
+    record_.state = S::restart_wait;
     restart_timer_ = host_.start_timer(*this, policy_.restart_delay, TimerKind::restart);
-    return;
   }
-  state_ = S::idle;
 }
 
 LifecycleState AppLifecycle::start_fresh(const std::optional<ExitStatus>& exit) {
@@ -260,8 +225,8 @@ LifecycleState AppLifecycle::begin_kill() {
 }
 
 LifecycleState AppLifecycle::kill_by_command(const std::optional<ExitStatus>&) {
-  killed_ = true;
-  plan_applied_ = true;  // a plan must not launch it again
+  record_.killed = true;
+  record_.plan_applied = true;  // a plan must not launch it again
   relaunch_after_exit_ = false;
   return begin_kill();
 }
@@ -303,7 +268,7 @@ LifecycleState AppLifecycle::process_exited(const std::optional<ExitStatus>& exi
   if (init_by_code || !policy_.restart_on_crash || !tries_left) return S::idle;
 
   ++tries_;
-  ++restarts_;
+  ++record_.restarts;
   const auto delay = next_restart_delay();
   restart_timer_ = host_.start_timer(*this, delay, TimerKind::restart);
   host_.event(*this, AppEventKind::restarting,
@@ -319,13 +284,13 @@ LifecycleState AppLifecycle::killed_process_exited(const std::optional<ExitStatu
   host_.event(*this, AppEventKind::killed, describe(status));
   if (!relaunch_after_exit_) return S::idle;
   relaunch_after_exit_ = false;
-  ++restarts_;
+  ++record_.restarts;
   return start(exit);
 }
 
 LifecycleState AppLifecycle::mark_killed_while_dying(const std::optional<ExitStatus>&) {
-  killed_ = true;
-  plan_applied_ = true;
+  record_.killed = true;
+  record_.plan_applied = true;
   relaunch_after_exit_ = false;
   return S::dying;
 }
@@ -337,7 +302,7 @@ LifecycleState AppLifecycle::cancel_relaunch(const std::optional<ExitStatus>&) {
 
 LifecycleState AppLifecycle::relaunch_after_exit(const std::optional<ExitStatus>&) {
   relaunch_after_exit_ = true;
-  killed_ = false;
+  record_.killed = false;
   tries_ = 0;
   return S::dying;
 }
@@ -360,8 +325,8 @@ LifecycleState AppLifecycle::cancel_wait_and_start(const std::optional<ExitStatu
 
 LifecycleState AppLifecycle::cancel_wait_killed(const std::optional<ExitStatus>&) {
   cancel(restart_timer_);
-  killed_ = true;
-  plan_applied_ = true;
+  record_.killed = true;
+  record_.plan_applied = true;
   return S::idle;
 }
 
@@ -371,8 +336,8 @@ LifecycleState AppLifecycle::cancel_wait(const std::optional<ExitStatus>&) {
 }
 
 LifecycleState AppLifecycle::mark_killed(const std::optional<ExitStatus>&) {
-  killed_ = true;
-  plan_applied_ = true;
+  record_.killed = true;
+  record_.plan_applied = true;
   return S::idle;
 }
 

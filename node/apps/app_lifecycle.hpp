@@ -27,7 +27,9 @@
 
 #include "common/expected.hpp"
 #include "common/loop/timer_queue.hpp"
-#include "common/os/child_reaper.hpp"
+#include "common/proto/codec.hpp"
+#include "common/proto/enum_names.hpp"
+#include "node/process/child_reaper.hpp"
 
 namespace baton::node {
 
@@ -58,6 +60,17 @@ struct LifecyclePolicy {
 
 enum class LifecycleState { idle, running, dying, restart_wait };
 inline constexpr std::size_t kLifecycleStates = 4;
+// As the state file writes them.
+inline constexpr proto::NameTable<LifecycleState, kLifecycleStates> kLifecycleStateNames{{
+    {LifecycleState::idle, "idle"},
+    {LifecycleState::running, "running"},
+    {LifecycleState::dying, "dying"},
+    {LifecycleState::restart_wait, "restart_wait"},
+}};
+constexpr const auto& name_table(LifecycleState) {
+  return kLifecycleStateNames;
+}
+static_assert(proto::in_declaration_order(kLifecycleStateNames));
 
 enum class LifecycleEvent {
   launch,            // LaunchApp, or a plan starting the app
@@ -73,9 +86,6 @@ enum class LifecycleEvent {
 };
 inline constexpr std::size_t kLifecycleEvents = 10;
 
-std::string_view to_string(LifecycleState state);
-// The state to_string() named; nothing for any other text.
-std::optional<LifecycleState> parse_lifecycle_state(std::string_view text);
 std::string_view to_string(LifecycleEvent event);
 
 enum class TimerKind { kill, restart, init };
@@ -94,8 +104,9 @@ std::string_view to_string(AppEventKind kind);
 
 class AppLifecycle;
 
-// What a lifecycle knows, for the node's state file, and what it takes back after a node restart.
-struct LifecycleSnapshot {
+// What a lifecycle knows that must outlive the node process: the lifecycle keeps it in this form,
+// the node's state file saves it as it is (node/state/), and a restarted node gives it back.
+struct AppRecord {
   LifecycleState state = LifecycleState::idle;
   pid_t pid = 0;
   bool started = false;
@@ -104,10 +115,22 @@ struct LifecycleSnapshot {
   bool initialized = false;
   bool plan_applied = false;
   std::string plan;
-  double started_at = 0;
+  double started_at = 0;  // wall clock, seconds since the epoch, of the current (or last) run
   int restarts = 0;
   std::optional<int> exit_code;
   std::string last_error;
+  static constexpr auto kFields = std::make_tuple(
+      proto::required("state", &AppRecord::state), proto::required("pid", &AppRecord::pid),
+      proto::required("started", &AppRecord::started),
+      proto::required("start_failed", &AppRecord::start_failed),
+      proto::required("killed", &AppRecord::killed),
+      proto::required("initialized", &AppRecord::initialized),
+      proto::required("plan_applied", &AppRecord::plan_applied),
+      proto::required("plan", &AppRecord::plan),
+      proto::required("started_at", &AppRecord::started_at),
+      proto::required("restarts", &AppRecord::restarts),
+      proto::optional("exit_code", &AppRecord::exit_code),
+      proto::required("last_error", &AppRecord::last_error));
 };
 
 // The outside world of a lifecycle. The supervisor implements it with real processes and the event
@@ -134,43 +157,43 @@ class AppLifecycle {
   void handle(LifecycleEvent event, std::optional<ExitStatus> exit = std::nullopt);
 
   const std::string& id() const { return id_; }
-  LifecycleState state() const { return state_; }
+  LifecycleState state() const { return record_.state; }
   const LifecyclePolicy& policy() const { return policy_; }
   void set_policy(LifecyclePolicy policy) { policy_ = std::move(policy); }
 
   // Flags, in the order docs/app-states.md lists them.
   std::vector<std::string> flags() const;
-  bool started() const { return started_; }
-  bool start_failed() const { return start_failed_; }
+  bool started() const { return record_.started; }
+  bool start_failed() const { return record_.start_failed; }
   bool running() const {
-    return state_ == LifecycleState::running || state_ == LifecycleState::dying;
+    return record_.state == LifecycleState::running || record_.state == LifecycleState::dying;
   }
-  bool dying() const { return state_ == LifecycleState::dying; }
-  bool killed() const { return killed_; }
-  bool initialized() const { return initialized_; }
-  bool plan_applied() const { return plan_applied_; }
+  bool dying() const { return record_.state == LifecycleState::dying; }
+  bool killed() const { return record_.killed; }
+  bool initialized() const { return record_.initialized; }
+  bool plan_applied() const { return record_.plan_applied; }
   bool restarting() const {
-    return state_ == LifecycleState::restart_wait ||
-           (state_ == LifecycleState::dying && relaunch_after_exit_);
+    return record_.state == LifecycleState::restart_wait ||
+           (record_.state == LifecycleState::dying && relaunch_after_exit_);
   }
 
-  pid_t pid() const { return pid_; }
-  std::optional<int> exit_code() const { return exit_code_; }
-  int restarts() const { return restarts_; }
-  const std::string& last_error() const { return last_error_; }
+  pid_t pid() const { return record_.pid; }
+  std::optional<int> exit_code() const { return record_.exit_code; }
+  int restarts() const { return record_.restarts; }
+  const std::string& last_error() const { return record_.last_error; }
   // Wall-clock launch time of the current run (seconds since the epoch), 0 before the first launch.
-  double started_at() const { return started_at_; }
-  const std::string& plan() const { return plan_; }
+  double started_at() const { return record_.started_at; }
+  const std::string& plan() const { return record_.plan; }
 
-  LifecycleSnapshot snapshot() const;
-  // After a node restart, before any event: takes back a snapshot. A running (or dying) app whose
+  const AppRecord& record() const { return record_; }
+  // After a node restart, before any event: takes back a record. A running (or dying) app whose
   // process is still there (`alive`) runs on with it: an init Timeout detector starts over, a kill
   // in progress is sent again. One whose process is gone exited meanwhile, with an unknown status:
   // RestartOnCrash relaunches it. A pending restart is due after the restart delay.
-  void restore(const LifecycleSnapshot& saved, bool alive);
+  void restore(const AppRecord& saved, bool alive);
 
   // Plans set the plan context and PlanApplied around a launch; KillPlan clears PlanApplied.
-  void set_plan(std::string plan) { plan_ = std::move(plan); }
+  void set_plan(std::string plan) { record_.plan = std::move(plan); }
   void set_plan_applied(bool applied);
 
  private:
@@ -209,23 +232,10 @@ class AppLifecycle {
   std::string id_;
   LifecyclePolicy policy_;
   LifecycleHost& host_;
-  LifecycleState state_ = LifecycleState::idle;
-
-  bool started_ = false;
-  bool start_failed_ = false;
-  bool killed_ = false;
-  bool initialized_ = false;
-  bool plan_applied_ = false;
+  AppRecord record_;
   bool relaunch_after_exit_ = false;
-
-  pid_t pid_ = 0;
-  std::optional<int> exit_code_;
-  int restarts_ = 0;
   int tries_ = 0;  // automatic restarts since the last Launch/Restart/plan start
   int quick_deaths_ = 0;
-  std::string last_error_;
-  std::string plan_;
-  double started_at_ = 0;
   TimePoint launched_at_{};
 
   TimerQueue::Id kill_timer_ = 0;

@@ -1,4 +1,4 @@
-#include "node/app_output_log.hpp"
+#include "node/apps/app_output_log.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

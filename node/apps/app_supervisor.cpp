@@ -1,21 +1,15 @@
-#include "node/app_supervisor.hpp"
+#include "node/apps/app_supervisor.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <set>
 
 #include "common/log.hpp"
-#include "common/os/process_start_time.hpp"
-#include "common/os/process_tree.hpp"
-#include "common/os/spawn.hpp"
+#include "node/process/process_start_time.hpp"
+#include "node/process/process_tree.hpp"
+#include "node/process/spawn.hpp"
 
 namespace baton::node {
 
@@ -27,16 +21,6 @@ double wall_clock_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// Read at most this much of one pipe per wakeup (one default pipe buffer), so that a chatty app
-// cannot starve the loop: the other pipes and sockets get their turn in the same poll round.
-constexpr std::size_t kOutputPerWakeup = 64 * 1024;
-// When a process exits, what it wrote is all in its pipe already (at most the pipe's capacity,
-// 1 MiB at the most by default): read it before the exit is handled, so that it is in the log
-// before anything the next launch writes.
-constexpr std::size_t kOutputDrainBudget = 1024 * 1024;
-// An incomplete line is held so that it is not split across files; once no output has come for
-// this long, it is written as it is (a prompt, a progress bar).
-constexpr auto kPartialLineWait = std::chrono::seconds(1);
 // After a KillTree SIGKILL, the tree is swept again by its launch marker at these delays: a member
 // in the middle of an exec at the kill shows no environment for that moment and escapes it.
 constexpr std::array kTreeSweepDelays{std::chrono::milliseconds(20),
@@ -55,23 +39,14 @@ AppSupervisor::AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorCon
       seq_(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count())),
-      read_buffer_(kOutputPerWakeup) {
+      output_(loop,
+              OutputConfig{config_.machine, config_.log_dir, config_.app_log, config_.state_dir}) {
   // Our own launch marker must not leak into the apps we start (they get their own).
   env_.erase("BATON_LAUNCH_ID");
-  if (!config_.log_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(config_.log_dir, ec);
-    if (ec) spdlog::error("cannot create log folder {}: {}", config_.log_dir, ec.message());
-  }
-  if (!config_.state_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(fifo_path(""), ec);
-    if (ec) spdlog::error("cannot create output folder {}: {}", fifo_path(""), ec.message());
-  }
 }
 
 AppSupervisor::~AppSupervisor() {
-  finish_output();
+  output_.finish();
   for (const auto& [pid, app] : app_by_pid_)
     reaper_.forget(pid);
   for (const auto& [pid, adopted] : adopted_)
@@ -291,97 +266,6 @@ void AppSupervisor::publish_event(const std::string& app, const std::string& kin
   publish_(bus::event_topic(config_.machine, app), proto::pack_to_string(event));
 }
 
-std::shared_ptr<AppOutputLog> AppSupervisor::log_of(const std::string& app) {
-  std::erase_if(logs_, [](const auto& entry) { return entry.second.expired(); });
-  std::weak_ptr<AppOutputLog>& known = logs_[app];
-  std::shared_ptr<AppOutputLog> log = known.lock();
-  if (!log) {
-    log = std::make_shared<AppOutputLog>(
-        config_.log_dir + "/" + app + ".log", config_.app_log,
-        [app](const std::string& message) { spdlog::warn("app {}: {}", app, message); });
-    known = log;
-  }
-  return log;
-}
-
-void AppSupervisor::watch_output(const std::string& app, pid_t pid, UniqueFd read_end,
-                                 std::string fifo) {
-  const std::uint64_t id = next_pipe_id_++;
-  auto pipe = std::make_unique<OutputPipe>();
-  pipe->app = app;
-  pipe->pid = pid;
-  pipe->fd = std::move(read_end);
-  pipe->fifo = std::move(fifo);
-  pipe->log = log_of(app);
-  pipe->watch = loop_.watch_fd(pipe->fd.get(), [this, id] { on_output(id); });
-  pipes_.emplace(id, std::move(pipe));
-}
-
-void AppSupervisor::on_output(std::uint64_t pipe_id) {
-  auto it = pipes_.find(pipe_id);
-  if (it == pipes_.end()) return;
-  if (!read_output(*it->second, kOutputPerWakeup)) {
-    close_output(it);
-    return;
-  }
-  schedule_partial_flush(pipe_id, *it->second);
-}
-
-bool AppSupervisor::read_output(OutputPipe& pipe, std::size_t budget) {
-  std::size_t total = 0;
-  while (total < budget) {
-    const std::size_t want = std::min(read_buffer_.size(), budget - total);
-    const ssize_t n = ::read(pipe.fd.get(), read_buffer_.data(), want);
-    if (n > 0) {
-      pipe.log->write(pipe.stream, std::string_view(read_buffer_.data(), static_cast<size_t>(n)));
-      pipe.last_data = SteadyClock::now();
-      total += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-    spdlog::warn("app {}: cannot read its output: {}", pipe.app, strerror(errno));
-    return false;
-  }
-  return true;
-}
-
-AppSupervisor::Pipes::iterator AppSupervisor::close_output(Pipes::iterator it) {
-  OutputPipe& pipe = *it->second;
-  pipe.log->flush(pipe.stream);
-  loop_.unwatch(pipe.watch);
-  if (pipe.flush_timer) loop_.cancel(*pipe.flush_timer);
-  if (!pipe.fifo.empty()) ::unlink(pipe.fifo.c_str());  // every writer is gone
-  return pipes_.erase(it);  // closes the read end; the log closes with its last pipe
-}
-
-void AppSupervisor::schedule_partial_flush(std::uint64_t pipe_id, OutputPipe& pipe) {
-  if (pipe.stream.partial.empty() || pipe.flush_timer) return;
-  pipe.flush_timer = loop_.at(pipe.last_data + kPartialLineWait,
-                              [this, pipe_id] { on_partial_line_due(pipe_id); });
-}
-
-void AppSupervisor::on_partial_line_due(std::uint64_t pipe_id) {
-  auto it = pipes_.find(pipe_id);
-  if (it == pipes_.end()) return;
-  OutputPipe& pipe = *it->second;
-  pipe.flush_timer.reset();
-  // Output kept coming since the timer was set: the line may still end, wait from the latest data.
-  if (SteadyClock::now() < pipe.last_data + kPartialLineWait) {
-    schedule_partial_flush(pipe_id, pipe);
-    return;
-  }
-  pipe.log->flush(pipe.stream);
-}
-
-void AppSupervisor::finish_output() {
-  for (auto it = pipes_.begin(); it != pipes_.end();) {
-    read_output(*it->second, kOutputDrainBudget);
-    it = close_output(it);
-  }
-}
-
 Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
   Supervised* s = find(app.id());
   if (s == nullptr) return Error{"app " + app.id() + " is not deployed"};
@@ -391,23 +275,16 @@ Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
                         launch_id};
   auto request = build_launch_request(s->spec, env_, context);
   if (!request) return request.error();
-  UniqueFd read_end;
-  UniqueFd write_end;
-  std::string fifo;
-  if (!config_.log_dir.empty() && !open_output(app.id(), launch_id, read_end, write_end, fifo)) {
-    spdlog::warn("app {}: cannot create its output pipe: {}; its output goes nowhere", app.id(),
-                 strerror(errno));
-  }
-  request->stdout_fd = write_end.get();
-  request->stderr_fd = write_end.get();
+  std::optional<OutputPipes::Opened> output = output_.open(app.id(), launch_id);
+  request->stdout_fd = output ? output->write_end.get() : -1;
+  request->stderr_fd = request->stdout_fd;
   request->nice = config_.app_nice;
   auto pid = spawn(*request);
-  write_end.reset();  // from now on only the app (and what it starts) holds the write end
   if (!pid) {
-    if (!fifo.empty()) ::unlink(fifo.c_str());
+    if (output) output_.discard(std::move(*output));
     return pid.error();
   }
-  if (read_end.valid()) watch_output(app.id(), *pid, std::move(read_end), std::move(fifo));
+  if (output) output_.watch(app.id(), *pid, std::move(*output));
   s->launch_id = launch_id;
   s->last_pid = *pid;
   s->start_time = process_start_time(*pid).value_or(0);
@@ -425,19 +302,7 @@ void AppSupervisor::on_exit(const std::string& app, pid_t pid, ExitStatus status
   }
   // Everything the process wrote goes to the log before its exit is handled (which may relaunch
   // it at once), and before anyone told of the exit looks at the log.
-  for (auto it = pipes_.begin(); it != pipes_.end();) {
-    OutputPipe& pipe = *it->second;
-    if (pipe.pid != pid) {
-      ++it;
-    } else if (!read_output(pipe, kOutputDrainBudget)) {
-      it = close_output(it);
-    } else {
-      // Still open: something the app started holds the write end; it is read until EOF. The
-      // app's own last line is complete now, even without its line end.
-      pipe.log->flush(pipe.stream);
-      ++it;
-    }
-  }
+  output_.drain(pid);
   auto it = apps_.find(app);
   if (it == apps_.end() || it->second.lifecycle->pid() != pid) return;
   it->second.lifecycle->handle(LifecycleEvent::exited, status);
@@ -516,49 +381,6 @@ bool AppSupervisor::relaunch_for_watchdog(pid_t pid) {
   return true;
 }
 
-// The app writes into a pipe, not into the file: only the node writes the file, so it can rotate it
-// at any time. Both ends are close-on-exec: the child gets the write end as its stdout and stderr
-// only (dup2 clears the flag there), and no other child of the node inherits either end, which
-// would keep the pipe from ever reaching EOF. Only our end is non-blocking: the app's stdout must
-// block while the pipe is full, so a burst is held back, not lost.
-//
-// With a state folder the pipe is a FIFO there, and the app's end is opened read-write: the app
-// then holds a reader itself, so when the node dies its writes never fail with EPIPE (or kill it
-// with SIGPIPE); at worst they wait until the next node opens the FIFO by its name and reads on.
-// The node's end still sees EOF once the app and what it started are gone: only writers count.
-bool AppSupervisor::open_output(const std::string& app, const std::string& launch_id,
-                                UniqueFd& read_end, UniqueFd& write_end, std::string& fifo) {
-  if (config_.state_dir.empty()) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-    read_end.reset(fds[0]);
-    write_end.reset(fds[1]);
-    ::fcntl(read_end.get(), F_SETFL, ::fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
-    return true;
-  }
-  fifo = fifo_path(launch_id);
-  ::unlink(fifo.c_str());  // a leftover of an earlier node with the same pid
-  if (::mkfifo(fifo.c_str(), 0600) != 0) {
-    fifo.clear();
-    return false;
-  }
-  read_end.reset(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  write_end.reset(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
-  if (!read_end.valid() || !write_end.valid()) {
-    spdlog::warn("app {}: cannot open {}: {}", app, fifo, strerror(errno));
-    ::unlink(fifo.c_str());
-    fifo.clear();
-    read_end.reset();
-    write_end.reset();
-    return false;
-  }
-  return true;
-}
-
-std::string AppSupervisor::fifo_path(const std::string& launch_id) const {
-  return config_.state_dir + "/" + config_.machine + ".out/" + launch_id;
-}
-
 bool AppSupervisor::adopt_process(const std::string& app, pid_t pid) {
   auto pidfd = Pidfd::open(pid);
   if (!pidfd) {
@@ -583,24 +405,12 @@ void AppSupervisor::save_to(SavedNode& state) const {
   for (const auto& [id, s] : apps_) {
     if (s.remove_when_stopped) continue;
     state.definitions.push_back(s.spec);
-    const LifecycleSnapshot l = s.lifecycle->snapshot();
     SavedApp saved;
+    static_cast<AppRecord&>(saved) = s.lifecycle->record();
     saved.app = id;
-    saved.state = std::string(to_string(l.state));
-    saved.pid = l.pid;
-    saved.start_time = l.pid == s.last_pid ? s.start_time : 0;
     saved.launch_id = s.launch_id;
     saved.launches = s.launches;
-    saved.started = l.started;
-    saved.start_failed = l.start_failed;
-    saved.killed = l.killed;
-    saved.initialized = l.initialized;
-    saved.plan_applied = l.plan_applied;
-    saved.plan = l.plan;
-    saved.started_at = l.started_at;
-    saved.restarts = l.restarts;
-    saved.exit_code = l.exit_code;
-    saved.last_error = l.last_error;
+    saved.start_time = saved.pid == s.last_pid ? s.start_time : 0;
     state.apps.push_back(std::move(saved));
   }
 }
@@ -618,7 +428,6 @@ void AppSupervisor::restore_from(const SavedNode& state) {
   std::map<std::string, const SavedApp*> saved_apps;
   for (const auto& saved : state.apps)
     saved_apps[saved.app] = &saved;
-  std::set<std::string> fifos_in_use;
   std::size_t adopted = 0;
   for (const auto& spec : state.definitions) {
     if (spec.machine != config_.machine || apps_.contains(spec.app)) continue;
@@ -631,55 +440,26 @@ void AppSupervisor::restore_from(const SavedNode& state) {
     const SavedApp& saved = *found->second;
     app.launch_id = saved.launch_id;
     app.launches = saved.launches;
-    app.last_pid = static_cast<pid_t>(saved.pid);
+    app.last_pid = saved.pid;
     app.start_time = saved.start_time;
 
-    const pid_t pid = static_cast<pid_t>(saved.pid);
+    const pid_t pid = saved.pid;
     // The same pid is not enough: it may have been reused since. Only the same start time proves
     // that it is still the process this node launched.
     bool alive = pid > 0 && saved.start_time != 0 && process_start_time(pid) == saved.start_time;
     if (alive) alive = adopt_process(spec.app, pid);
-    if (!saved.launch_id.empty() && !config_.state_dir.empty() && !config_.log_dir.empty()) {
-      // Read on where the last node stopped; a FIFO whose writers are gone is drained to EOF.
-      const std::string fifo = fifo_path(saved.launch_id);
-      UniqueFd read_end(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-      if (read_end.valid()) {
-        fifos_in_use.insert(saved.launch_id);
-        watch_output(spec.app, pid, std::move(read_end), fifo);
-      }
-    }
-    LifecycleSnapshot snapshot;
-    snapshot.state = parse_lifecycle_state(saved.state).value_or(LifecycleState::idle);
-    snapshot.pid = pid;
-    snapshot.started = saved.started;
-    snapshot.start_failed = saved.start_failed;
-    snapshot.killed = saved.killed;
-    snapshot.initialized = saved.initialized;
-    snapshot.plan_applied = saved.plan_applied;
-    snapshot.plan = saved.plan;
-    snapshot.started_at = saved.started_at;
-    snapshot.restarts = static_cast<int>(saved.restarts);
-    if (saved.exit_code) snapshot.exit_code = static_cast<int>(*saved.exit_code);
-    snapshot.last_error = saved.last_error;
+    // Read on where the last node stopped; a FIFO whose writers are gone is drained to EOF.
+    output_.reopen(spec.app, pid, saved.launch_id);
     if (alive) {
       ++adopted;
       spdlog::info("app {}: adopted pid {} (still running since before this node started)",
                    spec.app, pid);
-    } else if (snapshot.state == LifecycleState::running ||
-               snapshot.state == LifecycleState::dying) {
+    } else if (saved.state == LifecycleState::running || saved.state == LifecycleState::dying) {
       spdlog::warn("app {}: pid {} is gone since the last node ran", spec.app, pid);
     }
-    app.lifecycle->restore(snapshot, alive);
+    app.lifecycle->restore(saved, alive);
   }
-  // FIFOs of launches nobody remembers: nothing will ever read them.
-  std::error_code ec;
-  if (!config_.state_dir.empty()) {
-    for (const auto& entry : std::filesystem::directory_iterator(fifo_path(""), ec)) {
-      if (!fifos_in_use.contains(entry.path().filename().string())) {
-        std::filesystem::remove(entry.path(), ec);
-      }
-    }
-  }
+  output_.remove_unclaimed_fifos();
   spdlog::info("restored {} apps from the state file, {} of them still running", apps_.size(),
                adopted);
 }

@@ -1,7 +1,7 @@
 // The apps of this machine: their definitions (deployed by the broker), one AppLifecycle each, and
 // the real world behind LifecycleHost: processes started with spawn(), exits from the ChildReaper,
 // timers on the event loop, AppState and Event published on every change, and each process's
-// stdout and stderr read from a pipe into the app's rotated log (AppOutputLog).
+// output into the app's log (OutputPipes).
 #pragma once
 
 #include <chrono>
@@ -15,14 +15,13 @@
 
 #include "common/config/app_def.hpp"
 #include "common/loop/event_loop.hpp"
-#include "common/os/child_reaper.hpp"
-#include "common/os/pidfd.hpp"
-#include "common/os/unique_fd.hpp"
 #include "common/proto/bus.hpp"
-#include "node/app_lifecycle.hpp"
-#include "node/app_output_log.hpp"
-#include "node/launch_request.hpp"
-#include "node/node_state_file.hpp"
+#include "node/apps/app_lifecycle.hpp"
+#include "node/apps/launch_request.hpp"
+#include "node/apps/output_pipes.hpp"
+#include "node/process/child_reaper.hpp"
+#include "node/process/pidfd.hpp"
+#include "node/state/node_state_file.hpp"
 
 namespace baton::node {
 
@@ -64,7 +63,7 @@ class AppSupervisor final : public LifecycleHost {
   void set_master_ip(std::string ip) { master_ip_ = std::move(ip); }
   // Reads what the output pipes hold now, writes it and every held incomplete line to the logs,
   // and closes the pipes: at shutdown, once the apps are gone. Also done by the destructor.
-  void finish_output();
+  void finish_output() { output_.finish(); }
 
   std::vector<proto::bus::AppState> states() const;
   // The node's sequence number: every message the node publishes takes the next one.
@@ -126,37 +125,6 @@ class AppSupervisor final : public LifecycleHost {
   }
   // A process this node did not start (a restart ago): its exit comes through a pidfd.
   bool adopt_process(const std::string& app, pid_t pid);
-  // The FIFO that carries a launch's output: <state_dir>/<machine>.out/<launch id>.
-  std::string fifo_path(const std::string& launch_id) const;
-  // Read and write ends for a new launch's output (a FIFO, or a pipe without a state folder).
-  bool open_output(const std::string& app, const std::string& launch_id, UniqueFd& read_end,
-                   UniqueFd& write_end, std::string& fifo);
-
-  // The read end of the pipe carrying one launched process's stdout and stderr. It lives until
-  // EOF, which may come long after the process exits: a process it left behind may still hold the
-  // write end.
-  struct OutputPipe {
-    std::string app;
-    pid_t pid = 0;
-    UniqueFd fd;
-    EventLoop::WatchId watch = 0;
-    std::shared_ptr<AppOutputLog> log;  // shared with the app's other pipes still open
-    AppOutputLog::Stream stream;
-    TimePoint last_data{};
-    std::optional<TimerQueue::Id> flush_timer;  // for an incomplete line that waits too long
-    std::string fifo;                           // its path, removed at EOF; empty for a plain pipe
-  };
-  using Pipes = std::map<std::uint64_t, std::unique_ptr<OutputPipe>>;
-
-  // The app's log, shared by all its open pipes, so that only one writer rotates the file.
-  std::shared_ptr<AppOutputLog> log_of(const std::string& app);
-  void watch_output(const std::string& app, pid_t pid, UniqueFd read_end, std::string fifo);
-  void on_output(std::uint64_t pipe_id);
-  // Reads up to `budget` bytes into the log; false at EOF (or a read error): the pipe is done.
-  bool read_output(OutputPipe& pipe, std::size_t budget);
-  Pipes::iterator close_output(Pipes::iterator it);
-  void schedule_partial_flush(std::uint64_t pipe_id, OutputPipe& pipe);
-  void on_partial_line_due(std::uint64_t pipe_id);
 
   EventLoop& loop_;
   ChildReaper& reaper_;
@@ -168,10 +136,7 @@ class AppSupervisor final : public LifecycleHost {
   std::map<std::string, Supervised> apps_;
   std::unordered_map<pid_t, std::string> app_by_pid_;
   std::uint64_t seq_ = 0;
-  std::map<std::string, std::weak_ptr<AppOutputLog>> logs_;
-  Pipes pipes_;
-  std::uint64_t next_pipe_id_ = 1;
-  std::vector<char> read_buffer_;
+  OutputPipes output_;
   std::function<void()> on_change_;
   struct Adopted {
     Pidfd pidfd;

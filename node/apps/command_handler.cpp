@@ -1,4 +1,4 @@
-#include "node/command_handler.hpp"
+#include "node/apps/command_handler.hpp"
 
 #include "common/config/deploy.hpp"
 #include "common/log.hpp"

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "node/app_supervisor.hpp"
+#include "node/apps/app_supervisor.hpp"
 
 namespace baton::node {
 

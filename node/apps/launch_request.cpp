@@ -1,10 +1,10 @@
-#include "node/launch_request.hpp"
+#include "node/apps/launch_request.hpp"
 
 #include <unistd.h>
 
 #include <filesystem>
 
-#include "common/os/command_line.hpp"
+#include "node/process/command_line.hpp"
 
 namespace baton::node {
 

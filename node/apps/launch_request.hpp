@@ -20,7 +20,7 @@
 #include "common/config/app_def.hpp"
 #include "common/config/expand_vars.hpp"
 #include "common/expected.hpp"
-#include "common/os/spawn.hpp"
+#include "node/process/spawn.hpp"
 
 namespace baton::node {
 

@@ -6,26 +6,11 @@
 #include <sys/types.h>
 
 #include <functional>
-#include <string>
 #include <unordered_map>
 
+#include "common/os/exit_status.hpp"
+
 namespace baton {
-
-struct ExitStatus {
-  int code = -1;   // exit code when the process exited normally, else -1
-  int signal = 0;  // terminating signal, else 0
-  bool core_dumped = false;
-  // The process was not our child (adopted after a node restart): it is gone, how is unknown.
-  bool unknown = false;
-  bool exited_normally() const { return signal == 0; }
-  static ExitStatus unknown_status() { return ExitStatus{-1, 0, false, true}; }
-};
-
-ExitStatus decode_wait_status(int status);
-// "SIGTERM", or "signal 42" for a number without a name.
-std::string signal_name(int sig);
-// "exit code 3" or "signal SIGSEGV (core dumped)".
-std::string describe(const ExitStatus& status);
 
 class ChildReaper {
  public:

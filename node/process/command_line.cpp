@@ -1,4 +1,4 @@
-#include "common/os/command_line.hpp"
+#include "node/process/command_line.hpp"
 
 namespace baton {
 

@@ -1,4 +1,4 @@
-#include "common/os/pidfd.hpp"
+#include "node/process/pidfd.hpp"
 
 #include <poll.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "common/os/process_start_time.hpp"
+#include "node/process/process_start_time.hpp"
 
 #include <charconv>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "common/os/process_tree.hpp"
+#include "node/process/process_tree.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

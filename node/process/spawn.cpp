@@ -1,4 +1,4 @@
-#include "common/os/spawn.hpp"
+#include "node/process/spawn.hpp"
 
 #include <fcntl.h>
 #include <grp.h>

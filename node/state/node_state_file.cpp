@@ -1,4 +1,4 @@
-#include "node/node_state_file.hpp"
+#include "node/state/node_state_file.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -114,7 +114,7 @@ std::string pack_node_state(const SavedNode& state,
   return packed;
 }
 
-std::string pack_saved_registration(const SavedRegistration& registration) {
+std::string pack_saved_registration(const RegistrationRecord& registration) {
   return proto::pack_to_string(registration);
 }
 

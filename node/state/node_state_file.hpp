@@ -16,70 +16,25 @@
 #include "common/expected.hpp"
 #include "common/os/unique_fd.hpp"
 #include "common/proto/codec.hpp"
+#include "node/appmonitor/watchdog_table.hpp"
+#include "node/apps/app_lifecycle.hpp"
 
 namespace baton::node {
 
 inline constexpr int kStateVersion = 1;
 
-// One app as the supervisor last saw it.
-struct SavedApp {
+// One app as the supervisor last saw it: its lifecycle's record, and which process of which launch
+// it runs.
+struct SavedApp : AppRecord {
   std::string app;
-  std::string state;  // idle, running, dying, restart_wait
-  std::int64_t pid = 0;
-  std::uint64_t start_time = 0;  // process_start_time(pid) at launch
   std::string launch_id;
   std::uint64_t launches = 0;
-  bool started = false;
-  bool start_failed = false;
-  bool killed = false;
-  bool initialized = false;
-  bool plan_applied = false;
-  std::string plan;
-  double started_at = 0;
-  std::int64_t restarts = 0;
-  std::optional<std::int64_t> exit_code;
-  std::string last_error;
-  static constexpr auto kFields = std::make_tuple(
-      proto::required("app", &SavedApp::app), proto::required("state", &SavedApp::state),
-      proto::required("pid", &SavedApp::pid), proto::required("start_time", &SavedApp::start_time),
-      proto::required("launch_id", &SavedApp::launch_id),
-      proto::required("launches", &SavedApp::launches),
-      proto::required("started", &SavedApp::started),
-      proto::required("start_failed", &SavedApp::start_failed),
-      proto::required("killed", &SavedApp::killed),
-      proto::required("initialized", &SavedApp::initialized),
-      proto::required("plan_applied", &SavedApp::plan_applied),
-      proto::required("plan", &SavedApp::plan),
-      proto::required("started_at", &SavedApp::started_at),
-      proto::required("restarts", &SavedApp::restarts),
-      proto::optional("exit_code", &SavedApp::exit_code),
-      proto::required("last_error", &SavedApp::last_error));
-};
-
-// One application monitor registration; the token stays the same, so the app's next refresh
-// (through the SDK's new connection) finds it.
-struct SavedRegistration {
-  std::uint64_t token = 0;
-  std::int64_t pid = 0;
-  std::uint64_t start_time = 0;
-  std::int64_t uid = 0;
-  std::int64_t gid = 0;
-  std::int64_t timeout_ms = 0;
-  std::string action;
-  std::string restart_command;
-  std::string app;
-  std::string cwd;
+  std::uint64_t start_time = 0;  // process_start_time(pid) at launch
   static constexpr auto kFields =
-      std::make_tuple(proto::required("token", &SavedRegistration::token),
-                      proto::required("pid", &SavedRegistration::pid),
-                      proto::required("start_time", &SavedRegistration::start_time),
-                      proto::required("uid", &SavedRegistration::uid),
-                      proto::required("gid", &SavedRegistration::gid),
-                      proto::required("timeout_ms", &SavedRegistration::timeout_ms),
-                      proto::required("action", &SavedRegistration::action),
-                      proto::required("restart_command", &SavedRegistration::restart_command),
-                      proto::required("app", &SavedRegistration::app),
-                      proto::required("cwd", &SavedRegistration::cwd));
+      std::tuple_cat(std::make_tuple(proto::required("app", &SavedApp::app)), AppRecord::kFields,
+                     std::make_tuple(proto::required("start_time", &SavedApp::start_time),
+                                     proto::required("launch_id", &SavedApp::launch_id),
+                                     proto::required("launches", &SavedApp::launches)));
 };
 
 struct SavedVar {
@@ -97,7 +52,7 @@ struct SavedNode {
   std::vector<SavedVar> vars;
   std::vector<config::AppDef> definitions;
   std::vector<SavedApp> apps;
-  std::vector<SavedRegistration> registrations;
+  std::vector<RegistrationRecord> registrations;
   static constexpr auto kFields = std::make_tuple(
       proto::required("v", &SavedNode::v), proto::required("machine", &SavedNode::machine),
       proto::required("seq", &SavedNode::seq), proto::required("vars", &SavedNode::vars),
@@ -124,7 +79,7 @@ Status save_node_state(const std::string& path, const SavedNode& state);
 Status write_node_state(const std::string& path, std::string_view packed);
 
 // `state` (its registrations empty) packed as save_node_state() writes it, with these
-// registrations, each a SavedRegistration packed alone (pack_saved_registration). A registration
+// registrations, each a RegistrationRecord packed alone (pack_saved_registration). A registration
 // never changes, so the node packs each once: a file of 10,000 is then a copy, not 10,000 packs.
 // Into `out`, replacing what it held but keeping its capacity: a megabyte allocated afresh for
 // every save is 256 page faults, which cost milliseconds on a virtual machine.
@@ -132,6 +87,6 @@ void pack_node_state(const SavedNode& state,
                      const std::vector<std::string_view>& packed_registrations, std::string& out);
 std::string pack_node_state(const SavedNode& state,
                             const std::vector<std::string_view>& packed_registrations);
-std::string pack_saved_registration(const SavedRegistration& registration);
+std::string pack_saved_registration(const RegistrationRecord& registration);
 
 }  // namespace baton::node

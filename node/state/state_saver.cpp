@@ -1,4 +1,4 @@
-#include "node/state_saver.hpp"
+#include "node/state/state_saver.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "common/loop/event_loop.hpp"
-#include "node/state_writer.hpp"
+#include "node/state/state_writer.hpp"
 
 namespace baton::node {
 

@@ -1,4 +1,4 @@
-#include "node/state_writer.hpp"
+#include "node/state/state_writer.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <system_error>
 
-#include "node/node_state_file.hpp"
+#include "node/state/node_state_file.hpp"
 
 namespace baton::node {
 

@@ -28,8 +28,8 @@ void decode_whole_frame(const std::uint8_t* data, std::size_t size) {
   if (decoded) check_round_trip(*decoded, proto::frame_limits());
 }
 
-// A deployed definition's durations become timers as node/app_supervisor.cpp converts them (UBSan
-// aborts on a double that does not fit) and as broker/plan_runner.cpp does.
+// A deployed definition's durations become timers as node/apps/app_supervisor.cpp converts them
+// (UBSan aborts on a double that does not fit) and as broker/plans/plan_runner.cpp does.
 void convert_durations(const baton::config::AppDef& app) {
   auto node_timer = [](double seconds) {
     return std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>(seconds));

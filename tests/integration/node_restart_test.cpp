@@ -8,8 +8,8 @@
 #include <fstream>
 #include <map>
 
-#include "common/os/process_start_time.hpp"
-#include "node/node_state_file.hpp"
+#include "node/process/process_start_time.hpp"
+#include "node/state/node_state_file.hpp"
 #include "tests/support/node_fixture.hpp"
 
 namespace baton::test {
@@ -35,7 +35,8 @@ class NodeRestartTest : public NodeFixture {
       std::size_t found = 0;
       for (const auto& app : (*saved)->apps) {
         auto it = apps.find(app.app);
-        if (it != apps.end() && app.pid == it->second && app.state == "running") ++found;
+        if (it != apps.end() && app.pid == it->second && app.state == node::LifecycleState::running)
+          ++found;
       }
       return found == apps.size();
     })) << node_->log();

@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "common/os/spawn.hpp"
+#include "node/process/spawn.hpp"
 
 namespace baton::test {
 

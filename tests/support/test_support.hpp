@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "common/os/child_reaper.hpp"
-#include "common/os/pidfd.hpp"
+#include "node/process/child_reaper.hpp"
+#include "node/process/pidfd.hpp"
 
 namespace baton::test {
 

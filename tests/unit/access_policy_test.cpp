@@ -1,11 +1,11 @@
-// The broker's authorized-keys file and what each role may do (broker/access_policy.hpp).
-#include "broker/access_policy.hpp"
+// The broker's authorized-keys file and what each role may do (broker/access/access_policy.hpp).
+#include "broker/access/access_policy.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "broker/authorized_keys.hpp"
+#include "broker/access/authorized_keys.hpp"
 #include "common/net/curve_keys.hpp"
 #include "tests/support/test_support.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "node/app_lifecycle.hpp"
+#include "node/apps/app_lifecycle.hpp"
 
 namespace baton::node {
 namespace {

@@ -1,6 +1,6 @@
 // AppOutputLog: an app's output written to <app>.log and rotated by size, on real files in a
 // temporary folder.
-#include "node/app_output_log.hpp"
+#include "node/apps/app_output_log.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

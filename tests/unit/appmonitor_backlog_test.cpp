@@ -9,8 +9,8 @@
 
 #include <zmq.hpp>
 
-#include "common/os/child_reaper.hpp"
-#include "node/appmonitor_server.hpp"
+#include "node/appmonitor/appmonitor_server.hpp"
+#include "node/process/child_reaper.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace baton::node {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "common/os/command_line.hpp"
+#include "node/process/command_line.hpp"
 
 namespace baton {
 namespace {

@@ -1,4 +1,4 @@
-#include "broker/command_router.hpp"
+#include "broker/routing/command_router.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
-// Which definition each node is given (broker/deployment.hpp): the default of every app, and a
-// plan's own definition from the launch by that plan on, kept over a reload that leaves the
-// app's config unchanged.
-#include "broker/deployment.hpp"
+// Which definition each node is given (broker/fleet/deployment.hpp): the default of every app, and
+// a plan's own definition from the launch by that plan on, kept over a reload that leaves the app's
+// config unchanged.
+#include "broker/fleet/deployment.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// The broker's last-value cache (broker/fleet_state.hpp): what get_all_apps_state lists.
-#include "broker/fleet_state.hpp"
+// The broker's last-value cache (broker/fleet/fleet_state.hpp): what get_all_apps_state lists.
+#include "broker/fleet/fleet_state.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "node/launch_request.hpp"
+#include "node/apps/launch_request.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace baton::node {

@@ -1,7 +1,8 @@
-#include "node/node_state_file.hpp"
+#include "node/state/node_state_file.hpp"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -10,13 +11,13 @@
 namespace baton::node {
 namespace {
 
-SavedRegistration registration(std::uint64_t token) {
-  SavedRegistration r;
+RegistrationRecord registration(std::uint64_t token) {
+  RegistrationRecord r;
   r.token = token;
-  r.pid = 1000 + static_cast<std::int64_t>(token);
+  r.pid = 1000 + static_cast<pid_t>(token);
   r.start_time = 12345;
-  r.timeout_ms = 250;
-  r.action = "restart";
+  r.timeout = std::chrono::milliseconds(250);
+  r.action = proto::appmonitor::Action::restart;
   r.restart_command = "/bin/app --again " + std::to_string(token);
   r.app = "m1.app" + std::to_string(token);
   r.cwd = "/srv";
@@ -30,7 +31,7 @@ SavedNode node_with_an_app() {
   state.vars.push_back(SavedVar{"ROOT", "/srv"});
   SavedApp app;
   app.app = "m1.web";
-  app.state = "running";
+  app.state = LifecycleState::running;
   app.pid = 77;
   state.apps.push_back(app);
   return state;
@@ -65,6 +66,45 @@ TEST(NodeStateFile, PackingIntoAUsedBufferReplacesItsContents) {
   EXPECT_EQ(buffer, pack_node_state(head, many));
   pack_node_state(head, few, buffer);
   EXPECT_EQ(buffer, pack_node_state(head, few));
+}
+
+// An app is saved as its lifecycle's record plus its launch, in one flat map, its state by name.
+TEST(NodeStateFile, AnAppIsItsRecordWithTheStateByName) {
+  SavedApp app;
+  app.app = "web";
+  app.state = LifecycleState::restart_wait;
+  app.exit_code = -9;
+  app.launch_id = "m1.web.42.3";
+  const std::string packed = proto::pack_to_string(app);
+  msgpack::object_handle handle = msgpack::unpack(packed.data(), packed.size());
+  const auto fields = handle.get().as<std::map<std::string, msgpack::object>>();
+  EXPECT_EQ(fields.at("state").as<std::string>(), "restart_wait");
+  EXPECT_EQ(fields.at("exit_code").as<int>(), -9);
+  EXPECT_EQ(fields.size(), std::tuple_size_v<decltype(SavedApp::kFields)>);
+  auto back = proto::decode_frame<SavedApp>(packed.data(), packed.size());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->state, LifecycleState::restart_wait);
+  EXPECT_EQ(back->launch_id, "m1.web.42.3");
+
+  std::string unknown = packed;
+  unknown.replace(unknown.find("restart_wait"), 12, "restart_soon");
+  auto refused = proto::decode_frame<SavedApp>(unknown.data(), unknown.size());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "field 'state': unknown value 'restart_soon'");
+}
+
+// A registration is saved as its record: the timeout in milliseconds, the action by name.
+TEST(NodeStateFile, ARegistrationIsSavedAsItsRecord) {
+  const std::string packed = pack_saved_registration(registration(7));
+  msgpack::object_handle handle = msgpack::unpack(packed.data(), packed.size());
+  const auto fields = handle.get().as<std::map<std::string, msgpack::object>>();
+  EXPECT_EQ(fields.at("timeout_ms").as<std::int64_t>(), 250);
+  EXPECT_EQ(fields.at("action").as<std::string>(), "restart");
+  auto back = proto::decode_frame<RegistrationRecord>(packed.data(), packed.size());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(back->action, proto::appmonitor::Action::restart);
+  EXPECT_EQ(back->pid, 1007);
 }
 
 TEST(NodeStateFile, WrittenStateLoadsBack) {

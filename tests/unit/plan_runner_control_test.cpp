@@ -1,5 +1,5 @@
 // What the PlanRunner does on StopPlan, KillPlan, RestartPlan, KillAll, a reload and a broker
-// restart, and what it publishes (broker/plan_runner.hpp), one test per rule.
+// restart, and what it publishes (broker/plans/plan_runner.hpp), one test per rule.
 #include "tests/unit/plan_runner_fixture.hpp"
 
 namespace baton::broker {

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/plan_runner.hpp"
+#include "broker/plans/plan_runner.hpp"
 #include "common/proto/plan_status.hpp"
 #include "tests/support/test_support.hpp"
 

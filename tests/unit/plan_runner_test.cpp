@@ -1,5 +1,5 @@
-// How the PlanRunner launches a plan and judges it from its apps (broker/plan_runner.hpp), one
-// test per rule.
+// How the PlanRunner launches a plan and judges it from its apps (broker/plans/plan_runner.hpp),
+// one test per rule.
 #include "tests/unit/plan_runner_fixture.hpp"
 
 namespace baton::broker {

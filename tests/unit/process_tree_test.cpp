@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "common/os/process_tree.hpp"
-#include "common/os/spawn.hpp"
+#include "node/process/process_tree.hpp"
+#include "node/process/spawn.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace baton {

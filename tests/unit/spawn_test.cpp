@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
-#include "common/os/spawn.hpp"
+#include "node/process/spawn.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace baton {

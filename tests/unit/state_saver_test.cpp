@@ -1,4 +1,4 @@
-#include "node/state_saver.hpp"
+#include "node/state/state_saver.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "node/node_state_file.hpp"
+#include "node/state/node_state_file.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace baton::node {

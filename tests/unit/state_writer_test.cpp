@@ -1,6 +1,6 @@
 // The state file's writer thread: the loop goes on while it writes, its answer comes on the loop,
 // and it is not stopped in the middle of a write.
-#include "node/state_writer.hpp"
+#include "node/state/state_writer.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

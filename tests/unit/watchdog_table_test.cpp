@@ -5,7 +5,7 @@
 #include <random>
 #include <set>
 
-#include "node/watchdog_table.hpp"
+#include "node/appmonitor/watchdog_table.hpp"
 
 namespace baton::node {
 namespace {
