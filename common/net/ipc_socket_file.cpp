@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,7 +28,10 @@ namespace {
 
 constexpr std::string_view kIpcScheme = "ipc://";
 
-// True when something accepts connections on the Unix socket at `path`.
+// True when a live process accepts connections on the Unix socket at `path`. A daemon killed in
+// the middle of starting a child leaves its listening socket open in that child until the child's
+// exec closes it (close-on-exec), which on a busy machine can take a while: the kernel names the
+// process that listened (SO_PEERCRED), and when that one is gone the socket is left over.
 bool someone_listens(const std::string& path) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return false;
@@ -35,7 +39,11 @@ bool someone_listens(const std::string& path) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) return false;
   path.copy(addr.sun_path, path.size());
-  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return false;
+  ucred listener{};
+  socklen_t size = sizeof listener;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &listener, &size) != 0) return true;
+  return listener.pid <= 0 || ::kill(listener.pid, 0) == 0 || errno != ESRCH;
 }
 
 bool in_group(gid_t gid) {

@@ -1,7 +1,11 @@
 // Group-guarded ipc:// socket files (common/net/ipc_socket_file) and the runtime folder they live
 // in (common/net/runtime_folder).
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -93,6 +97,47 @@ TEST(IpcSocketFile, RefusesAPathSomeoneListensOnAndReplacesAStaleFile) {
     probe.set(zmq::sockopt::linger, 0);
     return static_cast<bool>(bind_group_socket(probe, endpoint, group, "broker"));
   }));
+}
+
+// A daemon killed while it started a child leaves its listening socket open in that child until
+// the child's exec: the socket file then answers, but its listener is gone, and a new daemon takes
+// the path over.
+TEST(IpcSocketFile, ASocketWhoseListenerDiedIsTakenOver) {
+  TempDir dir;
+  const std::string path = dir / "control.sock";
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t daemon = ::fork();
+  ASSERT_GE(daemon, 0);
+  if (daemon == 0) {  // the daemon: listens, starts a child that keeps the socket, and dies
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    path.copy(addr.sun_path, path.size());
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 8) != 0)
+      ::_exit(1);
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ::close(ready[0]);
+      ::pause();  // holds the listening socket until it is killed
+      ::_exit(0);
+    }
+    if (::write(ready[1], &child, sizeof child) != sizeof child) ::_exit(1);
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  pid_t child = 0;
+  ASSERT_EQ(::read(ready[0], &child, sizeof child), static_cast<ssize_t>(sizeof child));
+  ::close(ready[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(daemon, &status, 0), daemon);
+  ASSERT_EQ(status, 0);
+
+  zmq::context_t context;
+  zmq::socket_t socket(context, zmq::socket_type::router);
+  socket.set(zmq::sockopt::linger, 0);
+  EXPECT_TRUE(bind_group_socket(socket, "ipc://" + path, ::getegid(), "broker"));
+  ::kill(child, SIGKILL);
 }
 
 TEST(RuntimeFolder, RefusesAFolderOfAnotherUser) {
