@@ -36,7 +36,7 @@ BENCHMARKS = [
     ("bench_footprint", 120),
 ]
 # Google Benchmark microbenchmarks of the hot paths: reported, no targets.
-MICROBENCHMARKS = ["codec_bench", "watchdog_table_bench"]
+MICROBENCHMARKS = ["codec_bench", "journal_bench", "watchdog_table_bench"]
 
 
 def run(argv, limit):

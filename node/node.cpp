@@ -123,6 +123,7 @@ void Node::publish(const std::string& topic, const std::string& payload) {
 }
 
 void Node::flush_publications() {
+  write_journal();  // what a publication tells is durable first
   std::vector<std::pair<std::string, std::string>> pending;
   pending.swap(pending_publications_);
   for (const auto& [topic, payload] : pending)
@@ -137,20 +138,48 @@ Status Node::restore_state() {
   state_lock_ = std::move(lock).value();
   const std::string path = state_file_path(dir, options_.machine);
   auto saved = load_node_state(path, options_.machine);
+  SavedNode state;
+  state.machine = options_.machine;
   if (!saved) {
     // Start afresh, but keep the file for a look: nothing in it is trusted.
     const std::string aside = path + ".bad";
     std::rename(path.c_str(), aside.c_str());
     spdlog::error("{}; starting with no apps (the file is kept as {})", saved.error().message,
                   aside);
+    Journal::set_aside(dir, options_.machine);
   } else if (*saved) {
-    supervisor_.restore_from(**saved);
-    appmonitor_.restore((*saved)->registrations);
+    state = std::move(**saved);
   }
-  state_saver_.emplace(loop_, path, [this](std::string& out) { pack_state(out); });
-  supervisor_.set_on_change([this] { schedule_save(); });
+  // What happened after that snapshot: a node killed in between said so only once it was here.
+  if (const std::size_t replayed = Journal::replay(dir, options_.machine, state); replayed > 0) {
+    spdlog::info("replayed {} changes from the journal over the state file", replayed);
+  }
+  auto instance = node_instance_id(dir, options_.machine);
+  if (!instance) return instance.error();
+  supervisor_.set_instance(*instance);
+  supervisor_.restore_from(state);
+  appmonitor_.restore(state.registrations);
+
+  journal_.emplace(dir, options_.machine);
+  if (auto opened = journal_->open(); !opened) return opened;
+  supervisor_.set_on_change([this](const JournalEntry& entry) { record(entry); });
+  appmonitor_.hold_acknowledgements([this] { write_journal(); });
+  state_saver_.emplace(
+      loop_, path, [this](std::string& out) { pack_state(out); },
+      [this] { journal_->remove_through(segment_in_snapshot_); });
   state_saver_->save_now();
   return ok_status();
+}
+
+void Node::record(const JournalEntry& entry) {
+  if (!journal_) return;
+  if (!journal_->pending()) loop_.at_round_end([this] { write_journal(); });
+  journal_->add(entry);
+  schedule_save();
+}
+
+void Node::write_journal() {
+  if (journal_) journal_->write_pending();
 }
 
 void Node::schedule_save() {
@@ -158,6 +187,8 @@ void Node::schedule_save() {
 }
 
 void Node::pack_state(std::string& out) {
+  // The snapshot holds everything so far: later changes go to a new journal segment.
+  if (journal_) segment_in_snapshot_ = journal_->snapshot_taken();
   SavedNode state;
   state.machine = options_.machine;
   supervisor_.save_to(state);
@@ -178,7 +209,9 @@ void Node::publish_node_state() {
 }
 
 void Node::registered(const Registration& r) {
-  schedule_save();
+  JournalEntry entry;
+  entry.registered = r;
+  record(entry);
   auto app = supervisor_.app_of_pid(r.pid);
   if (!app) return;
   supervisor_.publish_event(*app, "registered",
@@ -187,14 +220,18 @@ void Node::registered(const Registration& r) {
 }
 
 void Node::unregistered(const Registration& r) {
-  schedule_save();
+  JournalEntry entry;
+  entry.unregistered = r.token;
+  record(entry);
   if (auto app = supervisor_.app_of_pid(r.pid)) {
     supervisor_.publish_event(*app, "unregistered", fmt::format("pid {}", r.pid));
   }
 }
 
 void Node::fired(const Registration& r, std::string_view what, const std::string& details) {
-  schedule_save();
+  JournalEntry entry;
+  entry.unregistered = r.token;
+  record(entry);
   auto app = supervisor_.app_of_pid(r.pid);
   if (!app) return;
   if (what == "watchdog_timeout") supervisor_.publish_event(*app, "watchdog_timeout", details);

@@ -20,6 +20,7 @@
 #include "node/broker_link.hpp"
 #include "node/node_options.hpp"
 #include "node/process/child_reaper.hpp"
+#include "node/state/journal.hpp"
 #include "node/state/packed_registrations.hpp"
 #include "node/state/state_saver.hpp"
 
@@ -51,6 +52,10 @@ class Node final : private AppMonitorListener {
   // The state file's contents (node_state_file.hpp), into `out`.
   void pack_state(std::string& out);
   void schedule_save();
+  // A change the state file holds: into the journal, written at the end of the round before
+  // anything that acknowledges it goes out (write_journal), and into the next snapshot.
+  void record(const JournalEntry& entry);
+  void write_journal();
 
   // AppMonitorListener
   void registered(const Registration& r) override;
@@ -71,6 +76,9 @@ class Node final : private AppMonitorListener {
   TimePoint started_;
   bool shutting_down_ = false;
   UniqueFd state_lock_;
+  std::optional<Journal> journal_;  // none: no --state-dir
+  std::uint64_t segment_in_snapshot_ =
+      0;  // the last journal segment the snapshot being written covers
   std::optional<StateSaver> state_saver_;  // none: no --state-dir
   PackedRegistrations registrations_;
   std::vector<std::string_view> packed_registrations_;  // pack_state's, kept for its capacity

@@ -220,8 +220,8 @@ void AppMonitorServer::handle_register(const zmq::message_t& identity, zmq::mess
       "registered {}: timeout {} ms, action {}{}", describe(stored), request.timeout_ms,
       request.action,
       stored.restart_command.empty() ? "" : ", restart command '" + stored.restart_command + "'");
-  send_reply(identity, am::RegisterReply{true, token});
   if (listener_) listener_->registered(stored);
+  acknowledge(identity, am::RegisterReply{true, token});
 }
 
 void AppMonitorServer::handle_refresh(const zmq::message_t& identity, const am::RefreshRequest& r) {
@@ -273,7 +273,7 @@ void AppMonitorServer::handle_unregister(const zmq::message_t& identity,
   spdlog::info("unregistered {}", describe(*removed));
   if (listener_) listener_->unregistered(*removed);
   release_process_if_unused(removed->pid);
-  send_reply(identity, am::OkReply{});
+  acknowledge(identity, am::OkReply{});
 }
 
 Status AppMonitorServer::watch_process(pid_t pid) {
@@ -384,11 +384,31 @@ void AppMonitorServer::send_reply(const zmq::message_t& identity, const Reply& r
                       zmq::send_flags::dontwait);
 }
 
+template <class Reply>
+void AppMonitorServer::acknowledge(const zmq::message_t& identity, const Reply& reply) {
+  if (!make_durable_) return send_reply(identity, reply);
+  if (held_.empty()) loop_.at_round_end([this] { send_held_acknowledgements(); });
+  held_.emplace_back(identity.to_string(), proto::pack_to_string(reply));
+}
+
+void AppMonitorServer::send_held_acknowledgements() {
+  make_durable_();
+  std::vector<std::pair<std::string, std::string>> held;
+  held.swap(held_);
+  for (const auto& [identity, reply] : held) {
+    if (!socket_) return;
+    zmq::message_t to(identity.data(), identity.size());
+    if (!socket_->send(to, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) continue;
+    (void)socket_->send(zmq::message_t(reply.data(), reply.size()), zmq::send_flags::dontwait);
+  }
+}
+
 void AppMonitorServer::send_error(const zmq::message_t& identity, const Error& error) {
   send_reply(identity, am::ErrorReply{false, error.message, error.code});
 }
 
 void AppMonitorServer::restore(const std::vector<RegistrationRecord>& saved) {
+  if (saved.empty()) return;
   std::size_t restored = 0;
   const TimePoint now = SteadyClock::now();
   for (const auto& record : saved) {

@@ -4,9 +4,12 @@
 
 #include <zmq.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "common/loop/event_loop.hpp"
 #include "common/net/peer_credentials.hpp"
@@ -56,6 +59,12 @@ class AppMonitorServer {
   // start time), with their tokens; each gets one full timeout from now.
   void restore(const std::vector<RegistrationRecord>& saved);
   void set_listener(AppMonitorListener* listener) { listener_ = listener; }
+  // The replies to register and unregister acknowledge what the listener was told: with this,
+  // they wait for the end of the loop round, where `make_durable` runs first (the node writes its
+  // journal there). Without it they go at once.
+  void hold_acknowledgements(std::function<void()> make_durable) {
+    make_durable_ = std::move(make_durable);
+  }
 
  private:
   struct WatchedProcess {
@@ -86,6 +95,10 @@ class AppMonitorServer {
 
   template <class Reply>
   void send_reply(const zmq::message_t& identity, const Reply& reply);
+  // A reply that acknowledges a change: held for the end of the round (hold_acknowledgements).
+  template <class Reply>
+  void acknowledge(const zmq::message_t& identity, const Reply& reply);
+  void send_held_acknowledgements();
   void send_error(const zmq::message_t& identity, const Error& error);
 
   zmq::context_t& context_;
@@ -107,6 +120,8 @@ class AppMonitorServer {
   bool reading_backlog_ = false;
   msgpack::sbuffer reply_buffer_;
   AppMonitorListener* listener_ = nullptr;
+  std::function<void()> make_durable_;
+  std::vector<std::pair<std::string, std::string>> held_;  // identity, packed reply
 };
 
 }  // namespace baton::node

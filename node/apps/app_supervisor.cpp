@@ -116,11 +116,17 @@ Status AppSupervisor::deploy(std::vector<config::AppDef> apps) {
     Supervised s;
     s.lifecycle = std::make_unique<AppLifecycle>(id, policy_of(spec), *this);
     s.spec = std::move(spec);
+    s.may_run_already = !instance_.empty();
     auto [inserted, ok] = apps_.emplace(id, std::move(s));
     state_changed(*inserted->second.lifecycle);
   }
   remove_stopped_apps();
-  changed();
+  JournalEntry entry;
+  entry.definitions.emplace();
+  for (const auto& [id, s] : apps_) {
+    if (!s.remove_when_stopped) entry.definitions->push_back(s.spec);
+  }
+  changed(entry);
   return ok_status();
 }
 
@@ -186,7 +192,16 @@ void AppSupervisor::set_vars(const std::vector<std::pair<std::string, std::strin
       spdlog::info("variable {} set to '{}'", name, value);
     }
   }
-  changed();
+  JournalEntry entry;
+  entry.vars = saved_vars();
+  changed(entry);
+}
+
+std::vector<SavedVar> AppSupervisor::saved_vars() const {
+  std::vector<SavedVar> vars;
+  for (const auto& [name, value] : set_vars_)
+    vars.push_back(SavedVar{name, value});
+  return vars;
 }
 
 std::size_t AppSupervisor::running_count() const {
@@ -230,10 +245,12 @@ void AppSupervisor::publish_all() {
 }
 
 void AppSupervisor::state_changed(AppLifecycle& app) {
-  changed();
   auto it = apps_.find(app.id());
   if (it == apps_.end()) return;
   Supervised& s = it->second;
+  JournalEntry entry;
+  entry.app = saved_form(it->first, s);
+  changed(entry);
   bus::AppState state = state_of(s);
   if (s.published) {
     // Publish only what changed: the same state with a new seq is noise.
@@ -269,8 +286,19 @@ void AppSupervisor::publish_event(const std::string& app, const std::string& kin
 Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
   Supervised* s = find(app.id());
   if (s == nullptr) return Error{"app " + app.id() + " is not deployed"};
-  const std::string launch_id = config_.machine + "." + app.id() + "." +
-                                std::to_string(::getpid()) + "." + std::to_string(++s->launches);
+  if (s->may_run_already) {
+    // Never a second instance: a launch by an earlier node process (killed before it could say
+    // so) may still run; it is the app's process then.
+    s->may_run_already = false;
+    if (auto earlier = left_running(app.id()); earlier && take_over(*s, app.id(), *earlier)) {
+      spdlog::warn(
+          "app {}: pid {} of an earlier launch ({}) still runs: taken over instead of "
+          "starting a second instance",
+          app.id(), earlier->pid, earlier->launch_id);
+      return earlier->pid;
+    }
+  }
+  const std::string launch_id = launch_marker(*s, app.id());
   LaunchContext context{config_.machine, app.plan(), master_ip_, config_.appmonitor_endpoint,
                         launch_id};
   auto request = build_launch_request(s->spec, env_, context);
@@ -292,6 +320,54 @@ Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
   const std::string id = app.id();
   reaper_.watch(*pid, [this, id](pid_t child, ExitStatus status) { on_exit(id, child, status); });
   return *pid;
+}
+
+std::string AppSupervisor::marker_prefix(const std::string& app) const {
+  return config_.machine + "." + app + "." + (instance_.empty() ? "" : instance_ + ".");
+}
+
+std::string AppSupervisor::launch_marker(Supervised& s, const std::string& app) const {
+  return marker_prefix(app) + std::to_string(::getpid()) + "." + std::to_string(++s.launches);
+}
+
+const std::vector<MarkedProcess>& AppSupervisor::marked_processes() {
+  if (!marked_) {
+    marked_ = find_marked_processes(config_.machine + ".");
+    loop_.at_round_end([this] { marked_.reset(); });
+  }
+  return *marked_;
+}
+
+std::optional<MarkedProcess> AppSupervisor::left_running(const std::string& app) {
+  if (instance_.empty()) return std::nullopt;
+  const std::string prefix = marker_prefix(app);
+  std::optional<MarkedProcess> oldest;
+  std::uint64_t oldest_start = 0;
+  const auto& marked = marked_processes();
+  for (const MarkedProcess& process : marked) {
+    if (!process.launch_id.starts_with(prefix)) continue;
+    // The launch's own process: its parent is not of the same launch.
+    const bool started_by_the_launch = std::ranges::any_of(marked, [&](const MarkedProcess& p) {
+      return p.pid == process.parent && p.launch_id == process.launch_id;
+    });
+    if (started_by_the_launch) continue;
+    const std::uint64_t start = process_start_time(process.pid).value_or(0);
+    if (start != 0 && (!oldest || start < oldest_start)) {
+      oldest = process;
+      oldest_start = start;
+    }
+  }
+  return oldest;
+}
+
+bool AppSupervisor::take_over(Supervised& s, const std::string& app, const MarkedProcess& process) {
+  const auto start_time = process_start_time(process.pid);
+  if (!start_time || !adopt_process(app, process.pid)) return false;
+  s.launch_id = process.launch_id;
+  s.last_pid = process.pid;
+  s.start_time = *start_time;
+  output_.reopen(app, process.pid, process.launch_id);
+  return true;
 }
 
 void AppSupervisor::on_exit(const std::string& app, pid_t pid, ExitStatus status) {
@@ -395,23 +471,25 @@ bool AppSupervisor::adopt_process(const std::string& app, pid_t pid) {
   return true;
 }
 
+SavedApp AppSupervisor::saved_form(const std::string& id, const Supervised& s) const {
+  SavedApp saved;
+  static_cast<AppRecord&>(saved) = s.lifecycle->record();
+  saved.app = id;
+  saved.launch_id = s.launch_id;
+  saved.launches = s.launches;
+  saved.start_time = saved.pid == s.last_pid ? s.start_time : 0;
+  return saved;
+}
+
 void AppSupervisor::save_to(SavedNode& state) const {
   state.seq = seq_;
-  state.vars.clear();
-  for (const auto& [name, value] : set_vars_)
-    state.vars.push_back(SavedVar{name, value});
+  state.vars = saved_vars();
   state.definitions.clear();
   state.apps.clear();
   for (const auto& [id, s] : apps_) {
     if (s.remove_when_stopped) continue;
     state.definitions.push_back(s.spec);
-    SavedApp saved;
-    static_cast<AppRecord&>(saved) = s.lifecycle->record();
-    saved.app = id;
-    saved.launch_id = s.launch_id;
-    saved.launches = s.launches;
-    saved.start_time = saved.pid == s.last_pid ? s.start_time : 0;
-    state.apps.push_back(std::move(saved));
+    state.apps.push_back(saved_form(id, s));
   }
 }
 
@@ -436,8 +514,7 @@ void AppSupervisor::restore_from(const SavedNode& state) {
     s.spec = spec;
     Supervised& app = apps_.emplace(spec.app, std::move(s)).first->second;
     auto found = saved_apps.find(spec.app);
-    if (found == saved_apps.end()) continue;
-    const SavedApp& saved = *found->second;
+    SavedApp saved = found != saved_apps.end() ? *found->second : SavedApp{};
     app.launch_id = saved.launch_id;
     app.launches = saved.launches;
     app.last_pid = saved.pid;
@@ -448,16 +525,42 @@ void AppSupervisor::restore_from(const SavedNode& state) {
     // that it is still the process this node launched.
     bool alive = pid > 0 && saved.start_time != 0 && process_start_time(pid) == saved.start_time;
     if (alive) alive = adopt_process(spec.app, pid);
-    // Read on where the last node stopped; a FIFO whose writers are gone is drained to EOF.
-    output_.reopen(spec.app, pid, saved.launch_id);
     if (alive) {
+      // Read on where the last node stopped; a FIFO whose writers are gone is drained to EOF.
+      output_.reopen(spec.app, pid, saved.launch_id);
       ++adopted;
       spdlog::info("app {}: adopted pid {} (still running since before this node started)",
                    spec.app, pid);
-    } else if (saved.state == LifecycleState::running || saved.state == LifecycleState::dying) {
-      spdlog::warn("app {}: pid {} is gone since the last node ran", spec.app, pid);
+    } else if (auto earlier = left_running(spec.app);
+               earlier && take_over(app, spec.app, *earlier)) {
+      // A launch the last node made but could not record: found by its marker.
+      if (!saved.launch_id.empty() && saved.launch_id != earlier->launch_id) {
+        output_.reopen(spec.app, 0, saved.launch_id);  // what the launch before wrote
+      }
+      if (saved.pid != earlier->pid) {
+        saved.started_at =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+      }
+      saved.state = LifecycleState::running;
+      saved.pid = earlier->pid;
+      saved.started = true;
+      saved.start_failed = false;
+      saved.exit_code.reset();
+      saved.last_error.clear();
+      alive = true;
+      ++adopted;
+      spdlog::warn(
+          "app {}: adopted pid {} by its launch marker {} (the state file did not know it)",
+          spec.app, earlier->pid, earlier->launch_id);
+    } else {
+      output_.reopen(spec.app, pid, saved.launch_id);
+      if (saved.state == LifecycleState::running || saved.state == LifecycleState::dying) {
+        spdlog::warn("app {}: pid {} is gone since the last node ran", spec.app, pid);
+      }
     }
-    app.lifecycle->restore(saved, alive);
+    app.may_run_already = false;  // what still runs was found just now
+    if (found != saved_apps.end() || alive) app.lifecycle->restore(saved, alive);
   }
   output_.remove_unclaimed_fifos();
   spdlog::info("restored {} apps from the state file, {} of them still running", apps_.size(),

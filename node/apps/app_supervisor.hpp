@@ -21,6 +21,8 @@
 #include "node/apps/output_pipes.hpp"
 #include "node/process/child_reaper.hpp"
 #include "node/process/pidfd.hpp"
+#include "node/process/process_tree.hpp"
+#include "node/state/journal.hpp"
 #include "node/state/node_state_file.hpp"
 
 namespace baton::node {
@@ -61,6 +63,10 @@ class AppSupervisor final : public LifecycleHost {
   // SetVars: the node's variables for later launches; an empty value unsets.
   void set_vars(const std::vector<std::pair<std::string, std::string>>& vars);
   void set_master_ip(std::string ip) { master_ip_ = std::move(ip); }
+  // This node's instance id (node_instance_id), set before restore_from: its launch markers carry
+  // it, so a restarted node finds the processes of its own earlier launches. Empty without a state
+  // folder: nothing survives the node then.
+  void set_instance(std::string instance) { instance_ = std::move(instance); }
   // Reads what the output pipes hold now, writes it and every held incomplete line to the logs,
   // and closes the pipes: at shutdown, once the apps are gone. Also done by the destructor.
   void finish_output() { output_.finish(); }
@@ -73,8 +79,11 @@ class AppSupervisor final : public LifecycleHost {
   // Publishes the state of every app again (after the broker reconnects).
   void publish_all();
 
-  // Called after anything the state file holds has changed (an app's state, a deploy, variables).
-  void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
+  // Told of every change the state file holds, as it happens, as a journal entry: an app's record
+  // (after each step of its lifecycle), the definitions (a deploy), the variables (SetVars).
+  void set_on_change(std::function<void(const JournalEntry&)> on_change) {
+    on_change_ = std::move(on_change);
+  }
   // Writes the definitions, variables, sequence number and apps into `state`.
   void save_to(SavedNode& state) const;
   // After a node restart, before anything else: takes back what save_to() wrote. Apps whose
@@ -112,6 +121,8 @@ class AppSupervisor final : public LifecycleHost {
     pid_t last_pid = 0;
     std::uint64_t start_time = 0;  // of the current process, for adoption after a restart
     bool remove_when_stopped = false;
+    // Not launched by this node process yet: a process of an earlier launch may still run.
+    bool may_run_already = false;
     std::optional<proto::bus::AppState> published;
   };
 
@@ -120,11 +131,26 @@ class AppSupervisor final : public LifecycleHost {
   proto::bus::AppState state_of(const Supervised& s) const;
   void on_exit(const std::string& app, pid_t pid, ExitStatus status);
   void remove_stopped_apps();
-  void changed() {
-    if (on_change_) on_change_();
+  void changed(const JournalEntry& entry) {
+    if (on_change_) on_change_(entry);
   }
+  // The app as the state file holds it.
+  SavedApp saved_form(const std::string& id, const Supervised& s) const;
+  std::vector<SavedVar> saved_vars() const;
   // A process this node did not start (a restart ago): its exit comes through a pidfd.
   bool adopt_process(const std::string& app, pid_t pid);
+  // The launch marker of a new launch of `app`, and the prefix every launch of it by this node
+  // instance carries: <machine>.<app>.<instance>.
+  std::string launch_marker(Supervised& s, const std::string& app) const;
+  std::string marker_prefix(const std::string& app) const;
+  // The process an earlier launch of `app` by this node instance left running, if any: the oldest
+  // marked process whose parent is not of the same launch (the app's own, not one it started).
+  std::optional<MarkedProcess> left_running(const std::string& app);
+  // Every process of this machine's launch markers, scanned at most once a loop round.
+  const std::vector<MarkedProcess>& marked_processes();
+  // Takes `process` of an earlier launch as the app's current one (its exit watched by pidfd, its
+  // output FIFO read on). False when it is gone meanwhile.
+  bool take_over(Supervised& s, const std::string& app, const MarkedProcess& process);
 
   EventLoop& loop_;
   ChildReaper& reaper_;
@@ -137,7 +163,9 @@ class AppSupervisor final : public LifecycleHost {
   std::unordered_map<pid_t, std::string> app_by_pid_;
   std::uint64_t seq_ = 0;
   OutputPipes output_;
-  std::function<void()> on_change_;
+  std::function<void(const JournalEntry&)> on_change_;
+  std::string instance_;
+  std::optional<std::vector<MarkedProcess>> marked_;  // this round's scan
   struct Adopted {
     Pidfd pidfd;
     EventLoop::WatchId watch = 0;

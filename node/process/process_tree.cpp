@@ -115,6 +115,36 @@ std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
   return {seen.begin(), seen.end()};
 }
 
+std::vector<MarkedProcess> find_marked_processes(std::string_view prefix) {
+  constexpr std::string_view kName = "BATON_LAUNCH_ID=";
+  std::vector<MarkedProcess> found;
+  const pid_t self = ::getpid();
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return found;
+  while (dirent* entry = ::readdir(proc)) {
+    pid_t pid = 0;
+    const char* name = entry->d_name;
+    auto [end, ec] = std::from_chars(name, name + std::char_traits<char>::length(name), pid);
+    if (ec != std::errc() || *end != '\0' || pid == self) continue;
+    const std::string base = "/proc/" + std::string(name);
+    const ProcStat stat = parse_stat(read_proc_file(base + "/stat"));
+    if (!may_have_environment(pid, stat)) continue;
+    const std::string environ = read_environ(base);
+    for (std::size_t start = 0; start < environ.size();) {
+      std::size_t stop = environ.find('\0', start);
+      if (stop == std::string::npos) stop = environ.size();
+      const std::string_view variable = std::string_view(environ).substr(start, stop - start);
+      if (variable.starts_with(kName) && variable.substr(kName.size()).starts_with(prefix)) {
+        found.push_back({pid, stat.parent, std::string(variable.substr(kName.size()))});
+        break;
+      }
+      start = stop + 1;
+    }
+  }
+  ::closedir(proc);
+  return found;
+}
+
 std::size_t signal_marked_processes(std::string_view marker, int sig) {
   if (marker.empty()) return 0;
   // No process has pid 0: the scan starts from the marked processes alone.

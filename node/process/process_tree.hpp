@@ -29,4 +29,14 @@ std::size_t signal_process_tree(pid_t root, std::string_view marker, int sig);
 // that moment. Returns how many processes were signalled.
 std::size_t signal_marked_processes(std::string_view marker, int sig);
 
+// A live process whose environment carries a launch marker (BATON_LAUNCH_ID=<launch id>).
+struct MarkedProcess {
+  pid_t pid = 0;
+  pid_t parent = 0;
+  std::string launch_id;
+};
+// Every live process whose BATON_LAUNCH_ID starts with `prefix`: the processes of launches a node
+// made (an app's own process and whatever it started).
+std::vector<MarkedProcess> find_marked_processes(std::string_view prefix);
+
 }  // namespace baton

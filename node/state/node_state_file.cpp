@@ -10,7 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <stdexcept>
+
+#include "common/log.hpp"
 
 namespace baton::node {
 
@@ -37,6 +40,28 @@ Expected<UniqueFd> lock_state(const std::string& state_dir, const std::string& m
     return Error{"cannot write " + path + ": " + std::strerror(errno)};
   }
   return fd;
+}
+
+Expected<std::string> node_instance_id(const std::string& state_dir, const std::string& machine) {
+  const std::string path = state_dir + "/" + machine + ".id";
+  std::string id;
+  if (std::ifstream in(path); in) std::getline(in, id);
+  const bool valid =
+      id.size() == 16 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (valid) return id;
+  std::random_device random;
+  const std::uint64_t value = (std::uint64_t{random()} << 32) | random();
+  id = fmt::format("{:016x}", value);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << id << "\n";
+    if (!out.flush()) return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Error{"cannot write " + path + ": " + std::strerror(errno)};
+  }
+  return id;
 }
 
 Expected<std::optional<SavedNode>> load_node_state(const std::string& path,

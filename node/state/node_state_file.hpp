@@ -69,6 +69,11 @@ std::string state_file_path(const std::string& state_dir, const std::string& mac
 // says which process holds it.
 Expected<UniqueFd> lock_state(const std::string& state_dir, const std::string& machine);
 
+// This node's instance id, kept in <state_dir>/<machine>.id and made at its first start (16 hex
+// digits): the launch markers of its apps carry it, so that a restarted node tells its own
+// processes from those of any other node.
+Expected<std::string> node_instance_id(const std::string& state_dir, const std::string& machine);
+
 // The saved state; nothing when there is no file. An unreadable, malformed or foreign file is an
 // Error naming the file (the caller starts afresh and keeps the file aside for a look).
 Expected<std::optional<SavedNode>> load_node_state(const std::string& path,

@@ -17,10 +17,12 @@ long long micros(SteadyClock::duration d) {
 }
 }  // namespace
 
-StateSaver::StateSaver(EventLoop& loop, std::string path, Snapshot snapshot)
+StateSaver::StateSaver(EventLoop& loop, std::string path, Snapshot snapshot,
+                       std::function<void()> saved)
     : loop_(loop),
       path_(path),
       snapshot_(std::move(snapshot)),
+      saved_(std::move(saved)),
       writer_(loop, std::move(path), [this](const Status& result, std::chrono::microseconds took) {
         on_written(result, took);
       }) {}
@@ -64,6 +66,7 @@ void StateSaver::on_written(const Status& result, std::chrono::microseconds took
     ++saves_completed_;
     spdlog::debug("saved {} ({} bytes): packed in {} us, written in {} us", path_, packed_.size(),
                   micros(packing_cost_), took.count());
+    if (saved_) saved_();
   } else {
     // The file on disk is still the previous one, whole; the next change tries again.
     ++saves_failed_;

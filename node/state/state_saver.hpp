@@ -22,7 +22,10 @@ class StateSaver {
   // previous save's bytes: its capacity is reused, not allocated again for every save.
   using Snapshot = std::function<void(std::string&)>;
 
-  StateSaver(EventLoop& loop, std::string path, Snapshot snapshot);
+  // `saved` runs on the loop each time a snapshot is on disk (the node then drops the journal
+  // segments it covers).
+  StateSaver(EventLoop& loop, std::string path, Snapshot snapshot,
+             std::function<void()> saved = {});
   StateSaver(const StateSaver&) = delete;
   StateSaver& operator=(const StateSaver&) = delete;
   ~StateSaver();
@@ -31,8 +34,8 @@ class StateSaver {
   // that launches a thousand apps writes it once), at most ten times a second, and never more than
   // a tenth of the time goes to saving, on the loop or on the disk (10,000 apps registering one
   // after the other would otherwise have the file rewritten 10,000 times, growing). A change while
-  // the file is being written is saved when that write is done. A node killed before the save loses
-  // only what changed since the last one.
+  // the file is being written is saved when that write is done. What changed since the last save
+  // is in the journal (journal.hpp).
   void changed();
   // Writes the file now, on the loop's thread, after the write in progress: at start and at
   // shutdown.
@@ -50,6 +53,7 @@ class StateSaver {
   EventLoop& loop_;
   std::string path_;
   Snapshot snapshot_;
+  std::function<void()> saved_;
   std::string packed_;  // the bytes of the latest save; the writer's while it writes them
   std::optional<TimerQueue::Id> timer_;
   bool changed_while_writing_ = false;

@@ -2,6 +2,7 @@
 // A test fixture with a real baton-node (machine "m1") driven by a FakeBroker: the broker deploys
 // definitions and sends commands as baton-broker would, and sees everything the node publishes.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <optional>
 #include <string>
@@ -23,6 +24,19 @@ class NodeFixture : public ::testing::Test {
     node_.emplace(dir_, std::move(args));
     ASSERT_TRUE(broker_.pump_until([&] { return broker_.subscriptions("m1") > before; }, kDeadline))
         << node_->log();
+  }
+
+  // kill -9: the node has no chance to stop its apps or to write anything more.
+  void kill_node() {
+    node_->process().signal(SIGKILL);
+    ASSERT_TRUE(node_->process().wait_exit().has_value());
+  }
+  // A new node on the same folders; returns once it has said hello to the broker.
+  void restart_node(std::vector<std::string> extra_args = {}) {
+    const std::size_t hellos = broker_.hellos();
+    node_.reset();
+    start_node(std::move(extra_args));
+    ASSERT_TRUE(broker_.pump_until([&] { return broker_.hellos() > hellos; })) << node_->log();
   }
 
   // An app running `script` under /bin/sh in the test folder.
