@@ -80,28 +80,36 @@ std::string read_environ(const std::string& base) {
   return environ;
 }
 
-}  // namespace
-
-std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
-  std::unordered_map<pid_t, std::vector<pid_t>> children;
-  std::vector<pid_t> queue{root};  // the root, the marked processes, and then all their descendants
+// Calls visit(pid, "/proc/<pid>", stat) for every process but this one.
+template <class Visit>
+void for_each_process(Visit&& visit) {
   const pid_t self = ::getpid();
   DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return {};
+  if (proc == nullptr) return;
   while (dirent* entry = ::readdir(proc)) {
     pid_t pid = 0;
     const char* name = entry->d_name;
     auto [end, ec] = std::from_chars(name, name + std::char_traits<char>::length(name), pid);
     if (ec != std::errc() || *end != '\0' || pid == self) continue;
     const std::string base = "/proc/" + std::string(name);
-    const ProcStat stat = parse_stat(read_proc_file(base + "/stat"));
+    visit(pid, base, parse_stat(read_proc_file(base + "/stat")));
+  }
+  ::closedir(proc);
+}
+
+}  // namespace
+
+std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
+  std::unordered_map<pid_t, std::vector<pid_t>> children;
+  std::vector<pid_t> queue{root};  // the root, the marked processes, and then all their descendants
+  const pid_t self = ::getpid();
+  for_each_process([&](pid_t pid, const std::string& base, const ProcStat& stat) {
     if (stat.parent > 0) children[stat.parent].push_back(pid);
     if (pid != root && !marker.empty() && may_have_environment(pid, stat) &&
         environment_has(read_environ(base), marker)) {
       queue.push_back(pid);
     }
-  }
-  ::closedir(proc);
+  });
 
   std::unordered_set<pid_t> seen(queue.begin(), queue.end());
   for (std::size_t i = 0; i < queue.size(); ++i) {
@@ -118,17 +126,8 @@ std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
 std::vector<MarkedProcess> find_marked_processes(std::string_view prefix) {
   constexpr std::string_view kName = "BATON_LAUNCH_ID=";
   std::vector<MarkedProcess> found;
-  const pid_t self = ::getpid();
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return found;
-  while (dirent* entry = ::readdir(proc)) {
-    pid_t pid = 0;
-    const char* name = entry->d_name;
-    auto [end, ec] = std::from_chars(name, name + std::char_traits<char>::length(name), pid);
-    if (ec != std::errc() || *end != '\0' || pid == self) continue;
-    const std::string base = "/proc/" + std::string(name);
-    const ProcStat stat = parse_stat(read_proc_file(base + "/stat"));
-    if (!may_have_environment(pid, stat)) continue;
+  for_each_process([&](pid_t pid, const std::string& base, const ProcStat& stat) {
+    if (!may_have_environment(pid, stat)) return;
     const std::string environ = read_environ(base);
     for (std::size_t start = 0; start < environ.size();) {
       std::size_t stop = environ.find('\0', start);
@@ -136,12 +135,11 @@ std::vector<MarkedProcess> find_marked_processes(std::string_view prefix) {
       const std::string_view variable = std::string_view(environ).substr(start, stop - start);
       if (variable.starts_with(kName) && variable.substr(kName.size()).starts_with(prefix)) {
         found.push_back({pid, stat.parent, std::string(variable.substr(kName.size()))});
-        break;
+        return;
       }
       start = stop + 1;
     }
-  }
-  ::closedir(proc);
+  });
   return found;
 }
 
