@@ -9,10 +9,12 @@
 #include <set>
 
 #include "common/config/app_def.hpp"
+#include "common/config/deploy.hpp"
 #include "common/proto/appmonitor.hpp"
 #include "common/proto/bus.hpp"
 #include "common/proto/control.hpp"
 #include "common/proto/plan_status.hpp"
+#include "common/proto/vocabulary.hpp"
 
 namespace baton::proto {
 namespace {
@@ -252,8 +254,34 @@ TEST(Schemas, PlanStatusNamesMatchTheCode) {
 
 TEST(Schemas, AppFlagNamesMatchTheCode) {
   const json flags = load(kSchemas / "bus/app_state.json")["properties"]["flags"]["items"]["enum"];
-  const std::vector<std::string> in_code(bus::flag::kAll.begin(), bus::flag::kAll.end());
-  EXPECT_EQ(flags.get<std::vector<std::string>>(), in_code);
+  EXPECT_EQ(flags.get<std::vector<std::string>>(), names_of(bus::kAppFlagNames));
+}
+
+TEST(Schemas, EventKindNamesMatchTheCode) {
+  const json kinds = load(kSchemas / "bus/event.json")["properties"]["kind"]["enum"];
+  EXPECT_EQ(kinds.get<std::vector<std::string>>(), names_of(bus::kEventKindNames));
+}
+
+TEST(Schemas, CommandOpNamesMatchTheCode) {
+  const json ops = load(kSchemas / "bus/command.json")["properties"]["op"]["enum"];
+  EXPECT_EQ(ops.get<std::vector<std::string>>(), names_of(bus::kCommandOpNames));
+}
+
+TEST(Schemas, ControlOpNamesMatchTheCode) {
+  const json ops = load(kSchemas / "control/request.json")["properties"]["op"]["enum"];
+  EXPECT_EQ(ops.get<std::vector<std::string>>(), names_of(control::kControlOpNames));
+}
+
+// What the dispatch tables rely on: an op outside the table is no op, whatever it resembles.
+TEST(Schemas, OnlyTheTablesNamesAreOps) {
+  EXPECT_EQ(parse_name<control::ControlOp>("Launch"), std::nullopt) << "names are case-sensitive";
+  EXPECT_EQ(parse_name<control::ControlOp>("plan_"), std::nullopt);
+  EXPECT_EQ(parse_name<control::ControlOp>("get_state"), std::nullopt) << "a node's op";
+  EXPECT_EQ(parse_name<bus::CommandOp>("plans"), std::nullopt) << "a client's op";
+  EXPECT_EQ(parse_name<bus::CommandOp>(""), std::nullopt);
+  EXPECT_EQ(parse_name<bus::EventKind>("watchdog"), std::nullopt);
+  EXPECT_EQ(kEnumCount<control::ControlOp>, 16u);
+  EXPECT_EQ(kEnumCount<bus::CommandOp>, 7u);
 }
 
 }  // namespace
