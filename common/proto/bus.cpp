@@ -1,5 +1,7 @@
 #include "common/proto/bus.hpp"
 
+#include <algorithm>
+
 namespace baton::proto::bus {
 
 namespace {
@@ -29,6 +31,11 @@ std::string command_topic(std::string_view machine) {
 }
 std::string reply_topic(std::string_view client) {
   return join("reply/", client);
+}
+
+bool has_flag(const std::vector<std::string>& flags, AppFlag flag) {
+  const std::string_view name = to_name(flag);
+  return std::find(flags.begin(), flags.end(), name) != flags.end();
 }
 
 Expected<SetVarsArgs> decode_set_vars(const msgpack::object& args) {

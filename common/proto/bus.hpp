@@ -3,7 +3,6 @@
 // its bus socket and sends commands to one node on cmd/<machine>/.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +12,7 @@
 
 #include "common/expected.hpp"
 #include "common/proto/codec.hpp"
+#include "common/proto/vocabulary.hpp"
 
 namespace baton::proto::bus {
 
@@ -31,27 +31,14 @@ std::string plan_topic(std::string_view plan);
 std::string command_topic(std::string_view machine);
 std::string reply_topic(std::string_view client);
 
-// The flags of an AppState (schemas/bus/app_state.json), in the order a node lists them: readers
-// test them with these names rather than with literals of their own.
-namespace flag {
-inline constexpr std::string_view kStarted = "Started";
-inline constexpr std::string_view kStartFailed = "StartFailed";
-inline constexpr std::string_view kRunning = "Running";
-inline constexpr std::string_view kDying = "Dying";
-inline constexpr std::string_view kKilled = "Killed";
-inline constexpr std::string_view kInitialized = "Initialized";
-inline constexpr std::string_view kPlanApplied = "PlanApplied";
-inline constexpr std::string_view kRestarting = "Restarting";
-inline constexpr std::array<std::string_view, 8> kAll = {
-    kStarted, kStartFailed, kRunning, kDying, kKilled, kInitialized, kPlanApplied, kRestarting};
-}  // namespace flag
-
 // status/<machine>/<app>: the whole state of one app, published on every change.
 struct AppState {
   int v = kVersion;
   std::string machine;
   std::string app;
-  std::vector<std::string> flags;         // names, in docs/app-states.md's order
+  // Names of AppFlag, in its order. Names rather than AppFlag: a flag a newer node adds must not
+  // make its whole state undecodable for an older broker. Test one with has_flag().
+  std::vector<std::string> flags;
   std::int64_t pid = 0;                   // 0: no process
   std::optional<std::int64_t> exit_code;  // of the last run; negative: killed by that signal
   std::int64_t restarts = 0;
@@ -68,14 +55,16 @@ struct AppState {
                       required("seq", &AppState::seq), optional("error", &AppState::error));
 };
 
+// Whether `flags` (an AppState's) holds `flag`.
+bool has_flag(const std::vector<std::string>& flags, AppFlag flag);
+
 // event/<machine>/<app>: something happened, as it happens.
 struct Event {
   int v = kVersion;
   std::string machine;
   std::string app;
-  std::string kind;  // launched, start_failed, exited, crashed, killed, restarting, initialized,
-                     // watchdog_timeout, watchdog_action, registered, unregistered
-  double time = 0;   // seconds since the epoch
+  EventKind kind = EventKind::launched;
+  double time = 0;  // seconds since the epoch
   std::string details;
   std::uint64_t seq = 0;
   static constexpr auto kFields = std::make_tuple(

@@ -184,7 +184,7 @@ std::vector<std::string> FakeBroker::event_kinds(const std::string& machine,
                                                  const std::string& app) const {
   std::vector<std::string> kinds;
   for (const auto& e : events_) {
-    if (e.machine == machine && e.app == app) kinds.push_back(e.kind);
+    if (e.machine == machine && e.app == app) kinds.emplace_back(proto::to_name(e.kind));
   }
   return kinds;
 }

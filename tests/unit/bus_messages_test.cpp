@@ -75,6 +75,23 @@ TEST(BusMessages, SetVarsRejectsBadNamesAndTypes) {
   EXPECT_EQ(wrong.error().message, "set_vars needs a map 'vars' of names to values");
 }
 
+TEST(BusMessages, AnEventCarriesItsKindByName) {
+  Event event;
+  event.machine = "m1";
+  event.app = "web";
+  event.kind = EventKind::watchdog_timeout;
+  const std::string packed = pack_to_string(event);
+  msgpack::zone zone;
+  auto object = unpack_frame(zone, packed.data(), packed.size());
+  ASSERT_TRUE(object.ok());
+  const msgpack::object* kind = find_key(*object, "kind");
+  ASSERT_NE(kind, nullptr);
+  EXPECT_EQ(kind->as<std::string>(), "watchdog_timeout");
+  auto decoded = decode<Event>(*object);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->kind, EventKind::watchdog_timeout);
+}
+
 // A deploy from the bus is checked as strictly as the SharedConfig reader: a node never converts a
 // NaN or astronomically long duration into a timer (undefined behaviour), nor runs an invalid id.
 TEST(BusMessages, DeployRefusesDefinitionsTheReaderWouldNotProduce) {
