@@ -223,14 +223,15 @@ void Broker::app_command(const Client& client, const std::string& op, const msgp
 void Broker::set_vars(const Client& client, const msgpack::object& args) {
   auto target = proto::decode<control::SetVarsTarget>(args);
   if (!target) return reply_error(client, "set_vars: " + target.error().message);
-  auto vars = bus::decode_set_vars(args);
+  auto vars = proto::decode<bus::SetVarsArgs>(args);
   if (!vars) return reply_error(client, vars.error().message);
+  const auto& assignments = vars->vars->assignments;
   const std::string machine = target->machine.value_or("all");
   std::vector<std::string> machines;
   if (machine == "all") {
     // The last value of each name is what a node that (re)appears gets; a name set for all
     // machines drops what one machine had for it, as the live nodes see it now.
-    for (const auto& [name, value] : vars->vars) {
+    for (const auto& [name, value] : assignments) {
       vars_for_all_[name] = value;
       for (auto& [m, remembered] : vars_for_machine_)
         remembered.erase(name);
@@ -245,14 +246,14 @@ void Broker::set_vars(const Client& client, const msgpack::object& args) {
                                      : "unknown machine " + machine);
     }
     auto& remembered = vars_for_machine_[machine];
-    for (const auto& [name, value] : vars->vars)
+    for (const auto& [name, value] : assignments)
       remembered[name] = value;
     machines.push_back(machine);
   }
-  const bus::SetVarsArgs to_send = *vars;
-  send_to_machines(client, machines, "set_vars", [to_send](const bus::CommandHeader& header) {
-    return bus::pack_set_vars(header, to_send);
-  });
+  send_to_machines(client, machines, "set_vars",
+                   [to_send = *vars](const bus::CommandHeader& header) {
+                     return bus::pack_command(header, to_send);
+                   });
 }
 
 void Broker::kill_all(const Client& client, const msgpack::object& args) {

@@ -16,16 +16,6 @@ namespace {
 
 constexpr const char* kEveryMachine = "all";
 
-// set_vars args: the target (absent: every machine) and the variables, "" unsetting one. A map
-// of names, so that a name given twice is sent once, with its last value.
-struct SetVarsRequest {
-  std::optional<std::string> machine;
-  std::map<std::string, std::string> vars;
-  static constexpr auto kFields =
-      std::make_tuple(proto::optional("machine", &SetVarsRequest::machine),
-                      proto::required("vars", &SetVarsRequest::vars));
-};
-
 CLI::Validator assignment_check() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
@@ -69,16 +59,18 @@ void add_set_vars(CLI::App& app, CliContext& context) {
       ->required()
       ->check(assignment_check());
   run_when_chosen(set_vars, context, [&context, options] {
-    SetVarsRequest request;
-    if (options->machine != kEveryMachine) request.machine = options->machine;
+    // By name, so that a name given twice is sent once, with its last value.
+    std::map<std::string, std::string> vars;
     for (const std::string& assignment : options->assignments) {
       const auto equals = assignment.find('=');
-      request.vars[assignment.substr(0, equals)] = assignment.substr(equals + 1);
+      vars[assignment.substr(0, equals)] = assignment.substr(equals + 1);
     }
+    control::SetVarsRequest request;
+    if (options->machine != kEveryMachine) request.machine = options->machine;
+    request.vars = proto::bus::Variables{{vars.begin(), vars.end()}};
     BrokerClient client(context);
     client.request("set_vars", request);
-    std::cout << "set " << request.vars.size()
-              << (request.vars.size() == 1 ? " variable" : " variables") << " on "
+    std::cout << "set " << vars.size() << (vars.size() == 1 ? " variable" : " variables") << " on "
               << describe_target(options->machine) << '\n';
   });
 }

@@ -110,9 +110,28 @@ struct AppCommandArgs {
                                                   optional("by_plan", &AppCommandArgs::by_plan));
 };
 
+// "vars" of set_vars: names and values in the sender's order ("" unsets). Its conversion takes
+// anything and notes what it was, so that check_decoded refuses a malformed one in the protocol's
+// own words rather than as "the wrong type".
+struct Variables {
+  enum class Shape { map_of_strings, not_a_map, not_all_strings };
+  // Up to the first entry that is not a pair of strings.
+  std::vector<std::pair<std::string, std::string>> assignments;
+  Shape shape = Shape::map_of_strings;
+};
+
 // args of set_vars: "VAR": "value" sets, "VAR": "" unsets.
 struct SetVarsArgs {
-  std::vector<std::pair<std::string, std::string>> vars;
+  std::optional<Variables> vars;  // always present once decoded (check_decoded)
+  static constexpr auto kFields = std::make_tuple(optional("vars", &SetVarsArgs::vars));
+};
+// "vars" is a map of valid names (not empty, no '=') to strings.
+Status check_decoded(const SetVarsArgs& args);
+
+// The result of get_state: the state of every app of the node.
+struct StateResult {
+  std::vector<AppState> apps;
+  static constexpr auto kFields = std::make_tuple(required("apps", &StateResult::apps));
 };
 
 // reply/<client>: the answer to one command.
@@ -146,8 +165,27 @@ std::string pack_command(const CommandHeader& header, const Args& args) {
   return pack_with(header, "args", [&](auto& pk) { pack_message(pk, args); });
 }
 
-// Decodes "vars" of set_vars: a map of strings to strings.
-Expected<SetVarsArgs> decode_set_vars(const msgpack::object& args);
-std::string pack_set_vars(const CommandHeader& header, const SetVarsArgs& args);
-
 }  // namespace baton::proto::bus
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <>
+  struct pack<baton::proto::bus::Variables> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& pk,
+                                        const baton::proto::bus::Variables& vars) const {
+      pk.pack_map(static_cast<std::uint32_t>(vars.assignments.size()));
+      for (const auto& [name, value] : vars.assignments)
+        pk.pack(name).pack(value);
+      return pk;
+    }
+  };
+  template <>
+  struct convert<baton::proto::bus::Variables> {
+    const msgpack::object& operator()(const msgpack::object& object,
+                                      baton::proto::bus::Variables& vars) const;
+  };
+  }  // namespace adaptor
+}  // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
+}  // namespace msgpack

@@ -46,9 +46,9 @@ void CommandHandler::handle(const void* data, std::size_t size) {
     return reply(*command, deployed);
   }
   if (op == "set_vars") {
-    auto vars = bus::decode_set_vars(args);
+    auto vars = proto::decode<bus::SetVarsArgs>(args);
     if (!vars) return reply(*command, vars.error());
-    supervisor_.set_vars(vars->vars);
+    supervisor_.set_vars(vars->vars->assignments);
     return reply(*command, ok_status());
   }
   if (op == "kill_all") {
@@ -69,15 +69,10 @@ void CommandHandler::reply(const bus::CommandHeader& command, const Status& stat
 }
 
 void CommandHandler::reply_with_state(const bus::CommandHeader& command) {
-  bus::ReplyHeader header{bus::kVersion, command.id, true, std::nullopt, machine_};
-  const auto states = supervisor_.states();
-  publish_(bus::reply_topic(command.reply_to), bus::pack_with(header, "result", [&](auto& pk) {
-             pk.pack_map(1);
-             pk.pack(std::string_view("apps"));
-             pk.pack_array(static_cast<std::uint32_t>(states.size()));
-             for (const auto& state : states)
-               proto::pack_message(pk, state);
-           }));
+  const bus::ReplyHeader header{bus::kVersion, command.id, true, std::nullopt, machine_};
+  const bus::StateResult result{supervisor_.states()};
+  publish_(bus::reply_topic(command.reply_to),
+           bus::pack_with(header, "result", [&](auto& pk) { proto::pack_message(pk, result); }));
 }
 
 }  // namespace baton::node

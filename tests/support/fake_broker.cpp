@@ -122,10 +122,10 @@ std::string FakeBroker::command(const std::string& machine, const std::string& o
   return id;
 }
 
-std::string FakeBroker::set_vars(const std::string& machine, const bus::SetVarsArgs& args) {
+std::string FakeBroker::set_vars(const std::string& machine, const bus::Variables& vars) {
   const std::string id = "c" + std::to_string(next_id_++);
-  send(machine,
-       bus::pack_set_vars(bus::CommandHeader{bus::kVersion, id, "set_vars", "test"}, args));
+  send(machine, bus::pack_command(bus::CommandHeader{bus::kVersion, id, "set_vars", "test"},
+                                  bus::SetVarsArgs{vars}));
   return id;
 }
 
