@@ -398,9 +398,9 @@ void Broker::resync_node(const std::string& machine) {
     vars.assignments.insert(vars.assignments.end(), it->second.begin(), it->second.end());
   }
   if (!vars.assignments.empty()) {
-    router_.send(machine, "set_vars", bus::SetVarsArgs{std::move(vars)}, nullptr);
+    router_.send(machine, bus::CommandOp::set_vars, bus::SetVarsArgs{std::move(vars)}, nullptr);
   }
-  router_.send(machine, "get_state", control::Empty{},
+  router_.send(machine, bus::CommandOp::get_state, control::Empty{},
                [this](const CommandRouter::Outcome& outcome) {
                  if (outcome.ok) take_state_reply(outcome.payload);
                });
@@ -415,7 +415,8 @@ bool Broker::machine_ready(const std::string& machine) const {
 }
 
 void Broker::deploy_to(const std::string& machine) {
-  router_.send(machine, "deploy", config::DeployArgs{deployment_.apps_of(machine)}, nullptr);
+  router_.send(machine, bus::CommandOp::deploy, config::DeployArgs{deployment_.apps_of(machine)},
+               nullptr);
 }
 
 void Broker::take_state_reply(const std::string& payload) {
@@ -462,14 +463,16 @@ void Broker::launch_for_plan(const config::AppDef& app, const std::string& plan,
                              std::function<void(const Status&)> done) {
   // The plan's own definition of the app applies from this launch on.
   if (deployment_.use(app)) deploy_to(app.machine);
-  router_.send(app.machine, "launch", bus::AppCommandArgs{app.app, plan, std::nullopt},
+  router_.send(app.machine, bus::CommandOp::launch,
+               bus::AppCommandArgs{app.app, plan, std::nullopt},
                [done = std::move(done)](const CommandRouter::Outcome& outcome) {
                  done(outcome.ok ? ok_status() : Status(Error{outcome.error}));
                });
 }
 
 void Broker::kill_for_plan(const config::AppId& app) {
-  router_.send(app.machine, "kill", bus::AppCommandArgs{app.app, std::nullopt, true}, nullptr);
+  router_.send(app.machine, bus::CommandOp::kill, bus::AppCommandArgs{app.app, std::nullopt, true},
+               nullptr);
 }
 
 void Broker::publish_plan(const control::PlanState& state) {

@@ -39,7 +39,8 @@ void add_machines(CLI::App& app, CliContext& context) {
   add_json_flag(machines, *json);
   run_when_chosen(machines, context, [&context, json] {
     request_and_show<control::MachinesResult>(
-        context, "machines", control::Empty{}, *json, [](const control::MachinesResult& result) {
+        context, control::ControlOp::machines, control::Empty{}, *json,
+        [](const control::MachinesResult& result) {
           return render_machines(result.machines, now_seconds());
         });
   });
@@ -69,7 +70,7 @@ void add_set_vars(CLI::App& app, CliContext& context) {
     if (options->machine != kEveryMachine) request.machine = options->machine;
     request.vars = proto::bus::Variables{{vars.begin(), vars.end()}};
     BrokerClient client(context);
-    client.request("set_vars", request);
+    client.request(control::ControlOp::set_vars, request);
     std::cout << "set " << vars.size() << (vars.size() == 1 ? " variable" : " variables") << " on "
               << describe_target(options->machine) << '\n';
   });
@@ -84,7 +85,7 @@ void add_kill_all(CLI::App& app, CliContext& context) {
     control::MachineArgs args;
     if (*machine != kEveryMachine) args.machine = *machine;
     BrokerClient client(context);
-    client.request("kill_all", args);
+    client.request(control::ControlOp::kill_all, args);
     std::cout << "killed every app on " << describe_target(*machine) << '\n';
   });
 }

@@ -92,8 +92,10 @@ struct NodeState {
 // cmd/<machine>/: the envelope of a command; its "args" map is decoded per op (see below).
 struct CommandHeader {
   int v = kVersion;
-  std::string id;        // chosen by the sender, echoed in the reply
-  std::string op;        // deploy, launch, kill, restart, set_vars, kill_all, get_state
+  std::string id;  // chosen by the sender, echoed in the reply
+  // A name of CommandOp. Decoded as a string so that an op this node does not know is still
+  // answered, with an error naming it.
+  std::string op;
   std::string reply_to;  // the reply goes to reply/<reply_to>
   static constexpr auto kFields = std::make_tuple(
       required("v", &CommandHeader::v), required("id", &CommandHeader::id),

@@ -12,6 +12,7 @@
 
 #include "common/proto/bus.hpp"
 #include "common/proto/codec.hpp"
+#include "common/proto/vocabulary.hpp"
 
 namespace baton::proto::control {
 
@@ -20,6 +21,8 @@ inline constexpr int kVersion = 1;
 struct RequestHeader {
   int v = kVersion;
   std::string id;
+  // A name of ControlOp. Decoded as a string so that an op the broker does not know is still
+  // answered, with an error naming it.
   std::string op;
   static constexpr auto kFields =
       std::make_tuple(required("v", &RequestHeader::v), required("id", &RequestHeader::id),

@@ -96,17 +96,29 @@ void check_command(const std::string& file) {
     ASSERT_TRUE(header.ok()) << header.error().message;
     const msgpack::object* args = find_key(*object, "args");
     ASSERT_NE(args, nullptr);
-    std::string encoded;
-    if (header->op == "set_vars") {
-      auto vars = decode<bus::SetVarsArgs>(*args);
-      ASSERT_TRUE(vars.ok()) << vars.error().message;
-      encoded = bus::pack_command(*header, *vars);
-    } else {
-      auto app_args = decode<bus::AppCommandArgs>(*args);
-      ASSERT_TRUE(app_args.ok()) << app_args.error().message;
-      encoded = bus::pack_command(*header, *app_args);
+    const auto op = parse_name<bus::CommandOp>(header->op);
+    ASSERT_TRUE(op) << header->op;
+    auto again = [&](const auto& decoded) {
+      ASSERT_TRUE(decoded.ok()) << header->op << ": " << decoded.error().message;
+      EXPECT_EQ(json::from_msgpack(bus::pack_command(*header, *decoded)), example) << file;
+    };
+    switch (*op) {
+      case bus::CommandOp::deploy:
+        again(decode<config::DeployArgs>(*args));
+        break;
+      case bus::CommandOp::launch:
+      case bus::CommandOp::kill:
+      case bus::CommandOp::restart:
+        again(decode<bus::AppCommandArgs>(*args));
+        break;
+      case bus::CommandOp::set_vars:
+        again(decode<bus::SetVarsArgs>(*args));
+        break;
+      case bus::CommandOp::kill_all:
+      case bus::CommandOp::get_state:
+        again(decode<control::Empty>(*args));
+        break;
     }
-    EXPECT_EQ(json::from_msgpack(encoded), example) << file;
   }
 }
 
@@ -124,23 +136,42 @@ void check_request(const std::string& file) {
     ASSERT_TRUE(header.ok()) << header.error().message;
     const msgpack::object* args = find_key(*object, "args");
     ASSERT_NE(args, nullptr);
-    const std::string& op = header->op;
+    const auto op = parse_name<c::ControlOp>(header->op);
+    ASSERT_TRUE(op) << header->op;
     auto again = [&](const auto& decoded) {
-      ASSERT_TRUE(decoded.ok()) << op << ": " << decoded.error().message;
-      EXPECT_EQ(json::from_msgpack(c::pack_request(*header, *decoded)), example) << op;
+      ASSERT_TRUE(decoded.ok()) << header->op << ": " << decoded.error().message;
+      EXPECT_EQ(json::from_msgpack(c::pack_request(*header, *decoded)), example) << header->op;
     };
-    if (op == "hello") {
-      again(decode<c::HelloArgs>(*args));
-    } else if (op == "launch" || op == "kill" || op == "restart" || op == "get_app_state") {
-      again(decode<c::AppArgs>(*args));
-    } else if (op.starts_with("plan_")) {
-      again(decode<c::PlanArgs>(*args));
-    } else if (op == "kill_all") {
-      again(decode<c::MachineArgs>(*args));
-    } else if (op == "set_vars") {
-      again(decode<c::SetVarsRequest>(*args));
-    } else {
-      again(decode<c::Empty>(*args));
+    using Op = c::ControlOp;
+    switch (*op) {
+      case Op::hello:
+        again(decode<c::HelloArgs>(*args));
+        break;
+      case Op::launch:
+      case Op::kill:
+      case Op::restart:
+      case Op::get_app_state:
+        again(decode<c::AppArgs>(*args));
+        break;
+      case Op::plan_start:
+      case Op::plan_stop:
+      case Op::plan_kill:
+      case Op::plan_restart:
+      case Op::plan_status:
+        again(decode<c::PlanArgs>(*args));
+        break;
+      case Op::kill_all:
+        again(decode<c::MachineArgs>(*args));
+        break;
+      case Op::set_vars:
+        again(decode<c::SetVarsRequest>(*args));
+        break;
+      case Op::get_all_apps_state:
+      case Op::plans:
+      case Op::machines:
+      case Op::reload:
+        again(decode<c::Empty>(*args));
+        break;
     }
   }
 }
