@@ -393,19 +393,14 @@ void Broker::resync_node(const std::string& machine) {
                machine, deployment_.apps_of(machine).size());
   fleet_.heard_from(machine, SteadyClock::now());
   deploy_to(machine);
-  std::vector<std::pair<std::string, std::string>> vars(vars_for_all_.begin(), vars_for_all_.end());
+  bus::Variables vars{{vars_for_all_.begin(), vars_for_all_.end()}};
   if (auto it = vars_for_machine_.find(machine); it != vars_for_machine_.end()) {
-    vars.insert(vars.end(), it->second.begin(), it->second.end());
+    vars.assignments.insert(vars.assignments.end(), it->second.begin(), it->second.end());
   }
-  if (!vars.empty()) {
-    router_.send_packed(
-        machine, "set_vars",
-        [&](const bus::CommandHeader& header) {
-          return bus::pack_set_vars(header, bus::SetVarsArgs{vars});
-        },
-        nullptr);
+  if (!vars.assignments.empty()) {
+    router_.send(machine, bus::CommandOp::set_vars, bus::SetVarsArgs{std::move(vars)}, nullptr);
   }
-  router_.send(machine, "get_state", control::Empty{},
+  router_.send(machine, bus::CommandOp::get_state, control::Empty{},
                [this](const CommandRouter::Outcome& outcome) {
                  if (outcome.ok) take_state_reply(outcome.payload);
                });
@@ -420,7 +415,8 @@ bool Broker::machine_ready(const std::string& machine) const {
 }
 
 void Broker::deploy_to(const std::string& machine) {
-  router_.send(machine, "deploy", config::DeployArgs{deployment_.apps_of(machine)}, nullptr);
+  router_.send(machine, bus::CommandOp::deploy, config::DeployArgs{deployment_.apps_of(machine)},
+               nullptr);
 }
 
 void Broker::take_state_reply(const std::string& payload) {
@@ -429,12 +425,14 @@ void Broker::take_state_reply(const std::string& payload) {
       proto::unpack_frame(zone, payload.data(), payload.size(), proto::bulk_frame_limits());
   if (!object) return;
   const msgpack::object* result = proto::find_key(*object, "result");
-  const msgpack::object* apps = result ? proto::find_key(*result, "apps") : nullptr;
-  if (apps == nullptr || apps->type != msgpack::type::ARRAY) return;
-  for (std::uint32_t i = 0; i < apps->via.array.size; ++i) {
-    auto state = proto::decode<bus::AppState>(apps->via.array.ptr[i]);
-    if (state) app_state_arrived(*state);
+  if (result == nullptr) return;
+  auto states = proto::decode<bus::StateResult>(*result);
+  if (!states) {
+    spdlog::warn("dropped a malformed answer to get_state: {}", states.error().message);
+    return;
   }
+  for (const auto& state : states->apps)
+    app_state_arrived(state);
 }
 
 void Broker::check_presence() {
@@ -465,14 +463,16 @@ void Broker::launch_for_plan(const config::AppDef& app, const std::string& plan,
                              std::function<void(const Status&)> done) {
   // The plan's own definition of the app applies from this launch on.
   if (deployment_.use(app)) deploy_to(app.machine);
-  router_.send(app.machine, "launch", bus::AppCommandArgs{app.app, plan, std::nullopt},
+  router_.send(app.machine, bus::CommandOp::launch,
+               bus::AppCommandArgs{app.app, plan, std::nullopt},
                [done = std::move(done)](const CommandRouter::Outcome& outcome) {
                  done(outcome.ok ? ok_status() : Status(Error{outcome.error}));
                });
 }
 
 void Broker::kill_for_plan(const config::AppId& app) {
-  router_.send(app.machine, "kill", bus::AppCommandArgs{app.app, std::nullopt, true}, nullptr);
+  router_.send(app.machine, bus::CommandOp::kill, bus::AppCommandArgs{app.app, std::nullopt, true},
+               nullptr);
 }
 
 void Broker::publish_plan(const control::PlanState& state) {

@@ -86,13 +86,27 @@ class Broker final : private PlanHost {
   void check_presence();
   void app_state_arrived(const proto::bus::AppState& state);
 
-  // Control requests (control_requests.cpp).
+  // Control requests (control_requests.cpp): dispatch() finds the op's handler in a table with
+  // one row per ControlOp.
+  using ControlOp = proto::control::ControlOp;
+  using RequestHandler = void (Broker::*)(const Client&, ControlOp, const msgpack::object& args);
   void handle_request(const std::string& identity, const zmq::message_t& frame);
   void dispatch(const Client& client, const std::string& op, const msgpack::object& args);
-  void app_command(const Client& client, const std::string& op, const msgpack::object& args);
-  void set_vars(const Client& client, const msgpack::object& args);
-  void kill_all(const Client& client, const msgpack::object& args);
-  void reload(const Client& client);
+  void hello(const Client& client, ControlOp op, const msgpack::object& args);
+  void get_app_state(const Client& client, ControlOp op, const msgpack::object& args);
+  void get_all_apps_state(const Client& client, ControlOp op, const msgpack::object& args);
+  // launch, kill, restart: the node's command of the same name.
+  template <proto::bus::CommandOp Command>
+  void app_command(const Client& client, ControlOp op, const msgpack::object& args);
+  // plan_start, plan_stop, plan_kill, plan_restart.
+  template <Status (PlanRunner::*Action)(const std::string&)>
+  void plan_command(const Client& client, ControlOp op, const msgpack::object& args);
+  void plan_status(const Client& client, ControlOp op, const msgpack::object& args);
+  void list_plans(const Client& client, ControlOp op, const msgpack::object& args);
+  void list_machines(const Client& client, ControlOp op, const msgpack::object& args);
+  void set_vars(const Client& client, ControlOp op, const msgpack::object& args);
+  void kill_all(const Client& client, ControlOp op, const msgpack::object& args);
+  void reload(const Client& client, ControlOp op, const msgpack::object& args);
   Status routable(const config::AppId& app) const;
   template <class Result>
   void reply(const Client& client, const Result& result);
@@ -105,11 +119,11 @@ class Broker final : private PlanHost {
   proto::control::ReloadResult apply_config(config::SharedConfig config);
   // Sends one command to each machine and answers the client when all have answered.
   void send_to_machines(const Client& client, const std::vector<std::string>& machines,
-                        const std::string& op, const CommandRouter::Pack& pack);
+                        proto::bus::CommandOp op, const CommandRouter::Pack& pack);
   // Sends now to a linked machine, holds the command for one that is connecting (online, its
   // subscription on the way), fails it for one that is offline.
-  void send_when_linked(const std::string& machine, const std::string& op, CommandRouter::Pack pack,
-                        CommandRouter::Callback done);
+  void send_when_linked(const std::string& machine, proto::bus::CommandOp op,
+                        CommandRouter::Pack pack, CommandRouter::Callback done);
 
   // PlanHost
   void launch_for_plan(const config::AppDef& app, const std::string& plan,

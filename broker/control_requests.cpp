@@ -3,8 +3,10 @@
 // sends can stop the broker.
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <memory>
 #include <set>
+#include <utility>
 
 #include "broker/broker.hpp"
 #include "common/proto/codec.hpp"
@@ -120,7 +122,7 @@ void Broker::handle_request(const std::string& identity, const zmq::message_t& f
                  *refusal);
     return reply_error(client, *refusal);
   }
-  if (!is_query(header->op)) {
+  if (const auto known = proto::parse_name<ControlOp>(header->op); !known || !is_query(*known)) {
     spdlog::info("control: {}{} (asked by {})", header->op.substr(0, 64), request_target(args),
                  describe(*peer));
   }
@@ -128,53 +130,84 @@ void Broker::handle_request(const std::string& identity, const zmq::message_t& f
 }
 
 void Broker::dispatch(const Client& client, const std::string& op, const msgpack::object& args) {
-  if (op == "hello") {
-    auto hello = proto::decode<control::HelloArgs>(args);
-    if (!hello) return reply_error(client, "hello: " + hello.error().message);
-    if (client.peer.role == Role::node && hello->machine.value_or("") != client.peer.name) {
-      spdlog::warn("control: {} said hello as machine '{}': refused", describe(client.peer),
-                   hello->machine.value_or("").substr(0, 64));
-      return reply_error(client, "not allowed: " + describe(client.peer) + " is machine " +
-                                     client.peer.name + "'s, not '" + hello->machine.value_or("") +
-                                     "'s");
-    }
-    if (hello->role == "node" && hello->machine) {
-      spdlog::info("node {} said hello (version {}{})", *hello->machine, hello->version,
-                   client.peer.role == Role::anyone ? "" : ", " + describe(client.peer));
-    }
-    return reply(client, control::HelloResult{ingest_endpoint_, bus_endpoint_, master_ip_});
+  static constexpr std::array<std::pair<ControlOp, RequestHandler>, proto::kEnumCount<ControlOp>>
+      kHandlers{{
+          {ControlOp::hello, &Broker::hello},
+          {ControlOp::get_app_state, &Broker::get_app_state},
+          {ControlOp::get_all_apps_state, &Broker::get_all_apps_state},
+          {ControlOp::launch, &Broker::app_command<bus::CommandOp::launch>},
+          {ControlOp::kill, &Broker::app_command<bus::CommandOp::kill>},
+          {ControlOp::restart, &Broker::app_command<bus::CommandOp::restart>},
+          {ControlOp::plan_start, &Broker::plan_command<&PlanRunner::start>},
+          {ControlOp::plan_stop, &Broker::plan_command<&PlanRunner::stop>},
+          {ControlOp::plan_kill, &Broker::plan_command<&PlanRunner::kill>},
+          {ControlOp::plan_restart, &Broker::plan_command<&PlanRunner::restart>},
+          {ControlOp::plan_status, &Broker::plan_status},
+          {ControlOp::plans, &Broker::list_plans},
+          {ControlOp::machines, &Broker::list_machines},
+          {ControlOp::set_vars, &Broker::set_vars},
+          {ControlOp::kill_all, &Broker::kill_all},
+          {ControlOp::reload, &Broker::reload},
+      }};
+  static_assert(proto::in_declaration_order(kHandlers), "one row per op, in the enum's order");
+  const auto known = proto::parse_name<ControlOp>(op);
+  if (!known) return reply_error(client, "unknown op '" + op.substr(0, 64) + "'");
+  (this->*kHandlers[static_cast<std::size_t>(*known)].second)(client, *known, args);
+}
+
+void Broker::hello(const Client& client, ControlOp, const msgpack::object& args) {
+  auto greeting = proto::decode<control::HelloArgs>(args);
+  if (!greeting) return reply_error(client, "hello: " + greeting.error().message);
+  if (client.peer.role == Role::node && greeting->machine.value_or("") != client.peer.name) {
+    spdlog::warn("control: {} said hello as machine '{}': refused", describe(client.peer),
+                 greeting->machine.value_or("").substr(0, 64));
+    return reply_error(client, "not allowed: " + describe(client.peer) + " is machine " +
+                                   client.peer.name + "'s, not '" + greeting->machine.value_or("") +
+                                   "'s");
   }
-  if (op == "get_app_state") {
-    auto a = proto::decode<control::AppArgs>(args);
-    if (!a) return reply_error(client, "get_app_state: " + a.error().message);
-    auto id = config::parse_app_id(a->app);
-    if (!id) return reply_error(client, "'" + a->app + "' is not an app id: " + id.error().message);
-    if (!fleet_.app_in_config(*id) && fleet_.app_state(*id).seq == 0) {
-      return reply_error(client, "unknown app " + id->to_string());
-    }
-    return reply(client, control::AppStateResult{fleet_.app_status(*id)});
+  if (greeting->role == "node" && greeting->machine) {
+    spdlog::info("node {} said hello (version {}{})", *greeting->machine, greeting->version,
+                 client.peer.role == Role::anyone ? "" : ", " + describe(client.peer));
   }
-  if (op == "get_all_apps_state") return reply(client, control::AllAppsResult{fleet_.all_apps()});
-  if (op == "launch" || op == "kill" || op == "restart") return app_command(client, op, args);
-  if (op.starts_with("plan_")) {
-    auto p = proto::decode<control::PlanArgs>(args);
-    if (!p) return reply_error(client, op + ": " + p.error().message);
-    if (op == "plan_start") return reply_status(client, plans_.start(p->plan));
-    if (op == "plan_stop") return reply_status(client, plans_.stop(p->plan));
-    if (op == "plan_kill") return reply_status(client, plans_.kill(p->plan));
-    if (op == "plan_restart") return reply_status(client, plans_.restart(p->plan));
-    if (op == "plan_status") {
-      auto state = plans_.status(p->plan);
-      if (!state) return reply_error(client, state.error().message);
-      return reply(client, *state);
-    }
+  reply(client, control::HelloResult{ingest_endpoint_, bus_endpoint_, master_ip_});
+}
+
+void Broker::get_app_state(const Client& client, ControlOp, const msgpack::object& args) {
+  auto a = proto::decode<control::AppArgs>(args);
+  if (!a) return reply_error(client, "get_app_state: " + a.error().message);
+  auto id = config::parse_app_id(a->app);
+  if (!id) return reply_error(client, "'" + a->app + "' is not an app id: " + id.error().message);
+  if (!fleet_.app_in_config(*id) && fleet_.app_state(*id).seq == 0) {
+    return reply_error(client, "unknown app " + id->to_string());
   }
-  if (op == "plans") return reply(client, control::PlansResult{plans_.all()});
-  if (op == "machines") return reply(client, control::MachinesResult{fleet_.machines()});
-  if (op == "set_vars") return set_vars(client, args);
-  if (op == "kill_all") return kill_all(client, args);
-  if (op == "reload") return reload(client);
-  reply_error(client, "unknown op '" + op.substr(0, 64) + "'");
+  reply(client, control::AppStateResult{fleet_.app_status(*id)});
+}
+
+void Broker::get_all_apps_state(const Client& client, ControlOp, const msgpack::object&) {
+  reply(client, control::AllAppsResult{fleet_.all_apps()});
+}
+
+template <Status (PlanRunner::*Action)(const std::string&)>
+void Broker::plan_command(const Client& client, ControlOp op, const msgpack::object& args) {
+  auto p = proto::decode<control::PlanArgs>(args);
+  if (!p) return reply_error(client, std::string(proto::to_name(op)) + ": " + p.error().message);
+  reply_status(client, (plans_.*Action)(p->plan));
+}
+
+void Broker::plan_status(const Client& client, ControlOp op, const msgpack::object& args) {
+  auto p = proto::decode<control::PlanArgs>(args);
+  if (!p) return reply_error(client, std::string(proto::to_name(op)) + ": " + p.error().message);
+  auto state = plans_.status(p->plan);
+  if (!state) return reply_error(client, state.error().message);
+  reply(client, *state);
+}
+
+void Broker::list_plans(const Client& client, ControlOp, const msgpack::object&) {
+  reply(client, control::PlansResult{plans_.all()});
+}
+
+void Broker::list_machines(const Client& client, ControlOp, const msgpack::object&) {
+  reply(client, control::MachinesResult{fleet_.machines()});
 }
 
 Status Broker::routable(const config::AppId& app) const {
@@ -183,15 +216,15 @@ Status Broker::routable(const config::AppId& app) const {
   return ok_status();
 }
 
-void Broker::send_when_linked(const std::string& machine, const std::string& op,
+void Broker::send_when_linked(const std::string& machine, bus::CommandOp op,
                               CommandRouter::Pack pack, CommandRouter::Callback done) {
   if (machine_ready(machine)) return router_.send_packed(machine, op, pack, std::move(done));
   if (!fleet_.online(machine)) {
     if (done) done(CommandRouter::Outcome{false, "machine " + machine + " is offline", {}});
     return;
   }
-  spdlog::info("{} for machine {}: held until the machine, which is connecting, links", op,
-               machine);
+  spdlog::info("{} for machine {}: held until the machine, which is connecting, links",
+               proto::to_name(op), machine);
   auto shared_done = std::make_shared<CommandRouter::Callback>(std::move(done));
   held_.hold(
       machine,
@@ -199,20 +232,21 @@ void Broker::send_when_linked(const std::string& machine, const std::string& op,
         router_.send_packed(machine, op, pack, std::move(*shared_done));
       },
       [op, machine, shared_done](const std::string& reason) {
-        spdlog::warn("{} on {}: {}", op, machine, reason);
+        spdlog::warn("{} on {}: {}", proto::to_name(op), machine, reason);
         if (*shared_done) (*shared_done)(CommandRouter::Outcome{false, reason, {}});
       });
 }
 
-void Broker::app_command(const Client& client, const std::string& op, const msgpack::object& args) {
+template <bus::CommandOp Command>
+void Broker::app_command(const Client& client, ControlOp op, const msgpack::object& args) {
   auto a = proto::decode<control::AppArgs>(args);
-  if (!a) return reply_error(client, op + ": " + a.error().message);
+  if (!a) return reply_error(client, std::string(proto::to_name(op)) + ": " + a.error().message);
   auto id = config::parse_app_id(a->app);
   if (!id) return reply_error(client, "'" + a->app + "' is not an app id: " + id.error().message);
   if (auto ok = routable(*id); !ok) return reply_error(client, ok.error().message);
   const bus::AppCommandArgs command{id->app, std::nullopt, std::nullopt};
   send_when_linked(
-      id->machine, op,
+      id->machine, Command,
       [command](const bus::CommandHeader& header) { return bus::pack_command(header, command); },
       [this, client](const CommandRouter::Outcome& outcome) {
         if (outcome.ok) return reply(client, control::Empty{});
@@ -220,17 +254,18 @@ void Broker::app_command(const Client& client, const std::string& op, const msgp
       });
 }
 
-void Broker::set_vars(const Client& client, const msgpack::object& args) {
+void Broker::set_vars(const Client& client, ControlOp, const msgpack::object& args) {
   auto target = proto::decode<control::SetVarsTarget>(args);
   if (!target) return reply_error(client, "set_vars: " + target.error().message);
-  auto vars = bus::decode_set_vars(args);
+  auto vars = proto::decode<bus::SetVarsArgs>(args);
   if (!vars) return reply_error(client, vars.error().message);
+  const auto& assignments = vars->vars->assignments;
   const std::string machine = target->machine.value_or("all");
   std::vector<std::string> machines;
   if (machine == "all") {
     // The last value of each name is what a node that (re)appears gets; a name set for all
     // machines drops what one machine had for it, as the live nodes see it now.
-    for (const auto& [name, value] : vars->vars) {
+    for (const auto& [name, value] : assignments) {
       vars_for_all_[name] = value;
       for (auto& [m, remembered] : vars_for_machine_)
         remembered.erase(name);
@@ -245,17 +280,17 @@ void Broker::set_vars(const Client& client, const msgpack::object& args) {
                                      : "unknown machine " + machine);
     }
     auto& remembered = vars_for_machine_[machine];
-    for (const auto& [name, value] : vars->vars)
+    for (const auto& [name, value] : assignments)
       remembered[name] = value;
     machines.push_back(machine);
   }
-  const bus::SetVarsArgs to_send = *vars;
-  send_to_machines(client, machines, "set_vars", [to_send](const bus::CommandHeader& header) {
-    return bus::pack_set_vars(header, to_send);
-  });
+  send_to_machines(client, machines, bus::CommandOp::set_vars,
+                   [to_send = *vars](const bus::CommandHeader& header) {
+                     return bus::pack_command(header, to_send);
+                   });
 }
 
-void Broker::kill_all(const Client& client, const msgpack::object& args) {
+void Broker::kill_all(const Client& client, ControlOp, const msgpack::object& args) {
   auto target = proto::decode<control::MachineArgs>(args);
   if (!target) return reply_error(client, "kill_all: " + target.error().message);
   std::vector<std::string> machines;
@@ -271,13 +306,13 @@ void Broker::kill_all(const Client& client, const msgpack::object& args) {
     }
   }
   spdlog::info("kill_all on {} machines", machines.size());
-  send_to_machines(client, machines, "kill_all", [](const bus::CommandHeader& header) {
-    return bus::pack_command(header, control::Empty{});
-  });
+  send_to_machines(
+      client, machines, bus::CommandOp::kill_all,
+      [](const bus::CommandHeader& header) { return bus::pack_command(header, control::Empty{}); });
 }
 
 void Broker::send_to_machines(const Client& client, const std::vector<std::string>& machines,
-                              const std::string& op, const CommandRouter::Pack& pack) {
+                              bus::CommandOp op, const CommandRouter::Pack& pack) {
   if (machines.empty()) return reply(client, control::Empty{});
   auto gather = std::make_shared<Gather>(Gather{client, machines.size(), {}});
   for (const auto& m : machines) {
@@ -293,7 +328,7 @@ void Broker::send_to_machines(const Client& client, const std::vector<std::strin
   }
 }
 
-void Broker::reload(const Client& client) {
+void Broker::reload(const Client& client, ControlOp, const msgpack::object&) {
   auto loaded = config::load_shared_config(options_.config_file);
   if (!loaded) {
     spdlog::warn("reload refused, the running config stays: {}", loaded.error().message);

@@ -101,8 +101,8 @@ const control::HelloResult& BrokerClient::hello() {
   if (hello_) return *hello_;
   const std::string id = next_id();
   control::HelloArgs args{"client", std::nullopt, BATON_VERSION};
-  Reply reply =
-      exchange(id, "hello", control::pack_request({control::kVersion, id, "hello"}, args));
+  Reply reply = exchange(id, control::ControlOp::hello,
+                         control::pack_request(header(id, control::ControlOp::hello), args));
   hello_ = reply.as<control::HelloResult>();
   return *hello_;
 }
@@ -142,12 +142,17 @@ std::string BrokerClient::next_id() {
   return "cli-" + std::to_string(::getpid()) + "-" + std::to_string(++request_count_);
 }
 
-Reply BrokerClient::exchange(const std::string& id, const std::string& op,
+control::RequestHeader BrokerClient::header(const std::string& id, control::ControlOp op) {
+  return {control::kVersion, id, std::string(proto::to_name(op))};
+}
+
+Reply BrokerClient::exchange(const std::string& id, control::ControlOp control_op,
                              const std::string& frame) {
   const auto deadline = steady_clock::now() + timeout_;
+  const std::string op(proto::to_name(control_op));
   auto no_answer = [&] {
     const std::string waited = std::to_string(timeout_.count()) + " ms";
-    if (op == "hello") {
+    if (control_op == control::ControlOp::hello) {
       const auto path = ipc_path_of(control_endpoint_);
       std::error_code ec;
       const std::string missing = path && !std::filesystem::exists(*path, ec)

@@ -62,15 +62,15 @@ class BrokerClient {
 
   // Sends `op` with `args` (hello first if it has not been said) and waits for its reply.
   template <class Args>
-  Reply request(const std::string& op, const Args& args) {
+  Reply request(proto::control::ControlOp op, const Args& args) {
     hello();
     const std::string id = next_id();
-    return exchange(id, op, proto::control::pack_request({proto::control::kVersion, id, op}, args));
+    return exchange(id, op, proto::control::pack_request(header(id, op), args));
   }
 
   // request() and decode of the result as `Result`.
   template <class Result, class Args>
-  Result call(const std::string& op, const Args& args) {
+  Result call(proto::control::ControlOp op, const Args& args) {
     return request(op, args).template as<Result>();
   }
 
@@ -84,11 +84,12 @@ class BrokerClient {
 
  private:
   std::string next_id();
+  static proto::control::RequestHeader header(const std::string& id, proto::control::ControlOp op);
   // Waits until the socket has one of `events`, or the deadline passes; a refused handshake ends
   // the wait with a CliError that says why.
   bool wait_for(short events, std::chrono::steady_clock::time_point deadline);
   // Sends `frame` and waits for the reply whose id is `id`.
-  Reply exchange(const std::string& id, const std::string& op, const std::string& frame);
+  Reply exchange(const std::string& id, proto::control::ControlOp op, const std::string& frame);
 
   std::string control_endpoint_;
   std::chrono::milliseconds timeout_;

@@ -45,8 +45,8 @@ void print_json(const msgpack::object& result);
 // Asks the broker `op` and prints the answer: JSON under --json, else render(Result). The result
 // is decoded in both forms, so that a malformed answer fails the same way whatever the form.
 template <class Result, class Args, class Render>
-void request_and_show(const CliContext& context, const std::string& op, const Args& args, bool json,
-                      Render render) {
+void request_and_show(const CliContext& context, proto::control::ControlOp op, const Args& args,
+                      bool json, Render render) {
   BrokerClient client(context);
   Reply reply = client.request(op, args);
   const Result result = reply.as<Result>();

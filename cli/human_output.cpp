@@ -28,10 +28,6 @@ std::string or_dash(const std::string& text) {
   return text.empty() ? "-" : text;
 }
 
-bool has_flag(const bus::AppState& state, std::string_view flag) {
-  return std::find(state.flags.begin(), state.flags.end(), flag) != state.flags.end();
-}
-
 std::string without_control_characters(std::string text) {
   for (char& c : text) {
     const auto byte = static_cast<unsigned char>(c);
@@ -52,7 +48,8 @@ std::string describe(const bus::AppState& state) {
 }
 
 std::string describe(const bus::Event& event) {
-  std::string line = "event " + event.machine + "." + event.app + " " + event.kind;
+  std::string line =
+      "event " + event.machine + "." + event.app + " " + std::string(proto::to_name(event.kind));
   if (!event.details.empty()) line += ": " + event.details;
   return line;
 }
@@ -90,7 +87,8 @@ std::string format_exit_code(const std::optional<std::int64_t>& exit_code) {
 }
 
 std::string format_app_uptime(const bus::AppState& state, double now) {
-  if (state.pid <= 0 || state.started_at <= 0 || !has_flag(state, "Running")) return "-";
+  if (state.pid <= 0 || state.started_at <= 0 || !bus::has_flag(state.flags, bus::AppFlag::Running))
+    return "-";
   return format_duration(now - state.started_at);
 }
 

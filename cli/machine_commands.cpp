@@ -16,16 +16,6 @@ namespace {
 
 constexpr const char* kEveryMachine = "all";
 
-// set_vars args: the target (absent: every machine) and the variables, "" unsetting one. A map
-// of names, so that a name given twice is sent once, with its last value.
-struct SetVarsRequest {
-  std::optional<std::string> machine;
-  std::map<std::string, std::string> vars;
-  static constexpr auto kFields =
-      std::make_tuple(proto::optional("machine", &SetVarsRequest::machine),
-                      proto::required("vars", &SetVarsRequest::vars));
-};
-
 CLI::Validator assignment_check() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
@@ -49,7 +39,8 @@ void add_machines(CLI::App& app, CliContext& context) {
   add_json_flag(machines, *json);
   run_when_chosen(machines, context, [&context, json] {
     request_and_show<control::MachinesResult>(
-        context, "machines", control::Empty{}, *json, [](const control::MachinesResult& result) {
+        context, control::ControlOp::machines, control::Empty{}, *json,
+        [](const control::MachinesResult& result) {
           return render_machines(result.machines, now_seconds());
         });
   });
@@ -69,16 +60,18 @@ void add_set_vars(CLI::App& app, CliContext& context) {
       ->required()
       ->check(assignment_check());
   run_when_chosen(set_vars, context, [&context, options] {
-    SetVarsRequest request;
-    if (options->machine != kEveryMachine) request.machine = options->machine;
+    // By name, so that a name given twice is sent once, with its last value.
+    std::map<std::string, std::string> vars;
     for (const std::string& assignment : options->assignments) {
       const auto equals = assignment.find('=');
-      request.vars[assignment.substr(0, equals)] = assignment.substr(equals + 1);
+      vars[assignment.substr(0, equals)] = assignment.substr(equals + 1);
     }
+    control::SetVarsRequest request;
+    if (options->machine != kEveryMachine) request.machine = options->machine;
+    request.vars = proto::bus::Variables{{vars.begin(), vars.end()}};
     BrokerClient client(context);
-    client.request("set_vars", request);
-    std::cout << "set " << request.vars.size()
-              << (request.vars.size() == 1 ? " variable" : " variables") << " on "
+    client.request(control::ControlOp::set_vars, request);
+    std::cout << "set " << vars.size() << (vars.size() == 1 ? " variable" : " variables") << " on "
               << describe_target(options->machine) << '\n';
   });
 }
@@ -92,7 +85,7 @@ void add_kill_all(CLI::App& app, CliContext& context) {
     control::MachineArgs args;
     if (*machine != kEveryMachine) args.machine = *machine;
     BrokerClient client(context);
-    client.request("kill_all", args);
+    client.request(control::ControlOp::kill_all, args);
     std::cout << "killed every app on " << describe_target(*machine) << '\n';
   });
 }

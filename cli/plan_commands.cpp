@@ -13,7 +13,8 @@ namespace control = proto::control;
 namespace {
 
 struct PlanVerb {
-  const char* name;  // the subcommand; the op is "plan_" + name
+  const char* name;  // the subcommand of `baton plan`
+  control::ControlOp op;
   const char* help;
   const char* done;
 };
@@ -21,10 +22,13 @@ struct PlanVerb {
 // The broker runs a plan in the background: these answer once it has taken the order, and
 // `baton plan status` or `baton watch plan/` follow the plan from there.
 constexpr PlanVerb kPlanVerbs[] = {
-    {"start", "launch the plan's apps in dependency order", "start accepted"},
-    {"stop", "stop launching the plan's apps (running apps stay)", "stop accepted"},
-    {"kill", "kill the plan's apps", "kill accepted"},
-    {"restart", "kill the plan, wait for it to be down, start it again", "restart accepted"},
+    {"start", control::ControlOp::plan_start, "launch the plan's apps in dependency order",
+     "start accepted"},
+    {"stop", control::ControlOp::plan_stop, "stop launching the plan's apps (running apps stay)",
+     "stop accepted"},
+    {"kill", control::ControlOp::plan_kill, "kill the plan's apps", "kill accepted"},
+    {"restart", control::ControlOp::plan_restart,
+     "kill the plan, wait for it to be down, start it again", "restart accepted"},
 };
 
 struct NamedPlanOptions {
@@ -39,7 +43,7 @@ void add_plan_verbs(CLI::App& plan, CliContext& context) {
     command->add_option("name", *name, "the plan's Name in SharedConfig.xml")->required();
     run_when_chosen(command, context, [&context, name, verb] {
       BrokerClient client(context);
-      client.request(std::string("plan_") + verb.name, control::PlanArgs{*name});
+      client.request(verb.op, control::PlanArgs{*name});
       std::cout << "plan " << *name << ": " << verb.done << '\n';
     });
   }
@@ -50,8 +54,9 @@ void add_plan_verbs(CLI::App& plan, CliContext& context) {
   status->add_option("name", options->name, "the plan's Name in SharedConfig.xml")->required();
   add_json_flag(status, options->json);
   run_when_chosen(status, context, [&context, options] {
-    request_and_show<control::PlanState>(context, "plan_status", control::PlanArgs{options->name},
-                                         options->json, render_plan_state);
+    request_and_show<control::PlanState>(context, control::ControlOp::plan_status,
+                                         control::PlanArgs{options->name}, options->json,
+                                         render_plan_state);
   });
 }
 
@@ -67,7 +72,7 @@ void add_plan_commands(CLI::App& app, CliContext& context) {
   add_json_flag(plans, *plans_json);
   run_when_chosen(plans, context, [&context, plans_json] {
     request_and_show<control::PlansResult>(
-        context, "plans", control::Empty{}, *plans_json,
+        context, control::ControlOp::plans, control::Empty{}, *plans_json,
         [](const control::PlansResult& result) { return render_plans(result.plans); });
   });
 
@@ -76,8 +81,8 @@ void add_plan_commands(CLI::App& app, CliContext& context) {
       "reload", "make the broker read its SharedConfig.xml again and deploy what changed");
   add_json_flag(reload, *reload_json);
   run_when_chosen(reload, context, [&context, reload_json] {
-    request_and_show<control::ReloadResult>(context, "reload", control::Empty{}, *reload_json,
-                                            render_reload);
+    request_and_show<control::ReloadResult>(context, control::ControlOp::reload, control::Empty{},
+                                            *reload_json, render_reload);
   });
 }
 

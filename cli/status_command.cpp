@@ -18,13 +18,14 @@ struct StatusOptions {
 
 void run_status(const CliContext& context, const StatusOptions& options) {
   if (options.app.empty()) {
-    request_and_show<control::AllAppsResult>(context, "get_all_apps_state", control::Empty{},
-                                             options.json, [](const control::AllAppsResult& all) {
+    request_and_show<control::AllAppsResult>(context, control::ControlOp::get_all_apps_state,
+                                             control::Empty{}, options.json,
+                                             [](const control::AllAppsResult& all) {
                                                return render_app_statuses(all.apps, now_seconds());
                                              });
   } else {
     request_and_show<control::AppStateResult>(
-        context, "get_app_state", control::AppArgs{options.app}, options.json,
+        context, control::ControlOp::get_app_state, control::AppArgs{options.app}, options.json,
         [](const control::AppStateResult& one) {
           return render_app_statuses({one.app}, now_seconds());
         });

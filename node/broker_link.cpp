@@ -89,7 +89,9 @@ void BrokerLink::send_hello() {
   pending_hello_id_ = "hello-" + machine_ + "-" + std::to_string(++hello_count_);
   control::HelloArgs args{"node", machine_, "0.1.0"};
   std::string frame = control::pack_request(
-      control::RequestHeader{control::kVersion, pending_hello_id_, "hello"}, args);
+      control::RequestHeader{control::kVersion, pending_hello_id_,
+                             std::string(proto::to_name(control::ControlOp::hello))},
+      args);
   const bool sent = control_->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
   hello_timer_ = loop_.after(sent ? kHelloRetry : kHelloRetryUnconnected, [this] { send_hello(); });
 }

@@ -214,7 +214,7 @@ void Node::registered(const Registration& r) {
   record(entry);
   auto app = supervisor_.app_of_pid(r.pid);
   if (!app) return;
-  supervisor_.publish_event(*app, "registered",
+  supervisor_.publish_event(*app, bus::EventKind::registered,
                             fmt::format("pid {}, timeout {} ms", r.pid, r.timeout.count()));
   supervisor_.on_registered(r.pid);
 }
@@ -224,7 +224,7 @@ void Node::unregistered(const Registration& r) {
   entry.unregistered = r.token;
   record(entry);
   if (auto app = supervisor_.app_of_pid(r.pid)) {
-    supervisor_.publish_event(*app, "unregistered", fmt::format("pid {}", r.pid));
+    supervisor_.publish_event(*app, bus::EventKind::unregistered, fmt::format("pid {}", r.pid));
   }
 }
 
@@ -234,8 +234,10 @@ void Node::fired(const Registration& r, std::string_view what, const std::string
   record(entry);
   auto app = supervisor_.app_of_pid(r.pid);
   if (!app) return;
-  if (what == "watchdog_timeout") supervisor_.publish_event(*app, "watchdog_timeout", details);
-  supervisor_.publish_event(*app, "watchdog_action", details);
+  if (what == proto::to_name(bus::EventKind::watchdog_timeout)) {
+    supervisor_.publish_event(*app, bus::EventKind::watchdog_timeout, details);
+  }
+  supervisor_.publish_event(*app, bus::EventKind::watchdog_action, details);
 }
 
 }  // namespace baton::node

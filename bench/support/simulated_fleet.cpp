@@ -299,8 +299,9 @@ void SimulatedFleet::launch(Machine& machine, const std::string& app,
   state.started_at = wall_now();
   // No init detector: Initialized at launch, as the node reports it.
   state.flags = flags_of(true, true, false, true, plan_applied);
-  publish_event(machine, app, "launched", "pid " + std::to_string(state.pid));
-  publish_event(machine, app, "initialized", "no init detector: initialized at launch");
+  publish_event(machine, app, bus::EventKind::launched, "pid " + std::to_string(state.pid));
+  publish_event(machine, app, bus::EventKind::initialized,
+                "no init detector: initialized at launch");
   publish_state(state);
 }
 
@@ -317,7 +318,7 @@ void SimulatedFleet::kill(Machine& machine, const std::string& app, bool by_plan
   if (running) {
     state.pid = 0;
     state.exit_code = -9;
-    publish_event(machine, app, "killed", "killed by signal 9");
+    publish_event(machine, app, bus::EventKind::killed, "killed by signal 9");
   }
   state.flags = std::move(flags);
   publish_state(state);
@@ -376,7 +377,7 @@ void SimulatedFleet::publish_state(bus::AppState& state) {
 }
 
 void SimulatedFleet::publish_event(const Machine& machine, const std::string& app,
-                                   const std::string& kind, const std::string& details) {
+                                   bus::EventKind kind, const std::string& details) {
   bus::Event event;
   event.machine = machine.name;
   event.app = app;

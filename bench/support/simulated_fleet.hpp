@@ -81,7 +81,7 @@ class SimulatedFleet {
              const std::string& error);
   void reply_with_state(const Machine& machine, const proto::bus::CommandHeader& command);
   void publish_state(proto::bus::AppState& state);
-  void publish_event(const Machine& machine, const std::string& app, const std::string& kind,
+  void publish_event(const Machine& machine, const std::string& app, proto::bus::EventKind kind,
                      const std::string& details);
   void publish(const std::string& topic, const std::string& payload);
   void publish_presence();

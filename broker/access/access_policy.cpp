@@ -10,9 +10,12 @@ namespace baton::broker {
 
 namespace {
 
+using proto::control::ControlOp;
+
 // What a monitor key may ask: every query, nothing that changes the fleet.
-constexpr std::array<std::string_view, 6> kQueries = {
-    "hello", "get_app_state", "get_all_apps_state", "plan_status", "plans", "machines"};
+constexpr std::array<ControlOp, 6> kQueries = {
+    ControlOp::hello,       ControlOp::get_app_state, ControlOp::get_all_apps_state,
+    ControlOp::plan_status, ControlOp::plans,         ControlOp::machines};
 
 // Every kind of bus message but commands (cmd/): what "everything" means for a monitor.
 constexpr std::array<std::string_view, 5> kMonitorTopics = {"status/", "event/", "node/", "plan/",
@@ -60,12 +63,13 @@ std::string describe(const Peer& peer) {
   return std::string(role_name(peer.role)) + " key '" + peer.name + "'";
 }
 
-bool is_query(std::string_view op) {
+bool is_query(ControlOp op) {
   return std::find(kQueries.begin(), kQueries.end(), op) != kQueries.end();
 }
 
 std::optional<std::string> refuse_request(const Peer& peer, std::string_view op) {
-  const bool query = is_query(op);
+  const auto known = proto::parse_name<ControlOp>(op);
+  const bool query = known && is_query(*known);
   switch (peer.role) {
     case Role::anyone:
     case Role::operator_:
@@ -75,7 +79,7 @@ std::optional<std::string> refuse_request(const Peer& peer, std::string_view op)
       return "not allowed: " + describe(peer) + " may only query and subscribe; " +
              std::string(op.substr(0, 64)) + " needs an operator key";
     case Role::node:
-      if (op == "hello") return std::nullopt;
+      if (known == ControlOp::hello) return std::nullopt;
       return "not allowed: " + describe(peer) + " may only say hello; " +
              std::string(op.substr(0, 64)) + " needs an operator key";
   }

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/proto/vocabulary.hpp"
+
 namespace baton::broker {
 
 enum class Role { anyone, node, operator_, monitor };
@@ -38,9 +40,10 @@ std::optional<Peer> parse_user_id(std::string_view user_id);
 std::string describe(const Peer& peer);
 
 // Whether `op` only reads (what a monitor key may ask).
-bool is_query(std::string_view op);
+bool is_query(proto::control::ControlOp op);
 
-// A control request: nothing when allowed, else the reason ("not allowed: ...").
+// A control request by its op's name (one the broker may not know): nothing when allowed, else the
+// reason ("not allowed: ...").
 std::optional<std::string> refuse_request(const Peer& peer, std::string_view op);
 
 // Whether `peer` may publish on ingest for `machine` (the machine a topic or reply names).

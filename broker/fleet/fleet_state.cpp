@@ -89,11 +89,9 @@ bus::AppState FleetState::app_state(const config::AppId& id) const {
   return empty;
 }
 
-bool FleetState::has_flag(const config::AppId& id, std::string_view flag) const {
+bool FleetState::has_flag(const config::AppId& id, bus::AppFlag flag) const {
   auto it = apps_.find(id);
-  if (it == apps_.end()) return false;
-  const auto& flags = it->second.flags;
-  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+  return it != apps_.end() && bus::has_flag(it->second.flags, flag);
 }
 
 control::AppStatus FleetState::app_status(const config::AppId& id) const {

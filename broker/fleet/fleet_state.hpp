@@ -43,7 +43,7 @@ class FleetState {
   bool online(const std::string& machine) const;
   // The last state of an app, or an empty one (no flags, pid 0) when none arrived yet.
   proto::bus::AppState app_state(const config::AppId& id) const;
-  bool has_flag(const config::AppId& id, std::string_view flag) const;
+  bool has_flag(const config::AppId& id, proto::bus::AppFlag flag) const;
   proto::control::AppStatus app_status(const config::AppId& id) const;
   // Every app of the config and every app a node reported, sorted by id.
   std::vector<proto::control::AppStatus> all_apps() const;

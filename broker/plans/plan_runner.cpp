@@ -8,9 +8,9 @@
 namespace baton::broker {
 
 namespace control = proto::control;
-namespace flag = proto::bus::flag;
 using control::PlanAppStatus;
 using control::PlanStatus;
+using proto::bus::AppFlag;
 
 namespace {
 std::chrono::nanoseconds from_seconds(double seconds) {
@@ -214,7 +214,7 @@ void PlanRunner::evaluate(Run& run) {
 // launched (PlanApplied with the plan's name): such a plan was started and is picked up again.
 bool PlanRunner::started_before_broker_restart(const Run& run) const {
   return std::any_of(run.def.apps.begin(), run.def.apps.end(), [&](const config::AppDef& app) {
-    return fleet_.has_flag(app.id(), flag::kPlanApplied) &&
+    return fleet_.has_flag(app.id(), AppFlag::PlanApplied) &&
            fleet_.app_state(app.id()).plan == run.def.name;
   });
 }
@@ -226,7 +226,7 @@ void PlanRunner::launch_ready(Run& run) {
     const config::AppId id = app.id();
     AppProgress& progress = run.progress[id];
     if (progress.phase != Phase::waiting) continue;
-    if (fleet_.has_flag(id, flag::kPlanApplied) && fleet_.app_state(id).plan == name) {
+    if (fleet_.has_flag(id, AppFlag::PlanApplied) && fleet_.app_state(id).plan == name) {
       progress.phase = Phase::launched;  // processed already: never launched twice
       continue;
     }
@@ -263,13 +263,13 @@ void PlanRunner::launch_ready(Run& run) {
 bool PlanRunner::dependencies_initialized(const config::AppDef& app) const {
   return std::all_of(
       app.dependencies.begin(), app.dependencies.end(),
-      [&](const config::AppId& dep) { return fleet_.has_flag(dep, flag::kInitialized); });
+      [&](const config::AppId& dep) { return fleet_.has_flag(dep, AppFlag::Initialized); });
 }
 
 bool PlanRunner::any_running(const Run& run) const {
   for (const auto& app : run.def.apps) {
     if (!fleet_.online(app.machine)) continue;  // nothing to wait for
-    if (fleet_.has_flag(app.id(), flag::kRunning) || fleet_.has_flag(app.id(), flag::kDying)) {
+    if (fleet_.has_flag(app.id(), AppFlag::Running) || fleet_.has_flag(app.id(), AppFlag::Dying)) {
       return true;
     }
   }
@@ -292,18 +292,18 @@ PlanRunner::Verdict PlanRunner::judge(const Run& run) const {
       success = false;
       continue;
     }
-    auto has = [&](std::string_view f) { return fleet_.has_flag(id, f); };
-    if (!(has(flag::kPlanApplied) && has(flag::kStarted) && has(flag::kInitialized) &&
-          (app.is_volatile || has(flag::kRunning)))) {
+    auto has = [&](AppFlag f) { return fleet_.has_flag(id, f); };
+    if (!(has(AppFlag::PlanApplied) && has(AppFlag::Started) && has(AppFlag::Initialized) &&
+          (app.is_volatile || has(AppFlag::Running)))) {
       success = false;
     }
-    if (has(flag::kStartFailed)) {
+    if (has(AppFlag::StartFailed)) {
       if (!failure) {
         auto error = fleet_.app_state(id).error;
         failure = id.to_string() + " failed to start" + (error ? ": " + *error : "");
       }
-    } else if (!app.is_volatile && has(flag::kStarted) && !has(flag::kRunning) &&
-               !has(flag::kRestarting)) {
+    } else if (!app.is_volatile && has(AppFlag::Started) && !has(AppFlag::Running) &&
+               !has(AppFlag::Restarting)) {
       if (!failure) failure = id.to_string() + " is not running";
     }
   }
@@ -332,7 +332,7 @@ PlanStatus PlanRunner::status_of(const Run& run) {
 
 PlanAppStatus PlanRunner::app_status(const Run& run, const config::AppDef& app) const {
   const AppProgress& progress = run.progress.at(app.id());
-  auto has = [&](std::string_view f) { return fleet_.has_flag(app.id(), f); };
+  auto has = [&](AppFlag f) { return fleet_.has_flag(app.id(), f); };
   switch (progress.phase) {
     case Phase::disabled:
       return PlanAppStatus::disabled;
@@ -342,18 +342,18 @@ PlanAppStatus PlanRunner::app_status(const Run& run, const config::AppDef& app) 
       return PlanAppStatus::launching;
     case Phase::waiting:
       if (run.activity != Activity::launching) {
-        return has(flag::kRunning) ? PlanAppStatus::running : PlanAppStatus::idle;
+        return has(AppFlag::Running) ? PlanAppStatus::running : PlanAppStatus::idle;
       }
       return PlanAppStatus::waiting;
     case Phase::launched:
       break;
   }
-  if (has(flag::kStartFailed)) return PlanAppStatus::failed;
-  if (has(flag::kInitialized) && (has(flag::kRunning) || app.is_volatile)) {
+  if (has(AppFlag::StartFailed)) return PlanAppStatus::failed;
+  if (has(AppFlag::Initialized) && (has(AppFlag::Running) || app.is_volatile)) {
     return PlanAppStatus::initialized;
   }
-  if (has(flag::kRestarting)) return PlanAppStatus::restarting;
-  if (has(flag::kRunning)) return PlanAppStatus::running;
+  if (has(AppFlag::Restarting)) return PlanAppStatus::restarting;
+  if (has(AppFlag::Running)) return PlanAppStatus::running;
   return PlanAppStatus::exited;
 }
 

@@ -13,10 +13,11 @@ CommandRouter::~CommandRouter() {
     loop_.cancel(p.timer);
 }
 
-void CommandRouter::send_packed(const std::string& machine, const std::string& op, const Pack& pack,
+void CommandRouter::send_packed(const std::string& machine, bus::CommandOp op, const Pack& pack,
                                 Callback done) {
   const std::string id = "b" + std::to_string(next_id_++);
-  const bus::CommandHeader header{bus::kVersion, id, op, kBrokerReplyTo};
+  const bus::CommandHeader header{bus::kVersion, id, std::string(proto::to_name(op)),
+                                  kBrokerReplyTo};
   Pending p{machine, op, std::move(done), 0};
   p.timer = loop_.after(timeout_, [this, id] { on_timer(id); });
   pending_.emplace(id, std::move(p));
@@ -38,7 +39,7 @@ void CommandRouter::on_timer(const std::string& id) {
   }
   finish(id,
          Outcome{false,
-                 "machine " + p.machine + " did not answer " + p.op +
+                 "machine " + p.machine + " did not answer " + std::string(proto::to_name(p.op)) +
                      " (nor any other command) within " + std::to_string(timeout_.count()) + " ms",
                  {}});
 }
@@ -68,7 +69,7 @@ void CommandRouter::finish(const std::string& id, const Outcome& outcome) {
   Pending p = std::move(it->second);
   pending_.erase(it);
   if (p.timer != 0) loop_.cancel(p.timer);
-  if (!outcome.ok) spdlog::warn("{} on {}: {}", p.op, p.machine, outcome.error);
+  if (!outcome.ok) spdlog::warn("{} on {}: {}", proto::to_name(p.op), p.machine, outcome.error);
   if (p.done) p.done(outcome);
 }
 

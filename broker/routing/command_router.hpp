@@ -40,11 +40,11 @@ class CommandRouter {
   CommandRouter& operator=(const CommandRouter&) = delete;
 
   // Sends op to `machine`. `done` may be empty (fire and forget, a failure is only logged).
-  void send_packed(const std::string& machine, const std::string& op, const Pack& pack,
+  void send_packed(const std::string& machine, proto::bus::CommandOp op, const Pack& pack,
                    Callback done);
   // The same with an args message packed the usual way.
   template <class Args>
-  void send(const std::string& machine, const std::string& op, const Args& args, Callback done) {
+  void send(const std::string& machine, proto::bus::CommandOp op, const Args& args, Callback done) {
     send_packed(
         machine, op,
         [&args](const proto::bus::CommandHeader& header) {
@@ -62,7 +62,7 @@ class CommandRouter {
  private:
   struct Pending {
     std::string machine;
-    std::string op;
+    proto::bus::CommandOp op;
     Callback done;
     TimerQueue::Id timer = 0;
   };

@@ -1,5 +1,7 @@
 #include "common/proto/bus.hpp"
 
+#include <algorithm>
+
 namespace baton::proto::bus {
 
 namespace {
@@ -31,34 +33,51 @@ std::string reply_topic(std::string_view client) {
   return join("reply/", client);
 }
 
-Expected<SetVarsArgs> decode_set_vars(const msgpack::object& args) {
-  const msgpack::object* vars = find_key(args, "vars");
-  if (vars == nullptr || vars->type != msgpack::type::MAP) {
+bool has_flag(const std::vector<std::string>& flags, AppFlag flag) {
+  const std::string_view name = to_name(flag);
+  return std::find(flags.begin(), flags.end(), name) != flags.end();
+}
+
+Status check_decoded(const SetVarsArgs& args) {
+  if (!args.vars || args.vars->shape == Variables::Shape::not_a_map) {
     return Error{"set_vars needs a map 'vars' of names to values"};
   }
-  SetVarsArgs out;
-  for (std::uint32_t i = 0; i < vars->via.map.size; ++i) {
-    const auto& kv = vars->via.map.ptr[i];
-    if (kv.key.type != msgpack::type::STR || kv.val.type != msgpack::type::STR) {
-      return Error{"set_vars: every name and value must be a string"};
-    }
-    std::string name(kv.key.via.str.ptr, kv.key.via.str.size);
+  // In the sender's order: a bad name before the first entry that is not strings is the error.
+  for (const auto& [name, value] : args.vars->assignments) {
     if (name.empty() || name.find('=') != std::string::npos) {
       return Error{"set_vars: '" + name + "' is not a valid variable name"};
     }
-    out.vars.emplace_back(std::move(name), std::string(kv.val.via.str.ptr, kv.val.via.str.size));
   }
-  return out;
-}
-
-std::string pack_set_vars(const CommandHeader& header, const SetVarsArgs& args) {
-  return pack_with(header, "args", [&](auto& pk) {
-    pk.pack_map(1);
-    pk.pack(std::string_view("vars"));
-    pk.pack_map(static_cast<std::uint32_t>(args.vars.size()));
-    for (const auto& [k, v] : args.vars)
-      pk.pack(k).pack(v);
-  });
+  if (args.vars->shape == Variables::Shape::not_all_strings) {
+    return Error{"set_vars: every name and value must be a string"};
+  }
+  return ok_status();
 }
 
 }  // namespace baton::proto::bus
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  const msgpack::object& convert<baton::proto::bus::Variables>::operator()(
+      const msgpack::object& object, baton::proto::bus::Variables& vars) const {
+    using Shape = baton::proto::bus::Variables::Shape;
+    vars = {};
+    if (object.type != msgpack::type::MAP) {
+      vars.shape = Shape::not_a_map;
+      return object;
+    }
+    for (std::uint32_t i = 0; i < object.via.map.size; ++i) {
+      const auto& kv = object.via.map.ptr[i];
+      if (kv.key.type != msgpack::type::STR || kv.val.type != msgpack::type::STR) {
+        vars.shape = Shape::not_all_strings;
+        return object;
+      }
+      vars.assignments.emplace_back(std::string(kv.key.via.str.ptr, kv.key.via.str.size),
+                                    std::string(kv.val.via.str.ptr, kv.val.via.str.size));
+    }
+    return object;
+  }
+  }  // namespace adaptor
+}  // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
+}  // namespace msgpack

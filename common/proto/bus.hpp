@@ -3,7 +3,6 @@
 // its bus socket and sends commands to one node on cmd/<machine>/.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +12,7 @@
 
 #include "common/expected.hpp"
 #include "common/proto/codec.hpp"
+#include "common/proto/vocabulary.hpp"
 
 namespace baton::proto::bus {
 
@@ -31,27 +31,14 @@ std::string plan_topic(std::string_view plan);
 std::string command_topic(std::string_view machine);
 std::string reply_topic(std::string_view client);
 
-// The flags of an AppState (schemas/bus/app_state.json), in the order a node lists them: readers
-// test them with these names rather than with literals of their own.
-namespace flag {
-inline constexpr std::string_view kStarted = "Started";
-inline constexpr std::string_view kStartFailed = "StartFailed";
-inline constexpr std::string_view kRunning = "Running";
-inline constexpr std::string_view kDying = "Dying";
-inline constexpr std::string_view kKilled = "Killed";
-inline constexpr std::string_view kInitialized = "Initialized";
-inline constexpr std::string_view kPlanApplied = "PlanApplied";
-inline constexpr std::string_view kRestarting = "Restarting";
-inline constexpr std::array<std::string_view, 8> kAll = {
-    kStarted, kStartFailed, kRunning, kDying, kKilled, kInitialized, kPlanApplied, kRestarting};
-}  // namespace flag
-
 // status/<machine>/<app>: the whole state of one app, published on every change.
 struct AppState {
   int v = kVersion;
   std::string machine;
   std::string app;
-  std::vector<std::string> flags;         // names, in docs/app-states.md's order
+  // Names of AppFlag, in its order. Names rather than AppFlag: a flag a newer node adds must not
+  // make its whole state undecodable for an older broker. Test one with has_flag().
+  std::vector<std::string> flags;
   std::int64_t pid = 0;                   // 0: no process
   std::optional<std::int64_t> exit_code;  // of the last run; negative: killed by that signal
   std::int64_t restarts = 0;
@@ -68,14 +55,16 @@ struct AppState {
                       required("seq", &AppState::seq), optional("error", &AppState::error));
 };
 
+// Whether `flags` (an AppState's) holds `flag`.
+bool has_flag(const std::vector<std::string>& flags, AppFlag flag);
+
 // event/<machine>/<app>: something happened, as it happens.
 struct Event {
   int v = kVersion;
   std::string machine;
   std::string app;
-  std::string kind;  // launched, start_failed, exited, crashed, killed, restarting, initialized,
-                     // watchdog_timeout, watchdog_action, registered, unregistered
-  double time = 0;   // seconds since the epoch
+  EventKind kind = EventKind::launched;
+  double time = 0;  // seconds since the epoch
   std::string details;
   std::uint64_t seq = 0;
   static constexpr auto kFields = std::make_tuple(
@@ -103,8 +92,10 @@ struct NodeState {
 // cmd/<machine>/: the envelope of a command; its "args" map is decoded per op (see below).
 struct CommandHeader {
   int v = kVersion;
-  std::string id;        // chosen by the sender, echoed in the reply
-  std::string op;        // deploy, launch, kill, restart, set_vars, kill_all, get_state
+  std::string id;  // chosen by the sender, echoed in the reply
+  // A name of CommandOp. Decoded as a string so that an op this node does not know is still
+  // answered, with an error naming it.
+  std::string op;
   std::string reply_to;  // the reply goes to reply/<reply_to>
   static constexpr auto kFields = std::make_tuple(
       required("v", &CommandHeader::v), required("id", &CommandHeader::id),
@@ -121,9 +112,28 @@ struct AppCommandArgs {
                                                   optional("by_plan", &AppCommandArgs::by_plan));
 };
 
+// "vars" of set_vars: names and values in the sender's order ("" unsets). Its conversion takes
+// anything and notes what it was, so that check_decoded refuses a malformed one in the protocol's
+// own words rather than as "the wrong type".
+struct Variables {
+  enum class Shape { map_of_strings, not_a_map, not_all_strings };
+  // Up to the first entry that is not a pair of strings.
+  std::vector<std::pair<std::string, std::string>> assignments;
+  Shape shape = Shape::map_of_strings;
+};
+
 // args of set_vars: "VAR": "value" sets, "VAR": "" unsets.
 struct SetVarsArgs {
-  std::vector<std::pair<std::string, std::string>> vars;
+  std::optional<Variables> vars;  // always present once decoded (check_decoded)
+  static constexpr auto kFields = std::make_tuple(optional("vars", &SetVarsArgs::vars));
+};
+// "vars" is a map of valid names (not empty, no '=') to strings.
+Status check_decoded(const SetVarsArgs& args);
+
+// The result of get_state: the state of every app of the node.
+struct StateResult {
+  std::vector<AppState> apps;
+  static constexpr auto kFields = std::make_tuple(required("apps", &StateResult::apps));
 };
 
 // reply/<client>: the answer to one command.
@@ -157,8 +167,27 @@ std::string pack_command(const CommandHeader& header, const Args& args) {
   return pack_with(header, "args", [&](auto& pk) { pack_message(pk, args); });
 }
 
-// Decodes "vars" of set_vars: a map of strings to strings.
-Expected<SetVarsArgs> decode_set_vars(const msgpack::object& args);
-std::string pack_set_vars(const CommandHeader& header, const SetVarsArgs& args);
-
 }  // namespace baton::proto::bus
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <>
+  struct pack<baton::proto::bus::Variables> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& pk,
+                                        const baton::proto::bus::Variables& vars) const {
+      pk.pack_map(static_cast<std::uint32_t>(vars.assignments.size()));
+      for (const auto& [name, value] : vars.assignments)
+        pk.pack(name).pack(value);
+      return pk;
+    }
+  };
+  template <>
+  struct convert<baton::proto::bus::Variables> {
+    const msgpack::object& operator()(const msgpack::object& object,
+                                      baton::proto::bus::Variables& vars) const;
+  };
+  }  // namespace adaptor
+}  // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
+}  // namespace msgpack

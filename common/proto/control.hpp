@@ -12,6 +12,7 @@
 
 #include "common/proto/bus.hpp"
 #include "common/proto/codec.hpp"
+#include "common/proto/vocabulary.hpp"
 
 namespace baton::proto::control {
 
@@ -20,6 +21,8 @@ inline constexpr int kVersion = 1;
 struct RequestHeader {
   int v = kVersion;
   std::string id;
+  // A name of ControlOp. Decoded as a string so that an op the broker does not know is still
+  // answered, with an error naming it.
   std::string op;
   static constexpr auto kFields =
       std::make_tuple(required("v", &RequestHeader::v), required("id", &RequestHeader::id),
@@ -92,10 +95,14 @@ struct MachineArgs {
 };
 
 // set_vars: machine "all" (or absent) means every machine; "vars" is a map of strings to strings
-// (an empty value unsets), decoded with bus::decode_set_vars.
+// (an empty value unsets), as in the node's command (bus::SetVarsArgs). The broker decodes the two
+// parts one after the other, so that each has its own error.
 struct SetVarsTarget {
   std::optional<std::string> machine;
   static constexpr auto kFields = std::make_tuple(optional("machine", &SetVarsTarget::machine));
+};
+struct SetVarsRequest : SetVarsTarget, bus::SetVarsArgs {
+  static constexpr auto kFields = std::tuple_cat(SetVarsTarget::kFields, bus::SetVarsArgs::kFields);
 };
 
 // The broker's view of one app: the node's last AppState (flags empty and pid 0 when the node

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -35,9 +36,9 @@ concept NamedEnum = std::is_enum_v<Enum> && requires(Enum e) {
 };
 
 // Row i names the enumerator of value i, so that to_name is an index: check it with
-// static_assert(in_declaration_order(kColourNames)).
-template <class Enum, std::size_t N>
-constexpr bool in_declaration_order(const NameTable<Enum, N>& table) {
+// static_assert(in_declaration_order(kColourNames)). Other tables by enum (a handler per op) too.
+template <class Enum, class Value, std::size_t N>
+constexpr bool in_declaration_order(const std::array<std::pair<Enum, Value>, N>& table) {
   for (std::size_t i = 0; i < N; ++i) {
     if (static_cast<std::size_t>(table[i].first) != i) return false;
   }
@@ -50,6 +51,11 @@ constexpr std::string_view to_name(Enum value) {
   const auto index = static_cast<std::size_t>(value);
   return index < table.size() ? table[index].second : std::string_view("?");
 }
+
+// How many enumerators a named enum has: the size of an array indexed by it.
+template <NamedEnum Enum>
+inline constexpr std::size_t kEnumCount =
+    std::tuple_size_v<std::remove_cvref_t<decltype(name_table(std::declval<Enum>()))>>;
 
 // Nothing for a name the table does not hold (names are case-sensitive, as on the wire).
 template <NamedEnum Enum>

@@ -56,26 +56,6 @@ std::string_view to_string(LifecycleEvent event) {
   return "?";
 }
 
-std::string_view to_string(AppEventKind kind) {
-  switch (kind) {
-    case AppEventKind::launched:
-      return "launched";
-    case AppEventKind::start_failed:
-      return "start_failed";
-    case AppEventKind::exited:
-      return "exited";
-    case AppEventKind::crashed:
-      return "crashed";
-    case AppEventKind::killed:
-      return "killed";
-    case AppEventKind::restarting:
-      return "restarting";
-    case AppEventKind::initialized:
-      return "initialized";
-  }
-  return "?";
-}
-
 bool LifecyclePolicy::exit_code_initializes(int code) const {
   return std::any_of(init_exit_codes.begin(), init_exit_codes.end(), [code](const auto& range) {
     return code >= range.first && code <= range.second;
@@ -94,16 +74,21 @@ void AppLifecycle::handle(LifecycleEvent event, std::optional<ExitStatus> exit) 
 }
 
 std::vector<std::string> AppLifecycle::flags() const {
-  namespace flag = proto::bus::flag;
+  using proto::bus::AppFlag;
+  const std::array<std::pair<AppFlag, bool>, proto::kEnumCount<AppFlag>> set{{
+      {AppFlag::Started, record_.started},
+      {AppFlag::StartFailed, record_.start_failed},
+      {AppFlag::Running, running()},
+      {AppFlag::Dying, dying()},
+      {AppFlag::Killed, record_.killed},
+      {AppFlag::Initialized, record_.initialized},
+      {AppFlag::PlanApplied, record_.plan_applied},
+      {AppFlag::Restarting, restarting()},
+  }};
   std::vector<std::string> out;
-  if (record_.started) out.emplace_back(flag::kStarted);
-  if (record_.start_failed) out.emplace_back(flag::kStartFailed);
-  if (running()) out.emplace_back(flag::kRunning);
-  if (dying()) out.emplace_back(flag::kDying);
-  if (record_.killed) out.emplace_back(flag::kKilled);
-  if (record_.initialized) out.emplace_back(flag::kInitialized);
-  if (record_.plan_applied) out.emplace_back(flag::kPlanApplied);
-  if (restarting()) out.emplace_back(flag::kRestarting);
+  for (const auto& [flag, is_set] : set) {
+    if (is_set) out.emplace_back(proto::to_name(flag));
+  }
   return out;
 }
 
@@ -121,7 +106,7 @@ void AppLifecycle::cancel(TimerQueue::Id& timer) {
 void AppLifecycle::set_initialized(const std::string& why) {
   if (record_.initialized) return;
   record_.initialized = true;
-  host_.event(*this, AppEventKind::initialized, why);
+  host_.event(*this, EventKind::initialized, why);
 }
 
 void AppLifecycle::record_exit(const ExitStatus& exit) {
@@ -161,14 +146,14 @@ LifecycleState AppLifecycle::start(const std::optional<ExitStatus>&) {
   if (!pid) {
     record_.start_failed = true;
     record_.last_error = pid.error().message;
-    host_.event(*this, AppEventKind::start_failed, record_.last_error);
+    host_.event(*this, EventKind::start_failed, record_.last_error);
     return S::idle;
   }
   record_.pid = *pid;
   launched_at_ = host_.now();
   record_.started_at =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  host_.event(*this, AppEventKind::launched, "pid " + std::to_string(record_.pid));
+  host_.event(*this, EventKind::launched, "pid " + std::to_string(record_.pid));
   if (!policy_.has_init_detector()) {
     set_initialized("no init detector: initialized at launch");
   } else if (policy_.init_timeout) {
@@ -239,13 +224,13 @@ LifecycleState AppLifecycle::kill_by_plan(const std::optional<ExitStatus>&) {
 LifecycleState AppLifecycle::kill_then_relaunch(const std::optional<ExitStatus>&) {
   tries_ = 0;
   relaunch_after_exit_ = true;
-  host_.event(*this, AppEventKind::restarting, "restart requested");
+  host_.event(*this, EventKind::restarting, "restart requested");
   return begin_kill();
 }
 
 LifecycleState AppLifecycle::watchdog_relaunch(const std::optional<ExitStatus>&) {
   relaunch_after_exit_ = true;
-  host_.event(*this, AppEventKind::restarting, "application monitor action restart");
+  host_.event(*this, EventKind::restarting, "application monitor action restart");
   return begin_kill();
 }
 
@@ -256,7 +241,7 @@ LifecycleState AppLifecycle::process_exited(const std::optional<ExitStatus>& exi
   const bool init_by_code = status.exited_normally() && policy_.exit_code_initializes(status.code);
   if (init_by_code) set_initialized("exited with code " + std::to_string(status.code));
   const bool crashed = !status.exited_normally() || status.code != 0;
-  host_.event(*this, crashed ? AppEventKind::crashed : AppEventKind::exited, describe(status));
+  host_.event(*this, crashed ? EventKind::crashed : EventKind::exited, describe(status));
 
   const auto ran = host_.now() - launched_at_;
   if (ran < policy_.quick_run) {
@@ -271,7 +256,7 @@ LifecycleState AppLifecycle::process_exited(const std::optional<ExitStatus>& exi
   ++record_.restarts;
   const auto delay = next_restart_delay();
   restart_timer_ = host_.start_timer(*this, delay, TimerKind::restart);
-  host_.event(*this, AppEventKind::restarting,
+  host_.event(*this, EventKind::restarting,
               "in " + std::to_string(delay.count()) + " ms, try " + std::to_string(tries_) +
                   (policy_.max_tries < 0 ? "" : " of " + std::to_string(policy_.max_tries)));
   return S::restart_wait;
@@ -281,7 +266,7 @@ LifecycleState AppLifecycle::killed_process_exited(const std::optional<ExitStatu
   const ExitStatus status = exit.value_or(ExitStatus{});
   record_exit(status);
   cancel(kill_timer_);
-  host_.event(*this, AppEventKind::killed, describe(status));
+  host_.event(*this, EventKind::killed, describe(status));
   if (!relaunch_after_exit_) return S::idle;
   relaunch_after_exit_ = false;
   ++record_.restarts;

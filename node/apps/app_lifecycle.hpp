@@ -29,6 +29,7 @@
 #include "common/loop/timer_queue.hpp"
 #include "common/proto/codec.hpp"
 #include "common/proto/enum_names.hpp"
+#include "common/proto/vocabulary.hpp"
 #include "node/process/child_reaper.hpp"
 
 namespace baton::node {
@@ -90,17 +91,9 @@ std::string_view to_string(LifecycleEvent event);
 
 enum class TimerKind { kill, restart, init };
 
-// Event kinds published on event/<machine>/<app> (docs/app-states.md, Events).
-enum class AppEventKind {
-  launched,
-  start_failed,
-  exited,
-  crashed,
-  killed,
-  restarting,
-  initialized
-};
-std::string_view to_string(AppEventKind kind);
+// Event kinds published on event/<machine>/<app> (docs/app-states.md, Events): a lifecycle
+// reports the first seven, from launched to initialized.
+using EventKind = proto::bus::EventKind;
 
 class AppLifecycle;
 
@@ -146,7 +139,7 @@ class LifecycleHost {
   virtual void cancel_timer(TimerQueue::Id id) = 0;
   virtual TimePoint now() = 0;
   virtual void state_changed(AppLifecycle& app) = 0;
-  virtual void event(AppLifecycle& app, AppEventKind kind, const std::string& details) = 0;
+  virtual void event(AppLifecycle& app, EventKind kind, const std::string& details) = 0;
 };
 
 class AppLifecycle {

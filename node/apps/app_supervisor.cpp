@@ -263,15 +263,15 @@ void AppSupervisor::state_changed(AppLifecycle& app) {
   publish_(bus::status_topic(config_.machine, app.id()), proto::pack_to_string(state));
 }
 
-void AppSupervisor::event(AppLifecycle& app, AppEventKind kind, const std::string& details) {
-  const auto level = kind == AppEventKind::crashed || kind == AppEventKind::start_failed
+void AppSupervisor::event(AppLifecycle& app, EventKind kind, const std::string& details) {
+  const auto level = kind == EventKind::crashed || kind == EventKind::start_failed
                          ? spdlog::level::warn
                          : spdlog::level::info;
-  spdlog::log(level, "app {}: {}: {}", app.id(), to_string(kind), details);
-  publish_event(app.id(), std::string(to_string(kind)), details);
+  spdlog::log(level, "app {}: {}: {}", app.id(), proto::to_name(kind), details);
+  publish_event(app.id(), kind, details);
 }
 
-void AppSupervisor::publish_event(const std::string& app, const std::string& kind,
+void AppSupervisor::publish_event(const std::string& app, EventKind kind,
                                   const std::string& details) {
   bus::Event event;
   event.machine = config_.machine;

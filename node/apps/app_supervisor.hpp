@@ -100,7 +100,7 @@ class AppSupervisor final : public LifecycleHost {
   // running the registration's restart command.
   bool relaunch_for_watchdog(pid_t pid);
   // An application monitor event about one of our apps (watchdog_timeout, registered, ...).
-  void publish_event(const std::string& app, const std::string& kind, const std::string& details);
+  void publish_event(const std::string& app, EventKind kind, const std::string& details);
 
   // LifecycleHost
   Expected<pid_t> start_process(AppLifecycle& app) override;
@@ -110,7 +110,7 @@ class AppSupervisor final : public LifecycleHost {
   void cancel_timer(TimerQueue::Id id) override { loop_.cancel(id); }
   TimePoint now() override { return SteadyClock::now(); }
   void state_changed(AppLifecycle& app) override;
-  void event(AppLifecycle& app, AppEventKind kind, const std::string& details) override;
+  void event(AppLifecycle& app, EventKind kind, const std::string& details) override;
 
  private:
   struct Supervised {

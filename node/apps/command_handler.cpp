@@ -1,16 +1,44 @@
 #include "node/apps/command_handler.hpp"
 
+#include <array>
+#include <utility>
+
 #include "common/config/deploy.hpp"
 #include "common/log.hpp"
 
 namespace baton::node {
 
 namespace bus = proto::bus;
+using bus::CommandOp;
+
+namespace {
+
+// The args of launch, kill and restart; a failure names the op.
+Expected<bus::AppCommandArgs> app_args(const bus::CommandHeader& command,
+                                       const msgpack::object& args) {
+  auto app = proto::decode<bus::AppCommandArgs>(args);
+  if (!app) return Error{command.op + ": " + app.error().message};
+  return app;
+}
+
+}  // namespace
 
 CommandHandler::CommandHandler(std::string machine, AppSupervisor& supervisor, Publish publish)
     : machine_(std::move(machine)), supervisor_(supervisor), publish_(std::move(publish)) {}
 
 void CommandHandler::handle(const void* data, std::size_t size) {
+  static constexpr std::array<std::pair<CommandOp, Handler>, proto::kEnumCount<CommandOp>>
+      kHandlers{{
+          {CommandOp::deploy, &CommandHandler::deploy},
+          {CommandOp::launch, &CommandHandler::launch},
+          {CommandOp::kill, &CommandHandler::kill},
+          {CommandOp::restart, &CommandHandler::restart},
+          {CommandOp::set_vars, &CommandHandler::set_vars},
+          {CommandOp::kill_all, &CommandHandler::kill_all},
+          {CommandOp::get_state, &CommandHandler::get_state},
+      }};
+  static_assert(proto::in_declaration_order(kHandlers), "one row per op, in the enum's order");
+
   msgpack::zone zone;
   auto object = proto::unpack_frame(zone, data, size, proto::bulk_frame_limits());
   if (!object) {
@@ -25,59 +53,65 @@ void CommandHandler::handle(const void* data, std::size_t size) {
   if (command->v != bus::kVersion) {
     return reply(*command, Error{"unsupported command version " + std::to_string(command->v)});
   }
-  const msgpack::object& args = proto::args_of(*object);
-  const std::string& op = command->op;
-  spdlog::debug("command {} {} from {}", command->id, op, command->reply_to);
-
-  if (op == "launch" || op == "kill" || op == "restart") {
-    auto app = proto::decode<bus::AppCommandArgs>(args);
-    if (!app) return reply(*command, Error{op + ": " + app.error().message});
-    if (op == "launch") return reply(*command, supervisor_.launch(app->app, app->plan));
-    if (op == "kill")
-      return reply(*command, supervisor_.kill(app->app, app->by_plan.value_or(false)));
-    return reply(*command, supervisor_.restart(app->app));
-  }
-  if (op == "deploy") {
-    auto deploy = proto::decode<config::DeployArgs>(args);
-    if (!deploy) return reply(*command, Error{"deploy: " + deploy.error().message});
-    const std::size_t count = deploy->apps.size();
-    auto deployed = supervisor_.deploy(std::move(deploy->apps));
-    if (deployed) spdlog::info("deployed {} app definitions", count);
-    return reply(*command, deployed);
-  }
-  if (op == "set_vars") {
-    auto vars = bus::decode_set_vars(args);
-    if (!vars) return reply(*command, vars.error());
-    supervisor_.set_vars(vars->vars);
-    return reply(*command, ok_status());
-  }
-  if (op == "kill_all") {
-    supervisor_.kill_all();
-    return reply(*command, ok_status());
-  }
-  if (op == "get_state") return reply_with_state(*command);
-  reply(*command, Error{"unknown command op '" + op.substr(0, 64) + "'"});
+  spdlog::debug("command {} {} from {}", command->id, command->op, command->reply_to);
+  const auto op = proto::parse_name<CommandOp>(command->op);
+  if (!op) return reply(*command, Error{"unknown command op '" + command->op.substr(0, 64) + "'"});
+  (this->*kHandlers[static_cast<std::size_t>(*op)].second)(*command, proto::args_of(*object));
 }
 
-void CommandHandler::reply(const bus::CommandHeader& command, const Status& status) {
+void CommandHandler::deploy(const Command& command, const msgpack::object& args) {
+  auto deploy = proto::decode<config::DeployArgs>(args);
+  if (!deploy) return reply(command, Error{"deploy: " + deploy.error().message});
+  const std::size_t count = deploy->apps.size();
+  auto deployed = supervisor_.deploy(std::move(deploy->apps));
+  if (deployed) spdlog::info("deployed {} app definitions", count);
+  reply(command, deployed);
+}
+
+void CommandHandler::launch(const Command& command, const msgpack::object& args) {
+  auto app = app_args(command, args);
+  if (!app) return reply(command, app.error());
+  reply(command, supervisor_.launch(app->app, app->plan));
+}
+
+void CommandHandler::kill(const Command& command, const msgpack::object& args) {
+  auto app = app_args(command, args);
+  if (!app) return reply(command, app.error());
+  reply(command, supervisor_.kill(app->app, app->by_plan.value_or(false)));
+}
+
+void CommandHandler::restart(const Command& command, const msgpack::object& args) {
+  auto app = app_args(command, args);
+  if (!app) return reply(command, app.error());
+  reply(command, supervisor_.restart(app->app));
+}
+
+void CommandHandler::set_vars(const Command& command, const msgpack::object& args) {
+  auto vars = proto::decode<bus::SetVarsArgs>(args);
+  if (!vars) return reply(command, vars.error());
+  supervisor_.set_vars(vars->vars->assignments);
+  reply(command, ok_status());
+}
+
+void CommandHandler::kill_all(const Command& command, const msgpack::object&) {
+  supervisor_.kill_all();
+  reply(command, ok_status());
+}
+
+void CommandHandler::get_state(const Command& command, const msgpack::object&) {
+  const bus::ReplyHeader header{bus::kVersion, command.id, true, std::nullopt, machine_};
+  const bus::StateResult result{supervisor_.states()};
+  publish_(bus::reply_topic(command.reply_to),
+           bus::pack_with(header, "result", [&](auto& pk) { proto::pack_message(pk, result); }));
+}
+
+void CommandHandler::reply(const Command& command, const Status& status) {
   bus::ReplyHeader header{bus::kVersion, command.id, status.ok(), std::nullopt, machine_};
   if (!status) {
     header.error = status.error().message;
     spdlog::warn("command {} {} failed: {}", command.id, command.op, status.error().message);
   }
   publish_(bus::reply_topic(command.reply_to), proto::pack_to_string(header));
-}
-
-void CommandHandler::reply_with_state(const bus::CommandHeader& command) {
-  bus::ReplyHeader header{bus::kVersion, command.id, true, std::nullopt, machine_};
-  const auto states = supervisor_.states();
-  publish_(bus::reply_topic(command.reply_to), bus::pack_with(header, "result", [&](auto& pk) {
-             pk.pack_map(1);
-             pk.pack(std::string_view("apps"));
-             pk.pack_array(static_cast<std::uint32_t>(states.size()));
-             for (const auto& state : states)
-               proto::pack_message(pk, state);
-           }));
 }
 
 }  // namespace baton::node

@@ -20,8 +20,18 @@ class CommandHandler {
   void handle(const void* data, std::size_t size);
 
  private:
-  void reply(const proto::bus::CommandHeader& command, const Status& status);
-  void reply_with_state(const proto::bus::CommandHeader& command);
+  using Command = proto::bus::CommandHeader;
+  // One per CommandOp, chosen by the table in handle(); each answers the command.
+  using Handler = void (CommandHandler::*)(const Command&, const msgpack::object& args);
+  void deploy(const Command& command, const msgpack::object& args);
+  void launch(const Command& command, const msgpack::object& args);
+  void kill(const Command& command, const msgpack::object& args);
+  void restart(const Command& command, const msgpack::object& args);
+  void set_vars(const Command& command, const msgpack::object& args);
+  void kill_all(const Command& command, const msgpack::object& args);
+  void get_state(const Command& command, const msgpack::object& args);
+
+  void reply(const Command& command, const Status& status);
 
   std::string machine_;
   AppSupervisor& supervisor_;

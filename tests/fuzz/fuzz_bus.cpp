@@ -4,7 +4,7 @@
 //   - monitors and `baton watch`: Event and PlanState too;
 //   - the node's command handler: unpack_frame with bulk_frame_limits, CommandHeader, then "args"
 //     as every op's arguments (launch/kill/restart, deploy, set_vars);
-//   - the broker's get_state reply: result.apps as AppStates (bulk_frame_limits).
+//   - the broker's get_state reply: result as a StateResult (bulk_frame_limits).
 // Every value that decodes must survive encode -> decode unchanged.
 #include <chrono>
 #include <cmath>
@@ -46,18 +46,20 @@ void convert_durations(const baton::config::AppDef& app) {
 }
 
 void check_set_vars(const bus::CommandHeader& header, const msgpack::object& args) {
-  auto vars = bus::decode_set_vars(args);
+  auto vars = proto::decode<bus::SetVarsArgs>(args);
   if (!vars) return;
-  // pack_set_vars -> the node's decode gives the same variables back.
-  const std::string packed = bus::pack_set_vars(header, *vars);
+  // The broker's pack_command -> the node's decode gives the same variables back.
+  const std::string packed = bus::pack_command(header, *vars);
   msgpack::zone zone;
   auto object = proto::unpack_frame(zone, packed.data(), packed.size(), proto::bulk_frame_limits());
   if (!object) baton::fuzz::fail("packed set_vars does not unpack", object.error().message);
   const msgpack::object* again_args = proto::find_key(*object, "args");
   if (again_args == nullptr) baton::fuzz::fail("packed set_vars", "no args");
-  auto again = bus::decode_set_vars(*again_args);
+  auto again = proto::decode<bus::SetVarsArgs>(*again_args);
   if (!again) baton::fuzz::fail("packed set_vars does not decode", again.error().message);
-  if (again->vars != vars->vars) baton::fuzz::fail("set_vars round trip", "the variables changed");
+  if (again->vars->assignments != vars->vars->assignments) {
+    baton::fuzz::fail("set_vars round trip", "the variables changed");
+  }
 }
 
 void command_path(const std::uint8_t* data, std::size_t size) {
@@ -81,12 +83,9 @@ void command_path(const std::uint8_t* data, std::size_t size) {
   check_set_vars(header ? *header : bus::CommandHeader{}, args);
 
   // The broker reading a node's get_state reply.
-  const msgpack::object* result = proto::find_key(*object, "result");
-  const msgpack::object* apps = result ? proto::find_key(*result, "apps") : nullptr;
-  if (apps != nullptr && apps->type == msgpack::type::ARRAY) {
-    for (std::uint32_t i = 0; i < apps->via.array.size; ++i) {
-      auto state = proto::decode<bus::AppState>(apps->via.array.ptr[i]);
-      if (state) check_round_trip(*state, proto::frame_limits());
+  if (const msgpack::object* result = proto::find_key(*object, "result")) {
+    if (auto states = proto::decode<bus::StateResult>(*result)) {
+      check_round_trip(*states, proto::bulk_frame_limits());
     }
   }
 }

@@ -36,7 +36,8 @@ void request_path(const std::uint8_t* data, std::size_t size) {
   decode_part<control::PlanArgs>(*args, proto::frame_limits());
   decode_part<control::MachineArgs>(*args, proto::frame_limits());
   decode_part<control::SetVarsTarget>(*args, proto::frame_limits());
-  (void)proto::bus::decode_set_vars(*args);
+  decode_part<proto::bus::SetVarsArgs>(*args, proto::frame_limits());
+  decode_part<control::SetVarsRequest>(*args, proto::frame_limits());
   if (auto app = proto::decode<control::AppArgs>(*args)) {
     check_round_trip(*app, proto::frame_limits());
     if (auto id = baton::config::parse_app_id(app->app)) {

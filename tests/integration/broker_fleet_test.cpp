@@ -181,7 +181,7 @@ TEST_F(BrokerFleet, AppCommandsAndErrors) {
   auto op = client_->request("frobnicate");
   ASSERT_TRUE(op);
   EXPECT_FALSE(op->ok);
-  EXPECT_NE(op->error.find("unknown op"), std::string::npos);
+  EXPECT_EQ(op->error, "unknown op 'frobnicate'");
 }
 
 TEST_F(BrokerFleet, SetVarsReachesTheNextLaunch) {

@@ -51,7 +51,7 @@ class NodeRestartTest : public NodeFixture {
     const auto& events = broker_.events();
     return static_cast<std::size_t>(std::count_if(
         events.begin() + static_cast<std::ptrdiff_t>(events_before_restart_), events.end(),
-        [&](const bus::Event& e) { return e.app == app && e.kind == kind; }));
+        [&](const bus::Event& e) { return e.app == app && proto::to_name(e.kind) == kind; }));
   }
   std::string state_file() const { return dir_ / "state-m1/m1.state"; }
 

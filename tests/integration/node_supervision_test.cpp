@@ -322,15 +322,14 @@ TEST_F(NodeSupervisionTest, EnvironmentAndVariableExpansion) {
 
 TEST_F(NodeSupervisionTest, SetVarsReachesTheNextLaunchAndEmptyUnsets) {
   deploy({shell_app("echoer", "echo \"[$COLOR]\" >> color.txt")});
-  EXPECT_TRUE(
-      broker_.wait_reply(broker_.set_vars("m1", bus::SetVarsArgs{{{"COLOR", "blue"}}}))->ok);
+  EXPECT_TRUE(broker_.wait_reply(broker_.set_vars("m1", bus::Variables{{{"COLOR", "blue"}}}))->ok);
   command("launch", "echoer");
   ASSERT_TRUE(broker_.pump_until([&] { return read_lines(dir_ / "color.txt").size() == 1; }));
   // The line is written before the process exits: a launch before the node has seen the exit
   // would be refused as already running.
   ASSERT_TRUE(broker_.wait_state(
       "m1", "echoer", [](const bus::AppState& s) { return !FakeBroker::has_flag(s, "Running"); }));
-  EXPECT_TRUE(broker_.wait_reply(broker_.set_vars("m1", bus::SetVarsArgs{{{"COLOR", ""}}}))->ok);
+  EXPECT_TRUE(broker_.wait_reply(broker_.set_vars("m1", bus::Variables{{{"COLOR", ""}}}))->ok);
   EXPECT_TRUE(command("launch", "echoer").ok);
   ASSERT_TRUE(broker_.pump_until([&] { return read_lines(dir_ / "color.txt").size() == 2; }));
   EXPECT_EQ(read_lines(dir_ / "color.txt"), (std::vector<std::string>{"[blue]", "[]"}));

@@ -122,10 +122,10 @@ std::string FakeBroker::command(const std::string& machine, const std::string& o
   return id;
 }
 
-std::string FakeBroker::set_vars(const std::string& machine, const bus::SetVarsArgs& args) {
+std::string FakeBroker::set_vars(const std::string& machine, const bus::Variables& vars) {
   const std::string id = "c" + std::to_string(next_id_++);
-  send(machine,
-       bus::pack_set_vars(bus::CommandHeader{bus::kVersion, id, "set_vars", "test"}, args));
+  send(machine, bus::pack_command(bus::CommandHeader{bus::kVersion, id, "set_vars", "test"},
+                                  bus::SetVarsArgs{vars}));
   return id;
 }
 
@@ -184,7 +184,7 @@ std::vector<std::string> FakeBroker::event_kinds(const std::string& machine,
                                                  const std::string& app) const {
   std::vector<std::string> kinds;
   for (const auto& e : events_) {
-    if (e.machine == machine && e.app == app) kinds.push_back(e.kind);
+    if (e.machine == machine && e.app == app) kinds.emplace_back(proto::to_name(e.kind));
   }
   return kinds;
 }

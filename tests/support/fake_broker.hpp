@@ -39,7 +39,7 @@ class FakeBroker {
   void send(const std::string& machine, const std::string& payload);
   std::string command(const std::string& machine, const std::string& op,
                       const proto::bus::AppCommandArgs& args);  // sends, returns the id
-  std::string set_vars(const std::string& machine, const proto::bus::SetVarsArgs& args);
+  std::string set_vars(const std::string& machine, const proto::bus::Variables& vars);
   std::string deploy(const std::string& machine, const std::vector<config::AppDef>& apps);
   std::string simple(const std::string& machine, const std::string& op);  // kill_all, get_state
   // The raw reply payload of command `id` (for results).

@@ -34,8 +34,8 @@ class FakeHost : public LifecycleHost {
   void cancel_timer(TimerQueue::Id id) override { timers.erase(id); }
   TimePoint now() override { return now_; }
   void state_changed(AppLifecycle&) override { ++changes; }
-  void event(AppLifecycle&, AppEventKind kind, const std::string& details) override {
-    events.push_back(std::string(to_string(kind)) + ": " + details);
+  void event(AppLifecycle&, EventKind kind, const std::string& details) override {
+    events.push_back(std::string(proto::to_name(kind)) + ": " + details);
   }
 
   // Moves time forward, firing due timers as their events.

@@ -187,7 +187,7 @@ TEST(CliBusMessages, DecodedByTopicKind) {
   EXPECT_EQ(line("status/m1/web", packed_message(state).object),
             "status m1.web Started,Running,Initialized pid 4321 restarts 1 plan main");
 
-  bus::Event event{1, "m1", "web", "crashed", 5.0, "signal SIGSEGV\nsecond line", 3};
+  bus::Event event{1, "m1", "web", bus::EventKind::crashed, 5.0, "signal SIGSEGV\nsecond line", 3};
   EXPECT_EQ(line("event/m1/web", packed_message(event).object),
             "event m1.web crashed: signal SIGSEGV second line");
 

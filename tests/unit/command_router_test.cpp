@@ -25,10 +25,11 @@ struct NoArgs {
 // The router on a real loop; what it publishes is kept, as a node would receive it.
 class RouterFixture : public ::testing::Test {
  protected:
-  // Sends `op` to m1 and returns the command's id.
-  std::string send(const std::string& op) {
-    router.send("m1", op, NoArgs{},
-                [this, op](const CommandRouter::Outcome& outcome) { outcomes[op] = outcome; });
+  // Sends `op` to m1, its outcome to be kept as `label`'s, and returns the command's id.
+  std::string send(const std::string& label, bus::CommandOp op = bus::CommandOp::launch) {
+    router.send("m1", op, NoArgs{}, [this, label](const CommandRouter::Outcome& outcome) {
+      outcomes[label] = outcome;
+    });
     msgpack::zone zone;
     auto object = proto::unpack_frame(zone, sent.back().data(), sent.back().size());
     auto header = object ? proto::decode<bus::CommandHeader>(*object)
@@ -41,13 +42,13 @@ class RouterFixture : public ::testing::Test {
     reply.id = id;
     router.on_reply(reply, "");
   }
-  // Runs the loop until `op` has an outcome or `limit` passed.
-  const CommandRouter::Outcome* run_until_done(const std::string& op,
+  // Runs the loop until `label` has an outcome or `limit` passed.
+  const CommandRouter::Outcome* run_until_done(const std::string& label,
                                                std::chrono::milliseconds limit) {
     const auto until = SteadyClock::now() + limit;
-    while (!outcomes.contains(op) && SteadyClock::now() < until)
+    while (!outcomes.contains(label) && SteadyClock::now() < until)
       loop.run_once(5ms);
-    auto it = outcomes.find(op);
+    auto it = outcomes.find(label);
     return it == outcomes.end() ? nullptr : &it->second;
   }
 
@@ -93,7 +94,7 @@ TEST_F(RouterFixture, CommandsWaitWhileTheirMachineAnswersOthers) {
 
 TEST_F(RouterFixture, WhatIsLeftFailsOnceTheMachineFallsSilent) {
   const std::string first = send("launch");
-  send("kill");
+  send("kill", bus::CommandOp::kill);
   // Before the answer: the router takes its own time of the answer after this one, so the kill
   // must not fail sooner than a timeout after it (taken after answer(), a test thread preempted
   // in between would see the timeout fire "early" by as long as it was preempted).

@@ -44,16 +44,16 @@ TEST_F(PlanRunnerTest, KillKillsThePlansAppsAndEndsInNoneOnceNoneRuns) {
   runner.set_plans({plan("p", {app("m1.a"), app("m2.b"), app("m3.c")})});
   machines_ready({"m1", "m2"});
   machine_online_not_ready("m3");
-  node_reports("m1.a", {flag::kStarted, flag::kRunning}, "");  // launched by hand
+  node_reports("m1.a", {AppFlag::Started, AppFlag::Running}, "");  // launched by hand
   ASSERT_TRUE(runner.kill("p"));
   EXPECT_EQ(host.kills, (Ids{"m1.a", "m2.b"})) << "m3 is not ready for commands";
   EXPECT_TRUE(launched().empty());
   EXPECT_EQ(status(), PlanStatus::Killing);
   EXPECT_EQ(app_status("m1.a"), PlanAppStatus::running);
-  node_reports("m1.a", {flag::kStarted, flag::kDying}, "");
+  node_reports("m1.a", {AppFlag::Started, AppFlag::Dying}, "");
   settle();
   EXPECT_EQ(status(), PlanStatus::Killing) << "a dying app still runs";
-  node_reports("m1.a", {flag::kStarted}, "");
+  node_reports("m1.a", {AppFlag::Started}, "");
   settle();
   EXPECT_EQ(status(), PlanStatus::None);
   EXPECT_EQ(app_status("m1.a"), PlanAppStatus::idle);
@@ -62,7 +62,7 @@ TEST_F(PlanRunnerTest, KillKillsThePlansAppsAndEndsInNoneOnceNoneRuns) {
 TEST_F(PlanRunnerTest, KillDoesNotWaitForAnAppOfAnOfflineMachine) {
   runner.set_plans({plan("p", {app("m1.a")})});
   machines_ready({"m1"});
-  node_reports("m1.a", {flag::kStarted, flag::kRunning}, "");
+  node_reports("m1.a", {AppFlag::Started, AppFlag::Running}, "");
   ASSERT_TRUE(runner.kill("p"));
   EXPECT_EQ(status(), PlanStatus::Killing);
   ASSERT_EQ(fleet.expire(SteadyClock::now() + 10s), Ids{"m1"});
@@ -82,7 +82,7 @@ TEST_F(PlanRunnerTest, RestartKillsWaitsForNoneThenStarts) {
   EXPECT_EQ(status(), PlanStatus::Killing);
   settle();
   EXPECT_EQ(launched().size(), 1u) << "nothing starts while the plan's apps still run";
-  node_reports("m1.a", {flag::kStarted});  // killed by the plan: PlanApplied cleared
+  node_reports("m1.a", {AppFlag::Started});  // killed by the plan: PlanApplied cleared
   settle();
   EXPECT_EQ(launched(), (Ids{"m1.a", "m1.a"}));
   EXPECT_EQ(status(), PlanStatus::InProgress);
@@ -103,13 +103,13 @@ TEST_F(PlanRunnerTest, RestartOfAPlanWithNothingRunningStartsAtOnce) {
 TEST_F(PlanRunnerTest, AStartWhileKillingStartsOnceNothingRuns) {
   runner.set_plans({plan("p", {app("m1.a")})});
   machines_ready({"m1"});
-  node_reports("m1.a", {flag::kStarted, flag::kRunning}, "");
+  node_reports("m1.a", {AppFlag::Started, AppFlag::Running}, "");
   ASSERT_TRUE(runner.kill("p"));
   ASSERT_TRUE(runner.start("p"));
   settle();
   EXPECT_EQ(status(), PlanStatus::Killing);
   EXPECT_TRUE(launched().empty());
-  node_reports("m1.a", {flag::kStarted}, "");
+  node_reports("m1.a", {AppFlag::Started}, "");
   settle();
   EXPECT_EQ(launched(), Ids{"m1.a"});
   EXPECT_EQ(status(), PlanStatus::InProgress);
@@ -118,12 +118,12 @@ TEST_F(PlanRunnerTest, AStartWhileKillingStartsOnceNothingRuns) {
 TEST_F(PlanRunnerTest, AStopWhileKillingCancelsTheStartThatWaits) {
   runner.set_plans({plan("p", {app("m1.a")})});
   machines_ready({"m1"});
-  node_reports("m1.a", {flag::kStarted, flag::kRunning}, "");
+  node_reports("m1.a", {AppFlag::Started, AppFlag::Running}, "");
   ASSERT_TRUE(runner.kill("p"));
   ASSERT_TRUE(runner.start("p"));
   ASSERT_TRUE(runner.stop("p"));
   EXPECT_EQ(status(), PlanStatus::Killing) << "stop does not end the kill";
-  node_reports("m1.a", {flag::kStarted}, "");
+  node_reports("m1.a", {AppFlag::Started}, "");
   settle();
   EXPECT_EQ(status(), PlanStatus::None);
   EXPECT_TRUE(launched().empty());

@@ -34,16 +34,16 @@ namespace {
 using namespace std::chrono_literals;
 namespace bus = proto::bus;
 namespace control = proto::control;
-namespace flag = proto::bus::flag;
 using control::PlanAppStatus;
 using control::PlanStatus;
+using proto::bus::AppFlag;
 using Ids = std::vector<std::string>;
-using Flags = std::vector<std::string_view>;
+using Flags = std::vector<AppFlag>;
 
 // What a node publishes for an app that runs and is initialized, launched by a plan.
-const Flags kUp = {flag::kStarted, flag::kRunning, flag::kInitialized, flag::kPlanApplied};
+const Flags kUp = {AppFlag::Started, AppFlag::Running, AppFlag::Initialized, AppFlag::PlanApplied};
 // Running, launched by a plan, not initialized yet.
-const Flags kStarting = {flag::kStarted, flag::kRunning, flag::kPlanApplied};
+const Flags kStarting = {AppFlag::Started, AppFlag::Running, AppFlag::PlanApplied};
 
 config::AppId id_of(std::string_view text) {
   auto id = config::parse_app_id(text);
@@ -118,8 +118,9 @@ class PlanRunnerTest : public ::testing::Test {
     bus::AppState state;
     state.machine = app.machine;
     state.app = app.app;
-    state.flags.assign(flags.begin(), flags.end());
-    state.pid = std::find(flags.begin(), flags.end(), flag::kRunning) != flags.end() ? 4242 : 0;
+    for (AppFlag flag : flags)
+      state.flags.emplace_back(proto::to_name(flag));
+    state.pid = std::find(flags.begin(), flags.end(), AppFlag::Running) != flags.end() ? 4242 : 0;
     state.plan = plan;
     state.seq = ++node_seq_;
     state.error = std::move(error);

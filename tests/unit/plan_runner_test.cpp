@@ -38,7 +38,7 @@ TEST_F(PlanRunnerTest, ADependencyOutsideThePlanCountsToo) {
   ASSERT_TRUE(runner.start("p"));
   settle();
   EXPECT_TRUE(launched().empty());
-  node_reports("m1.db", {flag::kStarted, flag::kRunning, flag::kInitialized}, "");
+  node_reports("m1.db", {AppFlag::Started, AppFlag::Running, AppFlag::Initialized}, "");
   settle();
   EXPECT_EQ(launched(), Ids{"m2.api"});
 }
@@ -91,7 +91,7 @@ TEST_F(PlanRunnerTest, AVolatileAppSucceedsWithoutRunning) {
   runner.set_plans({plan("p", {setup})});
   machines_ready({"m1"});
   ASSERT_TRUE(runner.start("p"));
-  launch_succeeds("m1.setup", {flag::kStarted, flag::kInitialized, flag::kPlanApplied});
+  launch_succeeds("m1.setup", {AppFlag::Started, AppFlag::Initialized, AppFlag::PlanApplied});
   settle();
   EXPECT_EQ(status(), PlanStatus::Success);
   EXPECT_EQ(app_status("m1.setup"), PlanAppStatus::initialized);
@@ -104,7 +104,7 @@ TEST_F(PlanRunnerTest, AnAppThatExitedFailsThePlan) {
   launch_succeeds("m1.a");
   settle();
   ASSERT_EQ(status(), PlanStatus::Success);
-  node_reports("m1.a", {flag::kStarted, flag::kInitialized, flag::kPlanApplied});
+  node_reports("m1.a", {AppFlag::Started, AppFlag::Initialized, AppFlag::PlanApplied});
   settle();
   EXPECT_EQ(status(), PlanStatus::Failure);
   EXPECT_EQ(reason(), "m1.a is not running");
@@ -116,7 +116,8 @@ TEST_F(PlanRunnerTest, AnAppTheNodeRestartsDoesNotFailThePlan) {
   machines_ready({"m1"});
   ASSERT_TRUE(runner.start("p"));
   launch_succeeds("m1.a");
-  node_reports("m1.a", {flag::kStarted, flag::kInitialized, flag::kPlanApplied, flag::kRestarting});
+  node_reports("m1.a",
+               {AppFlag::Started, AppFlag::Initialized, AppFlag::PlanApplied, AppFlag::Restarting});
   settle();
   EXPECT_EQ(status(), PlanStatus::InProgress);
   EXPECT_EQ(app_status("m1.a"), PlanAppStatus::restarting);
@@ -130,7 +131,7 @@ TEST_F(PlanRunnerTest, StartFailedFailsThePlanWithTheNodesError) {
   machines_ready({"m1"});
   ASSERT_TRUE(runner.start("p"));
   answer_launch("m1.a", ok_status());
-  node_reports("m1.a", {flag::kStarted, flag::kStartFailed, flag::kPlanApplied}, "p",
+  node_reports("m1.a", {AppFlag::Started, AppFlag::StartFailed, AppFlag::PlanApplied}, "p",
                "no such file: /opt/a");
   settle();
   EXPECT_EQ(status(), PlanStatus::Failure);
@@ -162,14 +163,15 @@ TEST_F(PlanRunnerTest, SuccessNeedsEveryAppLaunchedAppliedStartedInitializedAndR
   EXPECT_EQ(status(), PlanStatus::InProgress) << "the launch is not answered yet";
   EXPECT_EQ(app_status("m1.a"), PlanAppStatus::launching);
   answer_launch("m1.a", ok_status());
-  for (const Flags& lacking_one : {Flags{flag::kStarted, flag::kRunning, flag::kInitialized},
-                                   Flags{flag::kStarted, flag::kRunning, flag::kPlanApplied},
-                                   Flags{flag::kRunning, flag::kInitialized, flag::kPlanApplied}}) {
+  for (const Flags& lacking_one :
+       {Flags{AppFlag::Started, AppFlag::Running, AppFlag::Initialized},
+        Flags{AppFlag::Started, AppFlag::Running, AppFlag::PlanApplied},
+        Flags{AppFlag::Running, AppFlag::Initialized, AppFlag::PlanApplied}}) {
     node_reports("m1.a", lacking_one);
     settle();
     EXPECT_EQ(status(), PlanStatus::InProgress) << testing::PrintToString(lacking_one);
   }
-  node_reports("m1.a", {flag::kStarted, flag::kInitialized, flag::kPlanApplied});
+  node_reports("m1.a", {AppFlag::Started, AppFlag::Initialized, AppFlag::PlanApplied});
   settle();
   EXPECT_NE(status(), PlanStatus::Success) << "not Running";
   node_reports("m1.a", kUp);

@@ -9,10 +9,12 @@
 #include <set>
 
 #include "common/config/app_def.hpp"
+#include "common/config/deploy.hpp"
 #include "common/proto/appmonitor.hpp"
 #include "common/proto/bus.hpp"
 #include "common/proto/control.hpp"
 #include "common/proto/plan_status.hpp"
+#include "common/proto/vocabulary.hpp"
 
 namespace baton::proto {
 namespace {
@@ -94,17 +96,29 @@ void check_command(const std::string& file) {
     ASSERT_TRUE(header.ok()) << header.error().message;
     const msgpack::object* args = find_key(*object, "args");
     ASSERT_NE(args, nullptr);
-    std::string encoded;
-    if (header->op == "set_vars") {
-      auto vars = bus::decode_set_vars(*args);
-      ASSERT_TRUE(vars.ok()) << vars.error().message;
-      encoded = bus::pack_set_vars(*header, *vars);
-    } else {
-      auto app_args = decode<bus::AppCommandArgs>(*args);
-      ASSERT_TRUE(app_args.ok()) << app_args.error().message;
-      encoded = bus::pack_command(*header, *app_args);
+    const auto op = parse_name<bus::CommandOp>(header->op);
+    ASSERT_TRUE(op) << header->op;
+    auto again = [&](const auto& decoded) {
+      ASSERT_TRUE(decoded.ok()) << header->op << ": " << decoded.error().message;
+      EXPECT_EQ(json::from_msgpack(bus::pack_command(*header, *decoded)), example) << file;
+    };
+    switch (*op) {
+      case bus::CommandOp::deploy:
+        again(decode<config::DeployArgs>(*args));
+        break;
+      case bus::CommandOp::launch:
+      case bus::CommandOp::kill:
+      case bus::CommandOp::restart:
+        again(decode<bus::AppCommandArgs>(*args));
+        break;
+      case bus::CommandOp::set_vars:
+        again(decode<bus::SetVarsArgs>(*args));
+        break;
+      case bus::CommandOp::kill_all:
+      case bus::CommandOp::get_state:
+        again(decode<control::Empty>(*args));
+        break;
     }
-    EXPECT_EQ(json::from_msgpack(encoded), example) << file;
   }
 }
 
@@ -122,27 +136,42 @@ void check_request(const std::string& file) {
     ASSERT_TRUE(header.ok()) << header.error().message;
     const msgpack::object* args = find_key(*object, "args");
     ASSERT_NE(args, nullptr);
-    const std::string& op = header->op;
+    const auto op = parse_name<c::ControlOp>(header->op);
+    ASSERT_TRUE(op) << header->op;
     auto again = [&](const auto& decoded) {
-      ASSERT_TRUE(decoded.ok()) << op << ": " << decoded.error().message;
-      EXPECT_EQ(json::from_msgpack(c::pack_request(*header, *decoded)), example) << op;
+      ASSERT_TRUE(decoded.ok()) << header->op << ": " << decoded.error().message;
+      EXPECT_EQ(json::from_msgpack(c::pack_request(*header, *decoded)), example) << header->op;
     };
-    if (op == "hello") {
-      again(decode<c::HelloArgs>(*args));
-    } else if (op == "launch" || op == "kill" || op == "restart" || op == "get_app_state") {
-      again(decode<c::AppArgs>(*args));
-    } else if (op.starts_with("plan_")) {
-      again(decode<c::PlanArgs>(*args));
-    } else if (op == "kill_all") {
-      again(decode<c::MachineArgs>(*args));
-    } else if (op == "set_vars") {
-      auto target = decode<c::SetVarsTarget>(*args);
-      auto vars = bus::decode_set_vars(*args);
-      ASSERT_TRUE(target.ok() && vars.ok());
-      EXPECT_EQ(target->machine, example["args"]["machine"].get<std::string>());
-      EXPECT_EQ(vars->vars.size(), example["args"]["vars"].size());
-    } else {
-      again(decode<c::Empty>(*args));
+    using Op = c::ControlOp;
+    switch (*op) {
+      case Op::hello:
+        again(decode<c::HelloArgs>(*args));
+        break;
+      case Op::launch:
+      case Op::kill:
+      case Op::restart:
+      case Op::get_app_state:
+        again(decode<c::AppArgs>(*args));
+        break;
+      case Op::plan_start:
+      case Op::plan_stop:
+      case Op::plan_kill:
+      case Op::plan_restart:
+      case Op::plan_status:
+        again(decode<c::PlanArgs>(*args));
+        break;
+      case Op::kill_all:
+        again(decode<c::MachineArgs>(*args));
+        break;
+      case Op::set_vars:
+        again(decode<c::SetVarsRequest>(*args));
+        break;
+      case Op::get_all_apps_state:
+      case Op::plans:
+      case Op::machines:
+      case Op::reload:
+        again(decode<c::Empty>(*args));
+        break;
     }
   }
 }
@@ -252,8 +281,34 @@ TEST(Schemas, PlanStatusNamesMatchTheCode) {
 
 TEST(Schemas, AppFlagNamesMatchTheCode) {
   const json flags = load(kSchemas / "bus/app_state.json")["properties"]["flags"]["items"]["enum"];
-  const std::vector<std::string> in_code(bus::flag::kAll.begin(), bus::flag::kAll.end());
-  EXPECT_EQ(flags.get<std::vector<std::string>>(), in_code);
+  EXPECT_EQ(flags.get<std::vector<std::string>>(), names_of(bus::kAppFlagNames));
+}
+
+TEST(Schemas, EventKindNamesMatchTheCode) {
+  const json kinds = load(kSchemas / "bus/event.json")["properties"]["kind"]["enum"];
+  EXPECT_EQ(kinds.get<std::vector<std::string>>(), names_of(bus::kEventKindNames));
+}
+
+TEST(Schemas, CommandOpNamesMatchTheCode) {
+  const json ops = load(kSchemas / "bus/command.json")["properties"]["op"]["enum"];
+  EXPECT_EQ(ops.get<std::vector<std::string>>(), names_of(bus::kCommandOpNames));
+}
+
+TEST(Schemas, ControlOpNamesMatchTheCode) {
+  const json ops = load(kSchemas / "control/request.json")["properties"]["op"]["enum"];
+  EXPECT_EQ(ops.get<std::vector<std::string>>(), names_of(control::kControlOpNames));
+}
+
+// What the dispatch tables rely on: an op outside the table is no op, whatever it resembles.
+TEST(Schemas, OnlyTheTablesNamesAreOps) {
+  EXPECT_EQ(parse_name<control::ControlOp>("Launch"), std::nullopt) << "names are case-sensitive";
+  EXPECT_EQ(parse_name<control::ControlOp>("plan_"), std::nullopt);
+  EXPECT_EQ(parse_name<control::ControlOp>("get_state"), std::nullopt) << "a node's op";
+  EXPECT_EQ(parse_name<bus::CommandOp>("plans"), std::nullopt) << "a client's op";
+  EXPECT_EQ(parse_name<bus::CommandOp>(""), std::nullopt);
+  EXPECT_EQ(parse_name<bus::EventKind>("watchdog"), std::nullopt);
+  EXPECT_EQ(kEnumCount<control::ControlOp>, 16u);
+  EXPECT_EQ(kEnumCount<bus::CommandOp>, 7u);
 }
 
 }  // namespace
