@@ -89,6 +89,7 @@ void PlanRunner::begin(Run& run) {
   run.verdict = Verdict{};
   run.start_timeout_passed = false;
   run.hold_until = {};
+  run.awaiting_launch.reset();
   for (const auto& app : run.def.apps)
     run.progress[app.id()] = AppProgress{app.disabled ? Phase::disabled : Phase::waiting, {}};
   current_plan_ = run.def.name;
@@ -230,6 +231,7 @@ void PlanRunner::launch_ready(Run& run) {
       progress.phase = Phase::launched;  // processed already: never launched twice
       continue;
     }
+    if (awaiting_launch(run)) return;  // its answer starts the SeparationInterval
     if (now < run.hold_until) {
       if (run.hold_timer == 0) {
         run.hold_timer = loop_.at(run.hold_until, [this, name] {
@@ -243,11 +245,20 @@ void PlanRunner::launch_ready(Run& run) {
     }
     if (!host_.machine_ready(id.machine) || !dependencies_initialized(app)) continue;
     progress.phase = Phase::launching;
-    host_.launch_for_plan(app, name, [this, name, id](const Status& launched) {
+    // The SeparationInterval counts from the node's answer, when the app has started: counted from
+    // the command's sending, a launch that took long to reach its node (a busy node, a loaded
+    // machine) left the next app less than the interval, or none.
+    const double separation_s = app.separation_interval_s;
+    if (separation_s > 0) run.awaiting_launch = id;
+    host_.launch_for_plan(app, name, [this, name, id, separation_s](const Status& launched) {
       Run* r = find(name);
       if (r == nullptr) return;
       auto it = r->progress.find(id);
       if (it == r->progress.end() || it->second.phase != Phase::launching) return;
+      if (separation_s > 0 && r->awaiting_launch == id) {
+        r->awaiting_launch.reset();
+        r->hold_until = SteadyClock::now() + from_seconds(separation_s);
+      }
       if (launched) {
         it->second.phase = Phase::launched;
       } else {
@@ -255,9 +266,17 @@ void PlanRunner::launch_ready(Run& run) {
       }
       evaluate_soon(*r);
     });
-    if (app.separation_interval_s > 0)
-      run.hold_until = now + from_seconds(app.separation_interval_s);
+    if (separation_s > 0) return;
   }
+}
+
+// An app with a SeparationInterval was launched and its answer has not come: the plan waits for it
+// (the router answers every command, with a timeout at worst). An app no longer launching (the
+// plan was killed, or reloaded without it) holds nothing.
+bool PlanRunner::awaiting_launch(const Run& run) const {
+  if (!run.awaiting_launch) return false;
+  auto it = run.progress.find(*run.awaiting_launch);
+  return it != run.progress.end() && it->second.phase == Phase::launching;
 }
 
 bool PlanRunner::dependencies_initialized(const config::AppDef& app) const {

@@ -102,7 +102,9 @@ class PlanRunner {
     Verdict verdict;  // on the apps, while launching
     bool start_timeout_passed = false;
     std::map<config::AppId, AppProgress> progress;
-    TimePoint hold_until{};  // SeparationInterval of the last launch
+    TimePoint hold_until{};  // SeparationInterval of the last launch, from its answer
+    // The app with a SeparationInterval whose launch is not answered yet: nothing else goes.
+    std::optional<config::AppId> awaiting_launch;
     TimerQueue::Id hold_timer = 0;
     TimerQueue::Id timeout_timer = 0;
     std::uint64_t seq = 0;
@@ -120,6 +122,7 @@ class PlanRunner {
   void evaluate_soon(Run& run);
   bool started_before_broker_restart(const Run& run) const;
   void launch_ready(Run& run);
+  bool awaiting_launch(const Run& run) const;
   bool dependencies_initialized(const config::AppDef& app) const;
   bool any_running(const Run& run) const;
   Verdict judge(const Run& run) const;

@@ -9,7 +9,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -101,10 +100,9 @@ TempDir::~TempDir() {
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     const pid_t pid = static_cast<pid_t>(std::stol(name));
     if (pid == ::getpid()) continue;
-    std::ifstream in(entry.path() / "environ", std::ios::binary);
-    const std::string environment((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-    if (launched_for(environment, path_)) ::kill(pid, SIGKILL);
+    // read_file(), not an istreambuf_iterator: the read of a process that exits meanwhile fails
+    // (ESRCH), and an ifstream's underflow throws that, here out of a destructor.
+    if (launched_for(read_file((entry.path() / "environ").string()), path_)) ::kill(pid, SIGKILL);
   }
   std::filesystem::remove_all(path_, ec);
 }

@@ -4,7 +4,10 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
+#include "node/process/process_start_time.hpp"
 #include "node/process/process_tree.hpp"
 #include "node/process/spawn.hpp"
 #include "tests/support/test_support.hpp"
@@ -151,6 +154,29 @@ TEST_F(ProcessTreeTest, LeavesOtherProcessesAlone) {
   ASSERT_EQ(::waitpid(app, &status, 0), app);
   children_ = {bystander};
   EXPECT_TRUE(alive(bystander));
+}
+
+// process_start_time() of a process reaped while its /proc/<pid>/stat is read: the read fails
+// (ESRCH), which means no such process, never an exception (an ifstream threw from its underflow,
+// in the node and in the tests alike). About one reap in five meets a read here.
+TEST(ProcessStartTime, AProcessReapedWhileItsStatIsReadIsNoProcess) {
+  EXPECT_TRUE(process_start_time(::getpid()).has_value());
+  for (int i = 0; i < 100; ++i) {
+    const pid_t pid = ::fork();
+    if (pid == 0) ::_exit(0);
+    ASSERT_GT(pid, 0);
+    std::atomic<bool> reaped{false};
+    std::thread reaper([&] {
+      int status;
+      ::waitpid(pid, &status, 0);
+      reaped = true;
+    });
+    EXPECT_NO_THROW({
+      while (!reaped && process_start_time(pid).has_value()) {
+      }
+    });
+    reaper.join();
+  }
 }
 
 }  // namespace
