@@ -375,6 +375,12 @@ void AppMonitorServer::on_deadline_timer() {
 
 template <class Reply>
 void AppMonitorServer::send_reply(const zmq::message_t& identity, const Reply& reply) {
+  if (!held_.empty()) {
+    // Replies go out in the order of their requests: a client may send the next request before
+    // the answer to a held one.
+    held_.emplace_back(identity.to_string(), proto::pack_to_string(reply));
+    return;
+  }
   reply_buffer_.clear();
   msgpack::packer<msgpack::sbuffer> packer(reply_buffer_);
   proto::pack_message(packer, reply);

@@ -61,7 +61,7 @@ class AppMonitorServer {
   void set_listener(AppMonitorListener* listener) { listener_ = listener; }
   // The replies to register and unregister acknowledge what the listener was told: with this,
   // they wait for the end of the loop round, where `make_durable` runs first (the node writes its
-  // journal there). Without it they go at once.
+  // journal there), and so do the replies after them in that round. Without it they go at once.
   void hold_acknowledgements(std::function<void()> make_durable) {
     make_durable_ = std::move(make_durable);
   }

@@ -126,6 +126,33 @@ TEST_F(BadInputTest, RefreshAndUnregisterOfUnknownIds) {
   expect_node_still_serves();
 }
 
+// A register's reply waits for the node's journal; a request sent behind it must not overtake it.
+TEST_F(BadInputTest, RepliesComeInTheOrderOfTheRequests) {
+  am::RegisterRequest r;
+  r.pid = ::getpid();
+  r.timeout_ms = 600'000;
+  r.action = "kill";
+  const std::string first = proto::pack_to_string(r);
+  const std::string second = proto::pack_to_string(am::UnregisterRequest{"unregister", 12345});
+  socket_.send(zmq::buffer(first), zmq::send_flags::none);
+  socket_.send(zmq::buffer(second), zmq::send_flags::none);
+  std::vector<std::string> replies;
+  for (int i = 0; i < 2; ++i) {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    ASSERT_EQ(zmq::poll(&item, 1, std::chrono::milliseconds(20'000)), 1);
+    zmq::message_t reply;
+    ASSERT_TRUE(socket_.recv(reply));
+    replies.push_back(reply.to_string());
+  }
+  auto registered = proto::decode_frame<am::RegisterReply>(replies[0].data(), replies[0].size());
+  ASSERT_TRUE(registered.ok()) << registered.error().message;
+  EXPECT_NE(registered->id, 0u);
+  auto refused = proto::decode_frame<am::ErrorReply>(replies[1].data(), replies[1].size());
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->code, "unknown_id");
+  ASSERT_EQ(send(proto::pack_to_string(am::UnregisterRequest{"unregister", registered->id})), "");
+}
+
 TEST_F(BadInputTest, RefreshManyNamesTheIdsTheNodeDoesNotKnow) {
   // Two registrations of our own (a long timeout: this process must not be acted on), one of them
   // unregistered again.
