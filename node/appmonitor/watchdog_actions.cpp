@@ -16,17 +16,19 @@ long long elapsed_ms(TimePoint since) {
 WatchdogActions::WatchdogActions(EventLoop& loop, ChildReaper& reaper, WatchdogActionsConfig config)
     : loop_(loop), reaper_(reaper), config_(std::move(config)) {}
 
+bool WatchdogActions::relaunched_from_definition(const Registration& r) {
+  if (!relauncher_ || !relauncher_(r)) return false;
+  spdlog::info("watchdog action restart: pid {} is relaunched from its app definition", r.pid);
+  return true;
+}
+
 void WatchdogActions::on_timeout(const Registration& r, Pidfd process) {
   switch (r.action) {
     case Action::kill:
       terminate(std::move(process), nullptr);
       break;
     case Action::restart:
-      if (relauncher_ && relauncher_(r)) {
-        spdlog::info("watchdog action restart: pid {} is relaunched from its app definition",
-                     r.pid);
-        break;
-      }
+      if (relaunched_from_definition(r)) break;
       terminate(std::move(process), [this, r] { run_restart_command(r); });
       break;
     case Action::reboot:
@@ -41,11 +43,7 @@ void WatchdogActions::on_exit_without_unregister(const Registration& r) {
       spdlog::info("watchdog action kill: pid {} already exited, nothing to kill", r.pid);
       break;
     case Action::restart:
-      if (relauncher_ && relauncher_(r)) {
-        spdlog::info("watchdog action restart: pid {} is relaunched from its app definition",
-                     r.pid);
-        break;
-      }
+      if (relaunched_from_definition(r)) break;
       run_restart_command(r);
       break;
     case Action::reboot:

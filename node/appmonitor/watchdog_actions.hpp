@@ -49,6 +49,8 @@ class WatchdogActions {
   std::size_t pending_terminations() const { return pending_.size(); }
 
  private:
+  // An app the node launched is relaunched from its definition (RESTART), not by the command.
+  bool relaunched_from_definition(const Registration& r);
   struct PendingTermination {
     Pidfd process;
     EventLoop::WatchId watch = 0;

@@ -538,9 +538,7 @@ void AppSupervisor::restore_from(const SavedNode& state) {
         output_.reopen(spec.app, 0, saved.launch_id);  // what the launch before wrote
       }
       if (saved.pid != earlier->pid) {
-        saved.started_at =
-            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-                .count();
+        saved.started_at = wall_clock_now();
       }
       saved.state = LifecycleState::running;
       saved.pid = earlier->pid;

@@ -20,8 +20,9 @@ namespace fs = std::filesystem;
 Journal::Journal(std::string state_dir, std::string machine)
     : state_dir_(std::move(state_dir)), machine_(std::move(machine)) {}
 
-std::string Journal::path_of(std::uint64_t segment) const {
-  return state_dir_ + "/" + machine_ + ".journal." + std::to_string(segment);
+std::string Journal::segment_path(const std::string& state_dir, const std::string& machine,
+                                  std::uint64_t segment) {
+  return state_dir + "/" + machine + ".journal." + std::to_string(segment);
 }
 
 std::vector<std::uint64_t> Journal::segments(const std::string& state_dir,
@@ -98,7 +99,7 @@ void Journal::remove_through(std::uint64_t segment) {
 
 void Journal::set_aside(const std::string& state_dir, const std::string& machine) {
   for (const std::uint64_t number : segments(state_dir, machine)) {
-    const std::string path = state_dir + "/" + machine + ".journal." + std::to_string(number);
+    const std::string path = segment_path(state_dir, machine, number);
     std::error_code ec;
     fs::rename(path, path + ".bad", ec);
   }
@@ -131,7 +132,7 @@ std::size_t Journal::replay(const std::string& state_dir, const std::string& mac
                             SavedNode& state) {
   std::size_t applied = 0;
   for (const std::uint64_t number : segments(state_dir, machine)) {
-    const std::string path = state_dir + "/" + machine + ".journal." + std::to_string(number);
+    const std::string path = segment_path(state_dir, machine, number);
     std::ifstream in(path, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::size_t offset = 0;

@@ -77,7 +77,11 @@ class Journal {
   static void apply(const JournalEntry& entry, SavedNode& state);
 
  private:
-  std::string path_of(std::uint64_t segment) const;
+  std::string path_of(std::uint64_t segment) const {
+    return segment_path(state_dir_, machine_, segment);
+  }
+  static std::string segment_path(const std::string& state_dir, const std::string& machine,
+                                  std::uint64_t segment);
   // The numbers of the segments in the folder, ascending.
   static std::vector<std::uint64_t> segments(const std::string& state_dir,
                                              const std::string& machine);
