@@ -20,6 +20,7 @@ namespace baton::broker {
 class FleetState {
  public:
   explicit FleetState(std::chrono::milliseconds offline_after) : offline_after_(offline_after) {}
+  std::chrono::milliseconds offline_after() const { return offline_after_; }
 
   // The apps the config defines (machine.app), so status lists them before any node reports,
   // and the plans each app belongs to.
