@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "common/os/unique_fd.hpp"
+#include "node/process/proc_stat.hpp"
 
 namespace baton {
 
@@ -27,25 +28,6 @@ std::string read_proc_file(const std::string& path) {
     if (n <= 0) break;
     out.append(buffer, static_cast<std::size_t>(n));
   }
-  return out;
-}
-
-// The state and parent pid from /proc/<pid>/stat.
-struct ProcStat {
-  char state = '?';
-  pid_t parent = -1;
-};
-
-// The command name may contain spaces and parentheses, so parse after the last ')'.
-ProcStat parse_stat(const std::string& stat) {
-  ProcStat out;
-  auto close = stat.rfind(')');
-  if (close == std::string::npos || close + 4 >= stat.size()) return out;
-  // ") S 1234 ..." : state, then ppid
-  out.state = stat[close + 2];
-  std::size_t at = stat.find(' ', close + 2);
-  if (at == std::string::npos) return out;
-  std::from_chars(stat.data() + at + 1, stat.data() + stat.size(), out.parent);
   return out;
 }
 
@@ -81,20 +63,11 @@ std::string read_environ(const std::string& base) {
 }
 
 // Calls visit(pid, "/proc/<pid>", stat) for every process but this one.
+// Calls visit(pid, "/proc/<pid>", stat) for every process but this one.
 template <class Visit>
 void for_each_process(Visit&& visit) {
-  const pid_t self = ::getpid();
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return;
-  while (dirent* entry = ::readdir(proc)) {
-    pid_t pid = 0;
-    const char* name = entry->d_name;
-    auto [end, ec] = std::from_chars(name, name + std::char_traits<char>::length(name), pid);
-    if (ec != std::errc() || *end != '\0' || pid == self) continue;
-    const std::string base = "/proc/" + std::string(name);
-    visit(pid, base, parse_stat(read_proc_file(base + "/stat")));
-  }
-  ::closedir(proc);
+  for_each_proc_stat(
+      [&](pid_t pid, const ProcStat& stat) { visit(pid, "/proc/" + std::to_string(pid), stat); });
 }
 
 }  // namespace
@@ -123,24 +96,37 @@ std::vector<pid_t> find_app_processes(pid_t root, std::string_view marker) {
   return {seen.begin(), seen.end()};
 }
 
-std::vector<MarkedProcess> find_marked_processes(std::string_view prefix) {
+namespace {
+
+// The value of BATON_LAUNCH_ID in an environ block, "" without one.
+std::string_view launch_id_in(std::string_view environ) {
   constexpr std::string_view kName = "BATON_LAUNCH_ID=";
+  for (std::size_t start = 0; start < environ.size();) {
+    std::size_t stop = environ.find('\0', start);
+    if (stop == std::string_view::npos) stop = environ.size();
+    const std::string_view variable = environ.substr(start, stop - start);
+    if (variable.starts_with(kName)) return variable.substr(kName.size());
+    start = stop + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<MarkedProcess> find_marked_processes(std::string_view prefix) {
   std::vector<MarkedProcess> found;
   for_each_process([&](pid_t pid, const std::string& base, const ProcStat& stat) {
     if (!may_have_environment(pid, stat)) return;
     const std::string environ = read_environ(base);
-    for (std::size_t start = 0; start < environ.size();) {
-      std::size_t stop = environ.find('\0', start);
-      if (stop == std::string::npos) stop = environ.size();
-      const std::string_view variable = std::string_view(environ).substr(start, stop - start);
-      if (variable.starts_with(kName) && variable.substr(kName.size()).starts_with(prefix)) {
-        found.push_back({pid, stat.parent, std::string(variable.substr(kName.size()))});
-        return;
-      }
-      start = stop + 1;
-    }
+    const std::string_view id = launch_id_in(environ);
+    if (!id.empty() && id.starts_with(prefix)) found.push_back({pid, stat.parent, std::string(id)});
   });
   return found;
+}
+
+std::string launch_id_of(pid_t pid, const ProcStat& stat) {
+  if (!may_have_environment(pid, stat)) return {};
+  return std::string(launch_id_in(read_environ("/proc/" + std::to_string(pid))));
 }
 
 std::size_t signal_marked_processes(std::string_view marker, int sig) {

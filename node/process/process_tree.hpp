@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "node/process/proc_stat.hpp"
+
 namespace baton {
 
 // The pids of `root`'s descendants (not root itself) and of processes whose environment contains
@@ -38,5 +40,8 @@ struct MarkedProcess {
 // Every live process whose BATON_LAUNCH_ID starts with `prefix`: the processes of launches a node
 // made (an app's own process and whatever it started).
 std::vector<MarkedProcess> find_marked_processes(std::string_view prefix);
+// The BATON_LAUNCH_ID of one process (`stat` its /proc/<pid>/stat), "" when it has none or its
+// environment cannot be read.
+std::string launch_id_of(pid_t pid, const ProcStat& stat);
 
 }  // namespace baton
