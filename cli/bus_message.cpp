@@ -17,6 +17,7 @@ Expected<BusMessage> decode_bus_message(std::string_view topic, const msgpack::o
   if (topic.starts_with("status/")) return decode_as<proto::bus::AppState>(payload);
   if (topic.starts_with("event/")) return decode_as<proto::bus::Event>(payload);
   if (topic.starts_with("node/")) return decode_as<proto::bus::NodeState>(payload);
+  if (topic.starts_with("usage/")) return decode_as<proto::bus::UsageReport>(payload);
   if (topic.starts_with("plan/")) return decode_as<proto::control::PlanState>(payload);
   return BusMessage(OtherBusMessage{&payload});
 }

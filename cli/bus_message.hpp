@@ -18,11 +18,13 @@ struct OtherBusMessage {
   const msgpack::object* payload = nullptr;  // points into the caller's zone
 };
 
-using BusMessage = std::variant<proto::bus::AppState, proto::bus::Event, proto::bus::NodeState,
-                                proto::control::PlanState, OtherBusMessage>;
+using BusMessage =
+    std::variant<proto::bus::AppState, proto::bus::Event, proto::bus::NodeState,
+                 proto::bus::UsageReport, proto::control::PlanState, OtherBusMessage>;
 
-// status/ -> AppState, event/ -> Event, node/ -> NodeState, plan/ -> PlanState, anything else ->
-// OtherBusMessage. A payload that does not decode as its topic's message is an Error.
+// status/ -> AppState, event/ -> Event, node/ -> NodeState, usage/ -> UsageReport, plan/ ->
+// PlanState, anything else -> OtherBusMessage. A payload that does not decode as its topic's
+// message is an Error.
 Expected<BusMessage> decode_bus_message(std::string_view topic, const msgpack::object& payload);
 
 }  // namespace baton::cli

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <iterator>
 #include <type_traits>
 
 #include "cli/json_output.hpp"
@@ -60,6 +62,27 @@ std::string describe(const bus::NodeState& node) {
          std::to_string(node.registrations) + " uptime " + format_duration(node.uptime);
 }
 
+std::uint64_t used_memory(const bus::MachineUsage& host) {
+  return host.memory_total_bytes > host.memory_available_bytes
+             ? host.memory_total_bytes - host.memory_available_bytes
+             : 0;
+}
+
+std::string describe(const bus::UsageReport& report) {
+  const bus::MachineUsage& host = report.host;
+  char line[160];
+  std::snprintf(line, sizeof line, "usage %s cpu %.1f%% memory %s/%s load %.2f apps %zu",
+                report.machine.c_str(), host.cpu_percent, format_bytes(used_memory(host)).c_str(),
+                format_bytes(host.memory_total_bytes).c_str(), host.load1, report.apps.size());
+  std::string out = line;
+  for (const auto& app : report.apps) {
+    std::snprintf(line, sizeof line, " %s:%.1f%%/%s", app.app.c_str(), app.cpu_percent,
+                  format_bytes(app.rss_bytes).c_str());
+    out += line;
+  }
+  return out;
+}
+
 std::string describe(const control::PlanState& plan) {
   std::string line = "plan " + plan.plan + " " + plan.status;
   if (plan.reason) line += " (" + *plan.reason + ")";
@@ -92,10 +115,39 @@ std::string format_app_uptime(const bus::AppState& state, double now) {
   return format_duration(now - state.started_at);
 }
 
+std::string format_bytes(std::uint64_t bytes) {
+  constexpr const char* kUnits[] = {"K", "M", "G", "T"};
+  if (bytes < 1024) return std::to_string(bytes) + "B";
+  double value = static_cast<double>(bytes) / 1024;
+  std::size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  // Kilobytes whole ("12K"); larger units with one decimal below 100 ("50.0M", "1.2G").
+  char text[32];
+  std::snprintf(text, sizeof text, unit > 0 && value < 100 ? "%.1f%s" : "%.0f%s", value,
+                kUnits[unit]);
+  return text;
+}
+
+std::string format_cpu(const std::optional<bus::AppUsage>& usage) {
+  if (!usage) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", usage->cpu_percent);
+  return text;
+}
+
+std::string format_memory(const std::optional<bus::AppUsage>& usage) {
+  return usage ? format_bytes(usage->rss_bytes) : "-";
+}
+
 std::string render_app_statuses(const std::vector<control::AppStatus>& apps, double now) {
   Table table({{"APP"},
                {"FLAGS"},
                {"PID", Align::kRight},
+               {"CPU%", Align::kRight},
+               {"MEM", Align::kRight},
                {"EXIT", Align::kRight},
                {"RESTARTS", Align::kRight},
                {"PLAN"},
@@ -103,9 +155,10 @@ std::string render_app_statuses(const std::vector<control::AppStatus>& apps, dou
   for (const auto& status : apps) {
     const bus::AppState& state = status.state;
     table.add_row({state.machine + "." + state.app, format_flags(status),
-                   state.pid > 0 ? std::to_string(state.pid) : "-",
-                   format_exit_code(state.exit_code), std::to_string(state.restarts),
-                   or_dash(state.plan), format_app_uptime(state, now)});
+                   state.pid > 0 ? std::to_string(state.pid) : "-", format_cpu(status.usage),
+                   format_memory(status.usage), format_exit_code(state.exit_code),
+                   std::to_string(state.restarts), or_dash(state.plan),
+                   format_app_uptime(state, now)});
   }
   return table.render();
 }
@@ -131,13 +184,28 @@ std::string render_machines(const std::vector<control::MachineStatus>& machines,
                {"STATE"},
                {"APPS", Align::kRight},
                {"REGISTRATIONS", Align::kRight},
+               {"CPU%", Align::kRight},
+               {"MEMORY", Align::kRight},
+               {"LOAD"},
+               {"ADDRESS"},
                {"UPTIME"},
                {"LAST SEEN"}});
   for (const auto& machine : machines) {
     const bus::NodeState& node = machine.node;
+    std::string cpu = "-", memory = "-", load = "-", address = "-";
+    if (const auto& usage = machine.usage) {
+      char text[64];
+      std::snprintf(text, sizeof text, "%.1f", usage->cpu_percent);
+      cpu = text;
+      memory = format_bytes(used_memory(*usage)) + "/" + format_bytes(usage->memory_total_bytes);
+      std::snprintf(text, sizeof text, "%.2f %.2f %.2f", usage->load1, usage->load5, usage->load15);
+      load = text;
+      if (!usage->addresses.empty()) address = usage->addresses.front();
+    }
     table.add_row(
         {node.machine, node.online ? "online" : "offline", std::to_string(node.apps),
-         std::to_string(node.registrations), node.online ? format_duration(node.uptime) : "-",
+         std::to_string(node.registrations), cpu, memory, load, address,
+         node.online ? format_duration(node.uptime) : "-",
          machine.last_seen > 0 ? format_duration(now - machine.last_seen) + " ago" : "never"});
   }
   return table.render();

@@ -26,13 +26,20 @@ std::string format_exit_code(const std::optional<std::int64_t>& exit_code);
 // UPTIME of an app: how long its process has run (from started_at), "-" when it is not running.
 std::string format_app_uptime(const proto::bus::AppState& state, double now);
 
-// The table of `baton status`: APP FLAGS PID EXIT RESTARTS PLAN UPTIME.
+// Bytes in their short human form, powers of 1024: "512B", "12K", "50.0M", "1.2G".
+std::string format_bytes(std::uint64_t bytes);
+// CPU% of an app and its memory: "-" without a usage report for it.
+std::string format_cpu(const std::optional<proto::bus::AppUsage>& usage);
+std::string format_memory(const std::optional<proto::bus::AppUsage>& usage);
+
+// The table of `baton status`: APP FLAGS PID CPU% MEM EXIT RESTARTS PLAN UPTIME.
 std::string render_app_statuses(const std::vector<proto::control::AppStatus>& apps, double now);
 // `baton plan status`: the plan's status line, why it failed, and the table of its apps.
 std::string render_plan_state(const proto::control::PlanState& plan);
 // `baton plans`: PLAN STATUS.
 std::string render_plans(const std::vector<proto::control::PlanState>& plans);
-// `baton machines`: MACHINE STATE APPS REGISTRATIONS UPTIME LAST-SEEN.
+// `baton machines`: MACHINE STATE APPS REGISTRATIONS CPU% MEMORY LOAD ADDRESS UPTIME LAST-SEEN.
+// MEMORY is used/total; ADDRESS the first the node reports (its others follow with --json).
 std::string render_machines(const std::vector<proto::control::MachineStatus>& machines, double now);
 // `baton reload`: which apps were added, changed and removed, then one line per warning.
 std::string render_reload(const proto::control::ReloadResult& reload);

@@ -148,7 +148,10 @@ void run_watch(const CliContext& context, const WatchOptions& options) {
         } while (rest.more());
         continue;
       }
-      auto line = format_message(topic.to_string(), payload, options.json);
+      // Usage reports come from every machine every couple of seconds: shown when asked for.
+      const std::string topic_text = topic.to_string();
+      if (options.prefix.empty() && topic_text.starts_with("usage/")) continue;
+      auto line = format_message(topic_text, payload, options.json);
       if (!line) continue;
       // Flushed per line: a script or a test reading the pipe sees each message as it comes.
       std::cout << *line << std::endl;
@@ -164,7 +167,8 @@ void add_watch_command(CLI::App& app, CliContext& context) {
   CLI::App* watch =
       app.add_subcommand("watch", "print the broker's bus live: app states, events, nodes, plans");
   watch->add_option("prefix", options->prefix,
-                    "only topics that start with this, e.g. status/m1/ or event/ (default: all)");
+                    "only topics that start with this, e.g. status/m1/, event/ or usage/ (default: "
+                    "all but usage/, which every machine sends every --usage-interval)");
   watch->add_flag("--json", options->json, "one JSON object per message: its fields and \"topic\"");
   watch->add_option("--count", options->count, "stop after this many messages")
       ->check(above_zero());

@@ -65,6 +65,14 @@ int Node::run() {
         });
     supervisor_.set_master_ip(broker_->master_ip());
     broker_->start();
+    if (options_.usage_interval.count() > 0) {
+      usage_.emplace(
+          loop_, options_.machine, options_.usage_interval,
+          [this] { return supervisor_.running_apps(); },
+          [this](const std::string& topic, const std::string& payload) { publish(topic, payload); },
+          [this] { return supervisor_.next_seq(); });
+      usage_->start();
+    }
   }
   std::function<void()> presence = [this, &presence] {
     publish_node_state();

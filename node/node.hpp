@@ -23,6 +23,7 @@
 #include "node/state/journal.hpp"
 #include "node/state/packed_registrations.hpp"
 #include "node/state/state_saver.hpp"
+#include "node/usage/usage_reporter.hpp"
 
 namespace baton::node {
 
@@ -72,6 +73,7 @@ class Node final : private AppMonitorListener {
   AppSupervisor supervisor_;
   CommandHandler commands_;
   std::optional<BrokerLink> broker_;
+  std::optional<UsageReporter> usage_;  // none: no broker, or --usage-interval 0
   std::vector<std::pair<std::string, std::string>> pending_publications_;  // topic, payload
   TimePoint started_;
   bool shutting_down_ = false;

@@ -6,6 +6,7 @@
 #include "common/parse_command_line.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
@@ -119,6 +120,12 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
                  "CAP_SYS_NICE) keeps the watchdog on time on a busy machine; the apps and "
                  "commands the node starts keep the nice value the node was started with")
       ->check(CLI::Range(-20, 19));
+  double usage_seconds = std::chrono::duration<double>(options.usage_interval).count();
+  app.add_option("--usage-interval", usage_seconds,
+                 "seconds between two reports of the machine's and each running app's CPU and "
+                 "memory on usage/<machine> (0: none)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -128,6 +135,11 @@ std::variant<NodeOptions, int> parse_node_options(int argc, char** argv) {
 
   if (const auto exit_code = parse_command_line(app, argc, argv)) {
     return *exit_code;
+  }
+  options.usage_interval = std::chrono::milliseconds(std::llround(usage_seconds * 1000));
+  if (usage_seconds > 0 && options.usage_interval < std::chrono::milliseconds(100)) {
+    std::cerr << "baton-node: --usage-interval: at least 0.1 s (or 0 for none)\n";
+    return kUsageExitCode;
   }
   auto keys = load_curve_client_keys(key_file, broker_key);
   if (!keys) {

@@ -1,6 +1,7 @@
 // baton-node's command line.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <variant>
@@ -17,6 +18,8 @@ struct NodeOptions {
   std::string log_level = "info";
   std::string broker;       // control endpoint; empty: a standalone application monitor
   std::optional<int> nice;  // the node's own nice value (main.cpp sets it)
+  // How often usage/<machine> is published (with a broker); 0: never.
+  std::chrono::milliseconds usage_interval{2000};
   // CURVE keys for the broker's sockets (--key, --broker-key); none: a broker without keys.
   std::optional<CurveClientKeys> broker_keys;
   AppMonitorConfig appmonitor;

@@ -18,8 +18,8 @@ constexpr std::array<ControlOp, 6> kQueries = {
     ControlOp::plan_status, ControlOp::plans,         ControlOp::machines};
 
 // Every kind of bus message but commands (cmd/): what "everything" means for a monitor.
-constexpr std::array<std::string_view, 5> kMonitorTopics = {"status/", "event/", "node/", "plan/",
-                                                            "reply/"};
+constexpr std::array<std::string_view, 6> kMonitorTopics = {"status/", "event/", "node/",
+                                                            "usage/",  "plan/",  "reply/"};
 
 }  // namespace
 

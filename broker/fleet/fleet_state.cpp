@@ -45,6 +45,27 @@ bool FleetState::update_node(const bus::NodeState& state, TimePoint now) {
   return came_back;
 }
 
+bool FleetState::update_usage(bus::UsageReport report, TimePoint now) {
+  const bool came_back = heard_from(report.machine, now);
+  Machine& m = machines_[report.machine];
+  m.host_usage = std::move(report.host);
+  m.app_usage.clear();
+  for (auto& app : report.apps) {
+    std::string name = app.app;
+    m.app_usage.insert_or_assign(std::move(name), std::move(app));
+  }
+  return came_back;
+}
+
+std::optional<bus::AppUsage> FleetState::usage_of(const Machine* machine,
+                                                  const bus::AppState& state) const {
+  if (machine == nullptr || !machine->online || !bus::has_flag(state.flags, bus::AppFlag::Running))
+    return std::nullopt;
+  auto it = machine->app_usage.find(state.app);
+  if (it == machine->app_usage.end()) return std::nullopt;
+  return it->second;
+}
+
 bool FleetState::heard_from(const std::string& machine, TimePoint now) {
   Machine& m = machines_[machine];
   m.last_heard = now;
@@ -99,6 +120,9 @@ control::AppStatus FleetState::app_status(const config::AppId& id) const {
   status.state = app_state(id);
   status.online = online(id.machine);
   if (auto it = config_apps_.find(id); it != config_apps_.end()) status.plans = it->second;
+  if (auto m = machines_.find(id.machine); m != machines_.end()) {
+    status.usage = usage_of(&m->second, status.state);
+  }
   return status;
 }
 
@@ -112,6 +136,7 @@ std::vector<control::AppStatus> FleetState::all_apps() const {
   auto reported = apps_.begin();
   const std::string* machine = nullptr;  // the apps of one machine come together
   bool machine_online = false;
+  const Machine* machine_heard = nullptr;
   while (in_config != config_apps_.end() || reported != apps_.end()) {
     const bool configured = in_config != config_apps_.end() &&
                             (reported == apps_.end() || !(reported->first < in_config->first));
@@ -121,6 +146,8 @@ std::vector<control::AppStatus> FleetState::all_apps() const {
     if (machine == nullptr || *machine != id.machine) {
       machine = &id.machine;
       machine_online = online(id.machine);
+      auto m = machines_.find(id.machine);
+      machine_heard = m != machines_.end() ? &m->second : nullptr;
     }
     control::AppStatus status;
     if (heard) {
@@ -130,6 +157,7 @@ std::vector<control::AppStatus> FleetState::all_apps() const {
       status.state.app = id.app;
     }
     status.online = machine_online;
+    status.usage = usage_of(machine_heard, status.state);
     if (configured) status.plans = in_config->second;
     out.push_back(std::move(status));
     if (configured) ++in_config;
@@ -159,6 +187,7 @@ std::vector<control::MachineStatus> FleetState::machines() const {
     status.node = node_state(name);
     auto it = machines_.find(name);
     status.last_seen = it != machines_.end() ? it->second.last_heard_wall : 0;
+    if (it != machines_.end() && it->second.online) status.usage = it->second.host_usage;
     out.push_back(std::move(status));
   }
   return out;

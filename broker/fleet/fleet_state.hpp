@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/config/app_def.hpp"
@@ -33,6 +34,8 @@ class FleetState {
   bool update_app(const proto::bus::AppState& state);
   // A node published its presence; true when the machine was offline or unknown before.
   bool update_node(const proto::bus::NodeState& state, TimePoint now);
+  // A node published its usage report; true when the machine was offline or unknown before.
+  bool update_usage(proto::bus::UsageReport report, TimePoint now);
   // Any sign of life from a machine (a reply, a hello): it counts as presence.
   bool heard_from(const std::string& machine, TimePoint now);
   // Machines silent for longer than offline_after, now marked offline (each returned once).
@@ -57,7 +60,12 @@ class FleetState {
     TimePoint last_heard{};
     double last_heard_wall = 0;  // seconds since the epoch
     bool online = false;
+    std::optional<proto::bus::MachineUsage> host_usage;
+    std::unordered_map<std::string, proto::bus::AppUsage> app_usage;  // by app, running ones
   };
+  // The app's usage from its machine's last report, while the app runs and the machine is online.
+  std::optional<proto::bus::AppUsage> usage_of(const Machine* machine,
+                                               const proto::bus::AppState& state) const;
 
   std::chrono::milliseconds offline_after_;
   std::map<config::AppId, std::vector<std::string>> config_apps_;

@@ -59,6 +59,11 @@ void NodeSync::node_state_arrived(const bus::NodeState& state) {
   if (fleet_.update_node(state, SteadyClock::now())) machine_back(state.machine);
 }
 
+void NodeSync::usage_arrived(bus::UsageReport report) {
+  const std::string machine = report.machine;
+  if (fleet_.update_usage(std::move(report), SteadyClock::now())) machine_back(machine);
+}
+
 void NodeSync::app_state_arrived(const bus::AppState& state) {
   if (fleet_.update_app(state)) plans_.app_changed(config::AppId{state.machine, state.app});
 }

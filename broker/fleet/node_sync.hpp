@@ -40,6 +40,7 @@ class NodeSync {
   // Its NodeState arrived.
   void node_state_arrived(const proto::bus::NodeState& state);
   void app_state_arrived(const proto::bus::AppState& state);
+  void usage_arrived(proto::bus::UsageReport report);
 
   // Online and sent its definitions since it (re)appeared: commands to it will be understood.
   bool ready(const std::string& machine) const;

@@ -16,7 +16,7 @@ namespace {
 
 // Only what nodes legitimately publish is relayed; anything else on ingest is dropped (a node
 // must not be able to forge commands to another machine).
-constexpr std::string_view kRelayedPrefixes[] = {"status/", "event/", "node/", "reply/"};
+constexpr std::string_view kRelayedPrefixes[] = {"status/", "event/", "node/", "usage/", "reply/"};
 
 // The machine named by a topic "kind/<machine>/..." or "kind/<machine>".
 std::string machine_of_topic(std::string_view topic) {
@@ -95,6 +95,13 @@ void BusRelay::relay(const zmq::message_t& topic_msg, const zmq::message_t& payl
       return;
     }
     nodes_.node_state_arrived(*state);
+  } else if (topic.starts_with("usage/")) {
+    auto report = proto::decode_frame<bus::UsageReport>(payload.data(), payload.size());
+    if (!report || bus::usage_topic(report->machine) != topic) {
+      if (count_drop()) spdlog::warn("ingest: dropped a bad UsageReport on {}", topic);
+      return;
+    }
+    nodes_.usage_arrived(std::move(*report));
   } else if (topic == bus::reply_topic(kBrokerReplyTo)) {
     auto reply = proto::decode_frame<bus::ReplyHeader>(payload.data(), payload.size());
     if (!reply) return;

@@ -32,6 +32,9 @@ std::string command_topic(std::string_view machine) {
 std::string reply_topic(std::string_view client) {
   return join("reply/", client);
 }
+std::string usage_topic(std::string_view machine) {
+  return join("usage/", machine);
+}
 
 bool has_flag(const std::vector<std::string>& flags, AppFlag flag) {
   const std::string_view name = to_name(flag);

@@ -30,6 +30,7 @@ std::string node_topic(std::string_view machine);
 std::string plan_topic(std::string_view plan);
 std::string command_topic(std::string_view machine);
 std::string reply_topic(std::string_view client);
+std::string usage_topic(std::string_view machine);
 
 // status/<machine>/<app>: the whole state of one app, published on every change.
 struct AppState {
@@ -87,6 +88,54 @@ struct NodeState {
                       required("online", &NodeState::online), required("apps", &NodeState::apps),
                       required("registrations", &NodeState::registrations),
                       required("uptime", &NodeState::uptime), required("seq", &NodeState::seq));
+};
+
+// What one running app uses, summed over its process tree.
+struct AppUsage {
+  std::string app;
+  double cpu_percent = 0;  // of one core, over the last interval
+  double cpu_seconds = 0;  // of the live processes and the children they waited for
+  std::uint64_t rss_bytes = 0;
+  std::uint32_t threads = 0;
+  std::uint32_t open_files = 0;
+  std::uint32_t processes = 0;
+  static constexpr auto kFields = std::make_tuple(
+      required("app", &AppUsage::app), required("cpu_percent", &AppUsage::cpu_percent),
+      required("cpu_seconds", &AppUsage::cpu_seconds), required("rss_bytes", &AppUsage::rss_bytes),
+      required("threads", &AppUsage::threads), required("open_files", &AppUsage::open_files),
+      required("processes", &AppUsage::processes));
+};
+
+// What the whole machine uses.
+struct MachineUsage {
+  double cpu_percent = 0;  // of all cores together, over the last interval
+  std::uint32_t cpus = 0;
+  std::uint64_t memory_total_bytes = 0;
+  std::uint64_t memory_available_bytes = 0;
+  double load1 = 0, load5 = 0, load15 = 0;
+  std::vector<std::string> addresses;  // IPv4, then IPv6, loopback last
+  static constexpr auto kFields = std::make_tuple(
+      required("cpu_percent", &MachineUsage::cpu_percent), required("cpus", &MachineUsage::cpus),
+      required("memory_total_bytes", &MachineUsage::memory_total_bytes),
+      required("memory_available_bytes", &MachineUsage::memory_available_bytes),
+      required("load1", &MachineUsage::load1), required("load5", &MachineUsage::load5),
+      required("load15", &MachineUsage::load15), required("addresses", &MachineUsage::addresses));
+};
+
+// usage/<machine>: the machine's and each running app's usage, every --usage-interval.
+struct UsageReport {
+  int v = kVersion;
+  std::string machine;
+  double time = 0;      // seconds since the epoch
+  double interval = 0;  // seconds: the next report is due after it
+  MachineUsage host;
+  std::vector<AppUsage> apps;
+  std::uint64_t seq = 0;
+  static constexpr auto kFields = std::make_tuple(
+      required("v", &UsageReport::v), required("machine", &UsageReport::machine),
+      required("time", &UsageReport::time), required("interval", &UsageReport::interval),
+      required("host", &UsageReport::host), required("apps", &UsageReport::apps),
+      required("seq", &UsageReport::seq));
 };
 
 // cmd/<machine>/: the envelope of a command; its "args" map is decoded per op (see below).

@@ -111,9 +111,11 @@ struct AppStatus {
   bus::AppState state;
   bool online = false;
   std::vector<std::string> plans;  // the plans that contain this app
+  // From the machine's last usage report, while the app runs and its machine reports usage.
+  std::optional<bus::AppUsage> usage;
   static constexpr auto kFields =
       std::make_tuple(required("state", &AppStatus::state), required("online", &AppStatus::online),
-                      optional("plans", &AppStatus::plans));
+                      optional("plans", &AppStatus::plans), optional("usage", &AppStatus::usage));
 };
 
 struct AppStateResult {
@@ -161,8 +163,11 @@ struct PlansResult {
 struct MachineStatus {
   bus::NodeState node;
   double last_seen = 0;  // seconds since the epoch
+  // The machine's last usage report, while it is online and reports usage.
+  std::optional<bus::MachineUsage> usage;
   static constexpr auto kFields = std::make_tuple(required("node", &MachineStatus::node),
-                                                  required("last_seen", &MachineStatus::last_seen));
+                                                  required("last_seen", &MachineStatus::last_seen),
+                                                  optional("usage", &MachineStatus::usage));
 };
 
 struct MachinesResult {

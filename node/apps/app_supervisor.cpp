@@ -204,6 +204,16 @@ std::vector<SavedVar> AppSupervisor::saved_vars() const {
   return vars;
 }
 
+std::vector<RunningApp> AppSupervisor::running_apps() const {
+  std::vector<RunningApp> running;
+  for (const auto& [id, s] : apps_) {
+    if (s.lifecycle->running() && s.lifecycle->pid() > 0) {
+      running.push_back({id, s.lifecycle->pid(), s.launch_id});
+    }
+  }
+  return running;
+}
+
 std::size_t AppSupervisor::running_count() const {
   std::size_t n = 0;
   for (const auto& [id, s] : apps_)

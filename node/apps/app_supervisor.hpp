@@ -24,6 +24,7 @@
 #include "node/process/process_tree.hpp"
 #include "node/state/journal.hpp"
 #include "node/state/node_state_file.hpp"
+#include "node/usage/app_usage_sampler.hpp"
 
 namespace baton::node {
 
@@ -72,6 +73,8 @@ class AppSupervisor final : public LifecycleHost {
   void finish_output() { output_.finish(); }
 
   std::vector<proto::bus::AppState> states() const;
+  // The apps whose process runs (or is dying), for the usage sampler.
+  std::vector<RunningApp> running_apps() const;
   // The node's sequence number: every message the node publishes takes the next one.
   std::uint64_t next_seq() { return ++seq_; }
   std::size_t app_count() const { return apps_.size(); }

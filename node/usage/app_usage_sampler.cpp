@@ -39,8 +39,8 @@ const std::string& AppUsageSampler::launch_id_of_adopted(pid_t pid, const ProcSt
   return it->second.launch_id;
 }
 
-std::vector<AppUsageSample> AppUsageSampler::sample(const std::vector<RunningApp>& apps,
-                                                    TimePoint now) {
+std::vector<proto::bus::AppUsage> AppUsageSampler::sample(const std::vector<RunningApp>& apps,
+                                                          TimePoint now) {
   std::unordered_map<pid_t, ProcStat> stats;
   std::unordered_multimap<pid_t, pid_t> children;
   for_each_proc_stat([&](pid_t pid, const ProcStat& stat) {
@@ -70,11 +70,11 @@ std::vector<AppUsageSample> AppUsageSampler::sample(const std::vector<RunningApp
   }
   std::erase_if(adopted_, [&](const auto& entry) { return !adopted_now.contains(entry.first); });
 
-  std::vector<AppUsageSample> out;
+  std::vector<proto::bus::AppUsage> out;
   out.reserve(apps.size());
   std::unordered_set<std::string_view> sampled;
   for (std::size_t i = 0; i < apps.size(); ++i) {
-    AppUsageSample usage;
+    proto::bus::AppUsage usage;
     usage.app = apps[i].app;
     std::uint64_t ticks = 0;
     std::vector<pid_t> queue;

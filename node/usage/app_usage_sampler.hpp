@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/loop/timer_queue.hpp"
+#include "common/proto/bus.hpp"
 #include "node/process/proc_stat.hpp"
 
 namespace baton::node {
@@ -24,23 +25,11 @@ struct RunningApp {
   std::string launch_id;
 };
 
-struct AppUsageSample {
-  std::string app;
-  // Of one core over the time since the previous sample of this run of the app: 0 at the first.
-  double cpu_percent = 0;
-  // CPU time of the live processes and of the children they waited for.
-  double cpu_seconds = 0;
-  std::uint64_t rss_bytes = 0;  // summed: pages two processes share count twice
-  std::uint32_t threads = 0;
-  std::uint32_t open_files = 0;  // file descriptors; those of other users' processes not counted
-  std::uint32_t processes = 0;
-};
-
 class AppUsageSampler {
  public:
   AppUsageSampler();
 
-  std::vector<AppUsageSample> sample(const std::vector<RunningApp>& apps, TimePoint now);
+  std::vector<proto::bus::AppUsage> sample(const std::vector<RunningApp>& apps, TimePoint now);
 
  private:
   struct Previous {

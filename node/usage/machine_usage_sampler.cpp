@@ -101,8 +101,8 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_meminfo(std::string
   return std::pair{*total, *available};
 }
 
-MachineUsageSample MachineUsageSampler::sample() {
-  MachineUsageSample out;
+proto::bus::MachineUsage MachineUsageSampler::sample() {
+  proto::bus::MachineUsage out;
   out.cpus = static_cast<std::uint32_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
   if (const auto ticks = parse_cpu_ticks(read_small_file("/proc/stat"))) {
     if (previous_ && ticks->total > previous_->total && ticks->busy >= previous_->busy) {
@@ -116,7 +116,7 @@ MachineUsageSample MachineUsageSampler::sample() {
     out.memory_available_bytes = memory->second;
   }
   const std::string loadavg = read_small_file("/proc/loadavg");
-  std::sscanf(loadavg.c_str(), "%lf %lf %lf", &out.load[0], &out.load[1], &out.load[2]);
+  std::sscanf(loadavg.c_str(), "%lf %lf %lf", &out.load1, &out.load5, &out.load15);
   out.addresses = interface_addresses();
   return out;
 }

@@ -9,17 +9,9 @@
 #include <utility>
 #include <vector>
 
-namespace baton::node {
+#include "common/proto/bus.hpp"
 
-struct MachineUsageSample {
-  double cpu_percent = 0;  // of all cores, since the previous sample; 0 at the first
-  std::uint32_t cpus = 0;
-  std::uint64_t memory_total_bytes = 0;
-  std::uint64_t memory_available_bytes = 0;
-  double load[3] = {0, 0, 0};  // 1, 5 and 15 minutes
-  // IPv4 then IPv6 addresses of the interfaces that are up, loopback last.
-  std::vector<std::string> addresses;
-};
+namespace baton::node {
 
 // The first line of /proc/stat, all cores together, in clock ticks.
 struct CpuTicks {
@@ -29,7 +21,7 @@ struct CpuTicks {
 
 class MachineUsageSampler {
  public:
-  MachineUsageSample sample();
+  proto::bus::MachineUsage sample();
 
  private:
   std::optional<CpuTicks> previous_;

@@ -228,6 +228,8 @@ TEST(NodeOptions, BadOptionsExitWithTwo) {
            {"--machine", "m1", "--kill-grace", "soon"},               // not a number
            {"--machine", "m1", "--appmonitor", "tcp://127.0.0.1:1"},  // not ipc://
            {"--machine", "m1", "--no-such-option"},
+           {"--machine", "m1", "--usage-interval", "-1"},    // negative
+           {"--machine", "m1", "--usage-interval", "0.01"},  // too often
        }) {
     std::vector<std::string> argv{binary_path("baton-node")};
     argv.insert(argv.end(), args.begin(), args.end());

@@ -112,7 +112,8 @@ TEST(AccessPolicy, SubscriptionsKeepCommandsFromMonitorsAndOtherNodes) {
   EXPECT_EQ(granted_subscriptions(monitor, "cmd/m1/"), List{});
   EXPECT_EQ(granted_subscriptions(monitor, "cmd/"), List{});
   EXPECT_EQ(granted_subscriptions(monitor, ""),
-            (List{"status/", "event/", "node/", "plan/", "reply/"}));
+            (List{"status/", "event/", "node/", "usage/", "plan/", "reply/"}));
+  EXPECT_EQ(granted_subscriptions(monitor, "usage/m1"), List{"usage/m1"});
   EXPECT_EQ(granted_subscriptions(monitor, "c"), List{});
 
   for (const Peer& full : {Peer{Role::operator_, "a"}, Peer{}}) {

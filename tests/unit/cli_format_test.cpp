@@ -89,7 +89,7 @@ TEST(CliDuration, ShortHumanForms) {
 }
 
 TEST(CliStatus, FlagsExitAndUptime) {
-  control::AppStatus status{running_app("m1", "web"), true, {}};
+  control::AppStatus status{running_app("m1", "web"), true, {}, std::nullopt};
   EXPECT_EQ(format_flags(status), "Started,Running,Initialized");
   EXPECT_EQ(format_app_uptime(status.state, 1125), "2m05s");
 
@@ -112,7 +112,7 @@ TEST(CliStatus, FlagsExitAndUptime) {
 }
 
 TEST(CliStatus, TableOfApps) {
-  control::AppStatus web{running_app("m1", "web"), true, {"main"}};
+  control::AppStatus web{running_app("m1", "web"), true, {"main"}, std::nullopt};
   control::AppStatus never;
   never.state.machine = "m2";
   never.state.app = "db";
@@ -122,11 +122,29 @@ TEST(CliStatus, TableOfApps) {
   killed.pid = 0;
   killed.exit_code = -SIGKILL;
   killed.restarts = 2;
-  EXPECT_EQ(render_app_statuses({web, {killed, true, {}}, never}, 1003),
-            "APP        FLAGS                         PID     EXIT  RESTARTS  PLAN  UPTIME\n"
-            "m1.web     Started,Running,Initialized  4321        -         0  main  3s\n"
-            "m1.worker  Started,Killed                  -  SIGKILL         2  main  -\n"
-            "m2.db      offline                         -        -         0  -     -\n");
+  web.usage = bus::AppUsage{"web", 37.25, 12.5, 50u << 20, 9, 24, 2};
+  EXPECT_EQ(render_app_statuses({web, {killed, true, {}, std::nullopt}, never}, 1003),
+            "APP        FLAGS                         PID  CPU%    MEM     EXIT  RESTARTS  PLAN  "
+            "UPTIME\n"
+            "m1.web     Started,Running,Initialized  4321  37.2  50.0M        -         0  main  "
+            "3s\n"
+            "m1.worker  Started,Killed                  -     -      -  SIGKILL         2  main  "
+            "-\n"
+            "m2.db      offline                         -     -      -        -         0  -     "
+            "-\n");
+}
+
+TEST(CliStatus, BytesInShortForm) {
+  EXPECT_EQ(format_bytes(0), "0B");
+  EXPECT_EQ(format_bytes(1023), "1023B");
+  EXPECT_EQ(format_bytes(12 * 1024), "12K");
+  EXPECT_EQ(format_bytes(1023 * 1024), "1023K");
+  EXPECT_EQ(format_bytes(50u << 20), "50.0M");
+  EXPECT_EQ(format_bytes(512u << 20), "512M");
+  EXPECT_EQ(format_bytes(1288490189), "1.2G");
+  EXPECT_EQ(format_bytes(std::uint64_t{3} << 40), "3.0T");
+  EXPECT_EQ(format_cpu(std::nullopt), "-");
+  EXPECT_EQ(format_memory(std::nullopt), "-");
 }
 
 TEST(CliPlans, PlanStatusAndList) {
@@ -158,10 +176,15 @@ TEST(CliMachines, OnlineAndOfflineMachines) {
   control::MachineStatus m2;
   m2.node.machine = "m2";
   m2.node.online = false;
+  m1.usage = bus::MachineUsage{12.5, 4,     std::uint64_t{8} << 30, std::uint64_t{5} << 30, 0.5,
+                               0.25, 0.125, {"10.0.0.7", "::1"}};
   EXPECT_EQ(render_machines({m1, m2}, 1001),
-            "MACHINE  STATE    APPS  REGISTRATIONS  UPTIME  LAST SEEN\n"
-            "m1       online      3              1  1h02m   1s ago\n"
-            "m2       offline     0              0  -       never\n");
+            "MACHINE  STATE    APPS  REGISTRATIONS  CPU%     MEMORY  LOAD            ADDRESS   "
+            "UPTIME  LAST SEEN\n"
+            "m1       online      3              1  12.5  3.0G/8.0G  0.50 0.25 0.12  10.0.0.7  "
+            "1h02m   1s ago\n"
+            "m2       offline     0              0     -          -  -               -         "
+            "-       never\n");
 }
 
 TEST(CliReload, SectionsAndWarnings) {
@@ -194,6 +217,13 @@ TEST(CliBusMessages, DecodedByTopicKind) {
   bus::NodeState node{1, "m1", true, 2, 0, 65, 9};
   EXPECT_EQ(line("node/m1", packed_message(node).object),
             "node m1 online apps 2 registrations 0 uptime 1m05s");
+
+  bus::UsageReport usage;
+  usage.machine = "m1";
+  usage.host = {12.5, 4, std::uint64_t{8} << 30, std::uint64_t{6} << 30, 0.5, 0.25, 0.125, {}};
+  usage.apps = {{"web", 37.5, 10, 50u << 20, 9, 24, 2}, {"db", 0, 1, 12u << 10, 1, 5, 1}};
+  EXPECT_EQ(line("usage/m1", packed_message(usage).object),
+            "usage m1 cpu 12.5% memory 2.0G/8.0G load 0.50 apps 2 web:37.5%/50.0M db:0.0%/12K");
 
   control::PlanState plan{
       1, "main", "InProgress", {{"m1.db", "initialized"}, {"m1.web", "launched"}}, std::nullopt, 4};

@@ -202,6 +202,7 @@ const std::map<std::string, std::function<void(const std::string&)>>& checks() {
       {"bus/app_state.json", check_message<bus::AppState>},
       {"bus/event.json", check_message<bus::Event>},
       {"bus/node_state.json", check_message<bus::NodeState>},
+      {"bus/usage_report.json", check_message<bus::UsageReport>},
       {"bus/command.json", check_command},
       {"bus/reply.json", check_message<bus::ReplyHeader>},
       {"bus/app_def.json", check_message<baton::config::AppDef>},

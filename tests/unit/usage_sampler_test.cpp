@@ -65,7 +65,7 @@ TEST(MachineUsageFiles, ThisMachineHasCpusMemoryAndLoopback) {
   EXPECT_GT(first.memory_total_bytes, 0u);
   EXPECT_GT(first.memory_available_bytes, 0u);
   EXPECT_LE(first.memory_available_bytes, first.memory_total_bytes);
-  EXPECT_GE(first.load[0], 0.0);
+  EXPECT_GE(first.load1, 0.0);
   EXPECT_FALSE(first.addresses.empty());
   const auto second = sampler.sample();
   EXPECT_GE(second.cpu_percent, 0.0);
@@ -86,9 +86,9 @@ class AppUsageTest : public ::testing::Test {
   }
   // Samples until `done` holds for the app's sample (each sample a little after the last, so
   // that CPU% has an interval), or a generous deadline passes.
-  AppUsageSample sample_until(const RunningApp& app,
-                              const std::function<bool(const AppUsageSample&)>& done) {
-    AppUsageSample last;
+  proto::bus::AppUsage sample_until(const RunningApp& app,
+                                    const std::function<bool(const proto::bus::AppUsage&)>& done) {
+    proto::bus::AppUsage last;
     const auto deadline = SteadyClock::now() + test::kDeadline;
     do {
       // CPU time counts in clock ticks (10 ms): an interval of a few ticks at the least.
@@ -115,7 +115,7 @@ TEST_F(AppUsageTest, ABusyLoopUsesACoreAndASleeperNothing) {
   // A loop that never waits runs whenever a core is free: well over a quarter of one even when
   // every core of a two-core machine is shared with three other busy processes.
   const auto busy_usage =
-      sample_until(busy, [](const AppUsageSample& u) { return u.cpu_percent > 25; });
+      sample_until(busy, [](const proto::bus::AppUsage& u) { return u.cpu_percent > 25; });
   EXPECT_GT(busy_usage.cpu_percent, 25);
   EXPECT_LE(busy_usage.cpu_percent, 110);
   EXPECT_GT(busy_usage.cpu_seconds, 0);
@@ -137,7 +137,7 @@ TEST_F(AppUsageTest, MemoryTheAppTouchedIsResident) {
       "big", start("exec python3 -c 'import time; b = b\"x\" * (100 << 20); time.sleep(1000)'"),
       ""};
   const auto usage =
-      sample_until(app, [](const AppUsageSample& u) { return u.rss_bytes >= (100u << 20); });
+      sample_until(app, [](const proto::bus::AppUsage& u) { return u.rss_bytes >= (100u << 20); });
   EXPECT_GE(usage.rss_bytes, 100u << 20);
   EXPECT_LT(usage.rss_bytes, 400u << 20);
 }
@@ -146,7 +146,8 @@ TEST_F(AppUsageTest, TheWholeTreeIsCounted) {
   const RunningApp app{"tree", start("sleep 1000 & sleep 1000 & (sleep 1000 &) ; wait"), ""};
   // sh, two sleeps it waits for, and one whose subshell parent exited (re-parented elsewhere, so
   // not counted without the node's launch marker): three by parent links.
-  const auto usage = sample_until(app, [](const AppUsageSample& u) { return u.processes >= 3; });
+  const auto usage =
+      sample_until(app, [](const proto::bus::AppUsage& u) { return u.processes >= 3; });
   EXPECT_EQ(usage.processes, 3u);
   EXPECT_GE(usage.threads, 3u);
 }

@@ -1,0 +1,96 @@
+// Resource usage end to end: a real node samples its apps and publishes usage/<machine>, the
+// broker keeps the last report, and status, machines and `baton status` show it.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/support/baton_runner.hpp"
+#include "tests/support/fleet_processes.hpp"
+
+namespace baton::test {
+namespace {
+
+namespace control = proto::control;
+
+class UsageFleet : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string config = dir_ / "SharedConfig.xml";
+    std::ofstream(config)
+        << "<Shared>\n"
+           "  <App AppIdTuple=\"m1.busy\" ExeFullPath=\"/bin/sh\" "
+           "CmdLineArgs=\"-c &quot;while :; do :; done&quot;\"/>\n"
+           "  <App AppIdTuple=\"m1.idle\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"600\"/>\n"
+           "  <App AppIdTuple=\"m1.tree\" ExeFullPath=\"/bin/sh\" "
+           "CmdLineArgs=\"-c &quot;sleep 600 &amp; sleep 600 &amp; wait&quot;\"/>\n"
+           "</Shared>\n";
+    broker_ = std::make_unique<BrokerProcess>(dir_, config, BrokerEndpoints::in(dir_));
+    node_ = std::make_unique<FleetNode>(dir_, "m1", broker_->endpoints().control,
+                                        std::vector<std::string>{"--usage-interval", "0.2"});
+    client_ = std::make_unique<ControlClient>(broker_->endpoints().control);
+    ASSERT_TRUE(client_->wait_linked("m1")) << logs();
+  }
+  std::string logs() { return "--- broker\n" + broker_->log() + "--- m1\n" + node_->log(); }
+  void launch(const std::string& app) {
+    auto reply = client_->request("launch", control::AppArgs{app});
+    ASSERT_TRUE(reply && reply->ok) << app << ": " << (reply ? reply->error : "no reply");
+  }
+
+  TempDir dir_;
+  std::unique_ptr<BrokerProcess> broker_;
+  std::unique_ptr<FleetNode> node_;
+  std::unique_ptr<ControlClient> client_;
+};
+
+TEST_F(UsageFleet, StatusShowsWhatEachRunningAppUses) {
+  EXPECT_FALSE(client_->app("m1.busy")->usage.has_value()) << "not running: no usage";
+  for (const char* app : {"m1.busy", "m1.idle", "m1.tree"})
+    launch(app);
+  // A loop that never waits gets well over a quarter of a core even on a busy two-core machine.
+  ASSERT_TRUE(client_->wait_app("m1.busy", [](const control::AppStatus& s) {
+    return s.usage && s.usage->cpu_percent > 25;
+  })) << logs();
+  ASSERT_TRUE(client_->wait_app("m1.tree", [](const control::AppStatus& s) {
+    return s.usage && s.usage->processes == 3;
+  })) << logs();
+  ASSERT_TRUE(client_->wait_app("m1.idle", [](const control::AppStatus& s) {
+    return s.usage && s.usage->cpu_seconds == 0;
+  })) << logs();
+  const auto idle = client_->app("m1.idle");
+  EXPECT_LT(idle->usage->cpu_percent, 5);
+  EXPECT_GT(idle->usage->rss_bytes, 0u);
+  EXPECT_EQ(idle->usage->processes, 1u);
+
+  // The command line shows it too.
+  BatonRunner baton(dir_);
+  const CliRun status =
+      baton.run({"status", "--broker", broker_->endpoints().control}, {{"COLUMNS", "200"}});
+  ASSERT_EQ(status.code, 0) << describe(status);
+  EXPECT_NE(status.out.find("CPU%"), std::string::npos) << status.out;
+
+  // Killed, an app has no usage any more.
+  auto killed = client_->request("kill", control::AppArgs{"m1.busy"});
+  ASSERT_TRUE(killed && killed->ok);
+  EXPECT_TRUE(client_->wait_app("m1.busy", [](const control::AppStatus& s) {
+    return !s.usage.has_value();
+  })) << logs();
+}
+
+TEST_F(UsageFleet, MachinesShowTheMachinesUsage) {
+  std::optional<control::MachineStatus> m1;
+  ASSERT_TRUE(wait_until([&] {
+    auto reply = client_->request("machines");
+    if (!reply || !reply->ok) return false;
+    auto result = client_->result_as<control::MachinesResult>(*reply);
+    if (!result || result->machines.empty() || !result->machines.front().usage) return false;
+    m1 = result->machines.front();
+    return true;
+  })) << logs();
+  EXPECT_EQ(m1->node.machine, "m1");
+  EXPECT_GE(m1->usage->cpus, 1u);
+  EXPECT_GT(m1->usage->memory_total_bytes, 0u);
+  EXPECT_FALSE(m1->usage->addresses.empty());
+}
+
+}  // namespace
+}  // namespace baton::test
