@@ -17,7 +17,7 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config git \
 	libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev libpugixml-dev \
 	libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libspdlog-dev \
 	python3 python3-zmq python3-msgpack python3-pytest python3-setuptools python3-pip \
-	clang-format procps libxml2-utils clang libclang-rt-14-dev iproute2 gnuplot-nox
+	clang-format procps tmux libxml2-utils clang libclang-rt-14-dev iproute2 gnuplot-nox
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -1,5 +1,9 @@
 #include "cli/commands.hpp"
 
+#include <signal.h>
+
+#include <exception>
+
 #include <iostream>
 
 #include "cli/json_output.hpp"
@@ -22,6 +26,27 @@ CLI::Validator app_id_check() {
         return id ? std::string() : id.error().message;
       },
       "machine.app");
+}
+
+CLI::Validator above_zero() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          std::size_t used = 0;
+          if (std::stod(text, &used) > 0 && used == text.size()) return {};
+        } catch (const std::exception&) {
+        }
+        return "'" + text + "' is not a number above 0";
+      },
+      "> 0");
+}
+
+void set_signals_blocked(bool blocked) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
 }
 
 std::chrono::milliseconds timeout_of(const CliContext& context) {

@@ -25,6 +25,7 @@ void add_machine_commands(CLI::App& app, CliContext& context);  // machines, set
 void add_watch_command(CLI::App& app, CliContext& context);     // watch
 void add_up_command(CLI::App& app, CliContext& context);        // up
 void add_keygen_command(CLI::App& app, CliContext& context);    // keygen
+void add_top_command(CLI::App& app, CliContext& context);       // top
 
 // ---- For the verbs ----
 
@@ -38,6 +39,15 @@ void add_json_flag(CLI::App* subcommand, bool& json);
 CLI::Validator app_id_check();
 
 std::chrono::milliseconds timeout_of(const CliContext& context);
+
+// A number above zero, e.g. --count, --for, --interval. (CLI::PositiveNumber would name the
+// largest double in its message.)
+CLI::Validator above_zero();
+
+// Blocks SIGINT and SIGTERM in this thread, before the ZeroMQ context starts its threads (which
+// inherit the mask), so that they reach only a signalfd and Ctrl-C ends a live verb through its
+// normal return; unblocks them again.
+void set_signals_blocked(bool blocked);
 
 // A broker's result for --json: indented JSON with the wire's field names, then '\n'.
 void print_json(const msgpack::object& result);

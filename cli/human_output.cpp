@@ -163,6 +163,45 @@ std::string render_app_statuses(const std::vector<control::AppStatus>& apps, dou
   return table.render();
 }
 
+std::string render_top(const std::vector<control::AppStatus>& apps, const std::string& machine,
+                       bool by_memory, std::size_t rows, double now) {
+  std::vector<const control::AppStatus*> running;
+  double cpu = 0;
+  std::uint64_t memory = 0;
+  for (const auto& app : apps) {
+    if (!app.usage || (!machine.empty() && app.state.machine != machine)) continue;
+    running.push_back(&app);
+    cpu += app.usage->cpu_percent;
+    memory += app.usage->rss_bytes;
+  }
+  // Ties (idle apps) in id order, so that the table does not shuffle between two snapshots.
+  std::stable_sort(running.begin(), running.end(), [by_memory](const auto* a, const auto* b) {
+    return by_memory ? a->usage->rss_bytes > b->usage->rss_bytes
+                     : a->usage->cpu_percent > b->usage->cpu_percent;
+  });
+  char summary[160];
+  std::snprintf(summary, sizeof summary, "%zu apps running%s%s: cpu %.1f%%, memory %s, by %s\n",
+                running.size(), machine.empty() ? "" : " on ", machine.c_str(), cpu,
+                format_bytes(memory).c_str(), by_memory ? "memory" : "cpu");
+  Table table({{"APP"},
+               {"CPU%", Align::kRight},
+               {"MEM", Align::kRight},
+               {"THREADS", Align::kRight},
+               {"FILES", Align::kRight},
+               {"PROCS", Align::kRight},
+               {"PID", Align::kRight},
+               {"UPTIME"}});
+  for (std::size_t i = 0; i < running.size() && (rows == 0 || i < rows); ++i) {
+    const control::AppStatus& app = *running[i];
+    const bus::AppUsage& usage = *app.usage;
+    table.add_row({app.state.machine + "." + app.state.app, format_cpu(usage),
+                   format_bytes(usage.rss_bytes), std::to_string(usage.threads),
+                   std::to_string(usage.open_files), std::to_string(usage.processes),
+                   std::to_string(app.state.pid), format_app_uptime(app.state, now)});
+  }
+  return summary + table.render();
+}
+
 std::string render_plan_state(const control::PlanState& plan) {
   std::string out = "plan " + plan.plan + ": " + plan.status + "\n";
   if (plan.reason) out += "reason: " + *plan.reason + "\n";

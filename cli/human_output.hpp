@@ -34,6 +34,11 @@ std::string format_memory(const std::optional<proto::bus::AppUsage>& usage);
 
 // The table of `baton status`: APP FLAGS PID CPU% MEM EXIT RESTARTS PLAN UPTIME.
 std::string render_app_statuses(const std::vector<proto::control::AppStatus>& apps, double now);
+// `baton top`: the running apps with a usage report (of `machine` alone when not empty), the
+// busiest first by CPU% (or by memory when `by_memory`): a summary line, then APP CPU% MEM
+// THREADS FILES PROCS PID UPTIME. At most `rows` apps (0: all).
+std::string render_top(const std::vector<proto::control::AppStatus>& apps,
+                       const std::string& machine, bool by_memory, std::size_t rows, double now);
 // `baton plan status`: the plan's status line, why it failed, and the table of its apps.
 std::string render_plan_state(const proto::control::PlanState& plan);
 // `baton plans`: PLAN STATUS.

@@ -45,29 +45,6 @@ std::string time_of_day() {
   return text;
 }
 
-// --count and --for: a number above zero. (CLI::PositiveNumber would name the largest double in
-// its message.)
-CLI::Validator above_zero() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        try {
-          std::size_t used = 0;
-          if (std::stod(text, &used) > 0 && used == text.size()) return {};
-        } catch (const std::exception&) {
-        }
-        return "'" + text + "' is not a number above 0";
-      },
-      "> 0");
-}
-
-void set_signals_blocked(bool blocked) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
-}
-
 // The line to print for one [topic, payload], or nullopt (with a note on stderr) when the
 // payload is not the message its topic announces.
 std::optional<std::string> format_message(const std::string& topic, const zmq::message_t& payload,

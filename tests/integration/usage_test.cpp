@@ -2,7 +2,9 @@
 // broker keeps the last report, and status, machines and `baton status` show it.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "tests/support/baton_runner.hpp"
 #include "tests/support/fleet_processes.hpp"
@@ -11,6 +13,16 @@ namespace baton::test {
 namespace {
 
 namespace control = proto::control;
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
 
 class UsageFleet : public ::testing::Test {
  protected:
@@ -90,6 +102,64 @@ TEST_F(UsageFleet, MachinesShowTheMachinesUsage) {
   EXPECT_GE(m1->usage->cpus, 1u);
   EXPECT_GT(m1->usage->memory_total_bytes, 0u);
   EXPECT_FALSE(m1->usage->addresses.empty());
+}
+
+TEST_F(UsageFleet, TopShowsTheBusiestAppFirst) {
+  for (const char* app : {"m1.idle", "m1.busy", "m1.tree"})
+    launch(app);
+  ASSERT_TRUE(client_->wait_app("m1.busy", [](const control::AppStatus& s) {
+    return s.usage && s.usage->cpu_percent > 25;
+  })) << logs();
+  BatonRunner baton(dir_);
+  const std::string broker = broker_->endpoints().control;
+  const CliRun top = baton.run({"top", "--broker", broker, "--count", "1"});
+  ASSERT_EQ(top.code, 0) << describe(top);
+  const auto lines = split_lines(top.out);
+  ASSERT_GE(lines.size(), 5u) << top.out;
+  EXPECT_TRUE(lines[0].starts_with("3 apps running")) << top.out;
+  EXPECT_TRUE(lines[2].starts_with("m1.busy ")) << top.out;
+
+  const CliRun unknown = baton.run({"top", "m9", "--broker", broker, "--count", "1"});
+  EXPECT_EQ(unknown.code, 1) << describe(unknown);
+  EXPECT_NE(unknown.err.find("unknown machine m9"), std::string::npos) << describe(unknown);
+  const CliRun bad_sort = baton.run({"top", "--broker", broker, "--sort", "name"});
+  EXPECT_EQ(bad_sort.code, 2) << describe(bad_sort);
+}
+
+// What a user sees: `baton top` on a terminal (tmux), redrawn in place, ended by `q`.
+TEST_F(UsageFleet, TopOnATerminalEndsWithQ) {
+  for (const char* app : {"m1.idle", "m1.busy"})
+    launch(app);
+  ASSERT_TRUE(client_->wait_app("m1.busy", [](const control::AppStatus& s) {
+    return s.usage && s.usage->cpu_percent > 25;
+  })) << logs();
+  const std::string socket = dir_ / "tmux.sock";
+  auto tmux = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"tmux", "-S", socket});
+    const std::string out = dir_ / "tmux.out";
+    std::filesystem::remove(out);  // the child appends to it
+    ChildProcess run(args, {{}, {}, out});
+    const auto exit = run.wait_exit();
+    return std::make_pair(exit && exit->code == 0, read_file(out));
+  };
+  struct KillServer {
+    std::function<void()> kill;
+    ~KillServer() { kill(); }
+  } kill_server{[&] { tmux({"kill-server"}); }};
+  ASSERT_TRUE(
+      tmux({"new-session", "-d", "-x", "120", "-y", "30",
+            binary_path("baton") + " top --interval 0.3 --broker " + broker_->endpoints().control})
+          .first);
+  std::string screen;
+  ASSERT_TRUE(wait_until([&] {
+    screen = tmux({"capture-pane", "-p"}).second;
+    const auto lines = split_lines(screen);
+    return lines.size() >= 3 && lines[0].starts_with("2 apps running") &&
+           lines[2].starts_with("m1.busy ");
+  })) << screen << read_file(dir_ / "top.err");
+  EXPECT_EQ(screen.find("\x1b"), std::string::npos) << "escape sequences shown raw";
+  tmux({"send-keys", "q"});
+  EXPECT_TRUE(wait_until([&] { return !tmux({"has-session"}).first; })) << "top did not end on q";
 }
 
 }  // namespace

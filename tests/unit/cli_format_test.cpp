@@ -147,6 +147,29 @@ TEST(CliStatus, BytesInShortForm) {
   EXPECT_EQ(format_memory(std::nullopt), "-");
 }
 
+TEST(CliTop, BusiestFirstAndOnlyWhatRuns) {
+  auto app = [](const std::string& machine, const std::string& name, double cpu,
+                std::uint64_t rss) {
+    control::AppStatus status{running_app(machine, name), true, {}, std::nullopt};
+    status.usage = bus::AppUsage{name, cpu, 1, rss, 2, 7, 1};
+    return status;
+  };
+  control::AppStatus stopped{running_app("m1", "off"), true, {}, std::nullopt};
+  const std::vector<control::AppStatus> apps = {app("m1", "idle", 0, 40u << 20), stopped,
+                                                app("m1", "busy", 97.5, 1u << 20),
+                                                app("m2", "big", 3, 900u << 20)};
+  EXPECT_EQ(render_top(apps, "", false, 0, 1003),
+            "3 apps running: cpu 100.5%, memory 941M, by cpu\n"
+            "APP      CPU%    MEM  THREADS  FILES  PROCS   PID  UPTIME\n"
+            "m1.busy  97.5   1.0M        2      7      1  4321  3s\n"
+            "m2.big    3.0   900M        2      7      1  4321  3s\n"
+            "m1.idle   0.0  40.0M        2      7      1  4321  3s\n");
+  EXPECT_EQ(render_top(apps, "m1", true, 1, 1003),
+            "2 apps running on m1: cpu 97.5%, memory 41.0M, by memory\n"
+            "APP      CPU%    MEM  THREADS  FILES  PROCS   PID  UPTIME\n"
+            "m1.idle   0.0  40.0M        2      7      1  4321  3s\n");
+}
+
 TEST(CliPlans, PlanStatusAndList) {
   control::PlanState plan;
   plan.plan = "main";
