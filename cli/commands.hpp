@@ -26,6 +26,7 @@ void add_watch_command(CLI::App& app, CliContext& context);     // watch
 void add_up_command(CLI::App& app, CliContext& context);        // up
 void add_keygen_command(CLI::App& app, CliContext& context);    // keygen
 void add_top_command(CLI::App& app, CliContext& context);       // top
+void add_logs_command(CLI::App& app, CliContext& context);      // logs
 
 // ---- For the verbs ----
 

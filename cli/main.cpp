@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   add_up_command(app, context);
   add_keygen_command(app, context);
   add_top_command(app, context);
+  add_logs_command(app, context);
 
   app.footer(
       "Access: the broker's ipc:// socket admits its own user and the members of one group\n"

@@ -13,9 +13,10 @@ namespace {
 using proto::control::ControlOp;
 
 // What a monitor key may ask: every query, nothing that changes the fleet.
-constexpr std::array<ControlOp, 6> kQueries = {
+constexpr std::array<ControlOp, 7> kQueries = {
     ControlOp::hello,       ControlOp::get_app_state, ControlOp::get_all_apps_state,
-    ControlOp::plan_status, ControlOp::plans,         ControlOp::machines};
+    ControlOp::plan_status, ControlOp::plans,         ControlOp::machines,
+    ControlOp::logs};
 
 // Every kind of bus message but commands (cmd/): what "everything" means for a monitor.
 constexpr std::array<std::string_view, 6> kMonitorTopics = {"status/", "event/", "node/",

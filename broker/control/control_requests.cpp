@@ -162,6 +162,7 @@ void ControlRequests::dispatch(const Client& client, const std::string& op,
           {ControlOp::set_vars, &ControlRequests::set_vars},
           {ControlOp::kill_all, &ControlRequests::kill_all},
           {ControlOp::reload, &ControlRequests::reload},
+          {ControlOp::logs, &ControlRequests::logs},
       }};
   static_assert(proto::in_declaration_order(kHandlers), "one row per op, in the enum's order");
   const auto known = proto::parse_name<ControlOp>(op);
@@ -314,6 +315,29 @@ void ControlRequests::send_to_machines(const Client& client,
       reply_error(gather->client, message);
     });
   }
+}
+
+void ControlRequests::logs(const Client& client, ControlOp, const msgpack::object& args) {
+  auto a = proto::decode<control::LogsArgs>(args);
+  if (!a) return reply_error(client, "logs: " + a.error().message);
+  auto id = config::parse_app_id(a->app);
+  if (!id) return reply_error(client, "'" + a->app + "' is not an app id: " + id.error().message);
+  if (auto ok = routable(*id); !ok) return reply_error(client, ok.error().message);
+  const bus::TailArgs tail{id->app, a->lines};
+  nodes_.send_when_linked(
+      id->machine, bus::CommandOp::tail,
+      [tail](const bus::CommandHeader& header) { return bus::pack_command(header, tail); },
+      [this, client](const CommandRouter::Outcome& outcome) {
+        if (!outcome.ok) return reply_error(client, outcome.error);
+        msgpack::zone zone;
+        auto object = proto::unpack_frame(zone, outcome.payload.data(), outcome.payload.size(),
+                                          proto::bulk_frame_limits());
+        const msgpack::object* result = object ? proto::find_key(*object, "result") : nullptr;
+        auto lines = result != nullptr ? proto::decode<bus::TailResult>(*result)
+                                       : Expected<bus::TailResult>(Error{"no result"});
+        if (!lines) return reply_error(client, "logs: the node's answer: " + lines.error().message);
+        reply(client, *lines);
+      });
 }
 
 void ControlRequests::reload(const Client& client, ControlOp, const msgpack::object&) {

@@ -63,6 +63,8 @@ class ControlRequests {
   void set_vars(const Client& client, ControlOp op, const msgpack::object& args);
   void kill_all(const Client& client, ControlOp op, const msgpack::object& args);
   void reload(const Client& client, ControlOp op, const msgpack::object& args);
+  // The app's node reads its log (tail) and the lines go back as they came.
+  void logs(const Client& client, ControlOp op, const msgpack::object& args);
 
   Status routable(const config::AppId& app) const;
   // Sends one command to each machine and answers the client when all have answered.

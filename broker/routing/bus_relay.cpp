@@ -70,7 +70,8 @@ void BusRelay::relay(const zmq::message_t& topic_msg, const zmq::message_t& payl
   const std::string machine = machine_of_topic(topic);
   std::string publisher_machine = machine;
   if (topic.starts_with("reply/") && peer && peer->role != Role::anyone) {
-    auto reply = proto::decode_frame<bus::ReplyHeader>(payload.data(), payload.size());
+    auto reply = proto::decode_frame<bus::ReplyHeader>(payload.data(), payload.size(),
+                                                       proto::bulk_frame_limits());
     publisher_machine = reply && reply->machine ? *reply->machine : std::string();
   }
   if (!peer || !may_publish_for(*peer, publisher_machine)) {
@@ -103,7 +104,8 @@ void BusRelay::relay(const zmq::message_t& topic_msg, const zmq::message_t& payl
     }
     nodes_.usage_arrived(std::move(*report));
   } else if (topic == bus::reply_topic(kBrokerReplyTo)) {
-    auto reply = proto::decode_frame<bus::ReplyHeader>(payload.data(), payload.size());
+    auto reply = proto::decode_frame<bus::ReplyHeader>(payload.data(), payload.size(),
+                                                       proto::bulk_frame_limits());
     if (!reply) return;
     if (reply->machine) nodes_.heard_from(*reply->machine);
     router_.on_reply(*reply, payload.to_string());

@@ -179,6 +179,25 @@ struct SetVarsArgs {
 // "vars" is a map of valid names (not empty, no '=') to strings.
 Status check_decoded(const SetVarsArgs& args);
 
+// args of tail: the last lines of an app's output log.
+struct TailArgs {
+  std::string app;
+  std::uint32_t lines = 20;
+  static constexpr auto kFields =
+      std::make_tuple(required("app", &TailArgs::app), required("lines", &TailArgs::lines));
+};
+// The most lines one tail returns, and about the most bytes (a reply is one frame).
+inline constexpr std::uint32_t kMaxTailLines = 100'000;
+inline constexpr std::size_t kMaxTailBytes = 2 * 1024 * 1024;
+
+// The result of tail (and of the control op logs): the lines, oldest first.
+struct TailResult {
+  std::vector<std::string> lines;
+  bool truncated = false;  // fewer lines than asked: the byte limit, not the log's start
+  static constexpr auto kFields = std::make_tuple(required("lines", &TailResult::lines),
+                                                  required("truncated", &TailResult::truncated));
+};
+
 // The result of get_state: the state of every app of the node.
 struct StateResult {
   std::vector<AppState> apps;

@@ -168,9 +168,10 @@ Expected<T> decode(const msgpack::object& object) {
 }
 
 template <class T>
-Expected<T> decode_frame(const void* data, std::size_t size) {
+Expected<T> decode_frame(const void* data, std::size_t size,
+                         const msgpack::unpack_limit& limits = frame_limits()) {
   msgpack::zone zone;
-  auto object = unpack_frame(zone, data, size);
+  auto object = unpack_frame(zone, data, size, limits);
   if (!object) return object.error();
   return decode<T>(*object);
 }

@@ -83,6 +83,14 @@ struct AppArgs {
   static constexpr auto kFields = std::make_tuple(required("app", &AppArgs::app));
 };
 
+// logs: the last `lines` lines of one app's output log (bus::TailResult answers).
+struct LogsArgs {
+  std::string app;  // machine.app
+  std::uint32_t lines = 20;
+  static constexpr auto kFields =
+      std::make_tuple(required("app", &LogsArgs::app), required("lines", &LogsArgs::lines));
+};
+
 struct PlanArgs {
   std::string plan;
   static constexpr auto kFields = std::make_tuple(required("plan", &PlanArgs::plan));

@@ -26,9 +26,10 @@ enum class ControlOp {
   set_vars,
   kill_all,
   reload,
+  logs,
 };
 
-inline constexpr NameTable<ControlOp, 16> kControlOpNames{{
+inline constexpr NameTable<ControlOp, 17> kControlOpNames{{
     {ControlOp::hello, "hello"},
     {ControlOp::get_app_state, "get_app_state"},
     {ControlOp::get_all_apps_state, "get_all_apps_state"},
@@ -45,6 +46,7 @@ inline constexpr NameTable<ControlOp, 16> kControlOpNames{{
     {ControlOp::set_vars, "set_vars"},
     {ControlOp::kill_all, "kill_all"},
     {ControlOp::reload, "reload"},
+    {ControlOp::logs, "logs"},
 }};
 
 constexpr const auto& name_table(ControlOp) {
@@ -57,9 +59,9 @@ static_assert(in_declaration_order(kControlOpNames));
 namespace baton::proto::bus {
 
 // The commands the broker sends a node on cmd/<machine>/ (schemas/bus/command.json).
-enum class CommandOp { deploy, launch, kill, restart, set_vars, kill_all, get_state };
+enum class CommandOp { deploy, launch, kill, restart, set_vars, kill_all, get_state, tail };
 
-inline constexpr NameTable<CommandOp, 7> kCommandOpNames{{
+inline constexpr NameTable<CommandOp, 8> kCommandOpNames{{
     {CommandOp::deploy, "deploy"},
     {CommandOp::launch, "launch"},
     {CommandOp::kill, "kill"},
@@ -67,6 +69,7 @@ inline constexpr NameTable<CommandOp, 7> kCommandOpNames{{
     {CommandOp::set_vars, "set_vars"},
     {CommandOp::kill_all, "kill_all"},
     {CommandOp::get_state, "get_state"},
+    {CommandOp::tail, "tail"},
 }};
 
 // The flags of an AppState (schemas/bus/app_state.json, docs/app-states.md), in the order a node

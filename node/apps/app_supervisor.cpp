@@ -204,6 +204,14 @@ std::vector<SavedVar> AppSupervisor::saved_vars() const {
   return vars;
 }
 
+Expected<LogTail> AppSupervisor::log_tail(const std::string& app, std::uint32_t lines) {
+  if (find(app) == nullptr) return Error{"unknown app " + config_.machine + "." + app};
+  if (config_.log_dir.empty()) return Error{"this node keeps no app logs (no --log-dir)"};
+  // An output log's file is named after the app, and an app id holds no '/' (config/app_def).
+  return read_log_tail(config_.log_dir + "/" + app + ".log",
+                       std::min(lines, proto::bus::kMaxTailLines), proto::bus::kMaxTailBytes);
+}
+
 std::vector<RunningApp> AppSupervisor::running_apps() const {
   std::vector<RunningApp> running;
   for (const auto& [id, s] : apps_) {

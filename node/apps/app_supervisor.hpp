@@ -18,6 +18,7 @@
 #include "common/proto/bus.hpp"
 #include "node/apps/app_lifecycle.hpp"
 #include "node/apps/launch_request.hpp"
+#include "node/apps/log_tail.hpp"
 #include "node/apps/output_pipes.hpp"
 #include "node/process/child_reaper.hpp"
 #include "node/process/pidfd.hpp"
@@ -73,6 +74,9 @@ class AppSupervisor final : public LifecycleHost {
   void finish_output() { output_.finish(); }
 
   std::vector<proto::bus::AppState> states() const;
+  // The last `lines` lines of the app's output log, its rotations included (at most
+  // proto::bus::kMaxTailLines lines and about kMaxTailBytes bytes).
+  Expected<LogTail> log_tail(const std::string& app, std::uint32_t lines);
   // The apps whose process runs (or is dying), for the usage sampler.
   std::vector<RunningApp> running_apps() const;
   // The node's sequence number: every message the node publishes takes the next one.

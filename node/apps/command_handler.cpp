@@ -36,6 +36,7 @@ void CommandHandler::handle(const void* data, std::size_t size) {
           {CommandOp::set_vars, &CommandHandler::set_vars},
           {CommandOp::kill_all, &CommandHandler::kill_all},
           {CommandOp::get_state, &CommandHandler::get_state},
+          {CommandOp::tail, &CommandHandler::tail},
       }};
   static_assert(proto::in_declaration_order(kHandlers), "one row per op, in the enum's order");
 
@@ -101,6 +102,17 @@ void CommandHandler::kill_all(const Command& command, const msgpack::object&) {
 void CommandHandler::get_state(const Command& command, const msgpack::object&) {
   const bus::ReplyHeader header{bus::kVersion, command.id, true, std::nullopt, machine_};
   const bus::StateResult result{supervisor_.states()};
+  publish_(bus::reply_topic(command.reply_to),
+           bus::pack_with(header, "result", [&](auto& pk) { proto::pack_message(pk, result); }));
+}
+
+void CommandHandler::tail(const Command& command, const msgpack::object& args) {
+  auto request = proto::decode<bus::TailArgs>(args);
+  if (!request) return reply(command, Error{"tail: " + request.error().message});
+  auto tail = supervisor_.log_tail(request->app, request->lines);
+  if (!tail) return reply(command, tail.error());
+  const bus::ReplyHeader header{bus::kVersion, command.id, true, std::nullopt, machine_};
+  const bus::TailResult result{std::move(tail->lines), tail->truncated};
   publish_(bus::reply_topic(command.reply_to),
            bus::pack_with(header, "result", [&](auto& pk) { proto::pack_message(pk, result); }));
 }

@@ -30,6 +30,7 @@ class CommandHandler {
   void set_vars(const Command& command, const msgpack::object& args);
   void kill_all(const Command& command, const msgpack::object& args);
   void get_state(const Command& command, const msgpack::object& args);
+  void tail(const Command& command, const msgpack::object& args);
 
   void reply(const Command& command, const Status& status);
 

@@ -118,6 +118,9 @@ void check_command(const std::string& file) {
       case bus::CommandOp::get_state:
         again(decode<control::Empty>(*args));
         break;
+      case bus::CommandOp::tail:
+        again(decode<bus::TailArgs>(*args));
+        break;
     }
   }
 }
@@ -166,6 +169,9 @@ void check_request(const std::string& file) {
       case Op::set_vars:
         again(decode<c::SetVarsRequest>(*args));
         break;
+      case Op::logs:
+        again(decode<c::LogsArgs>(*args));
+        break;
       case Op::get_all_apps_state:
       case Op::plans:
       case Op::machines:
@@ -213,6 +219,7 @@ const std::map<std::string, std::function<void(const std::string&)>>& checks() {
       {"control/app_status.json", check_message<control::AppStatus>},
       {"control/machine_status.json", check_message<control::MachineStatus>},
       {"control/reload_result.json", check_message<control::ReloadResult>},
+      {"bus/tail_result.json", check_message<bus::TailResult>},
   };
   return table;
 }
@@ -308,8 +315,8 @@ TEST(Schemas, OnlyTheTablesNamesAreOps) {
   EXPECT_EQ(parse_name<bus::CommandOp>("plans"), std::nullopt) << "a client's op";
   EXPECT_EQ(parse_name<bus::CommandOp>(""), std::nullopt);
   EXPECT_EQ(parse_name<bus::EventKind>("watchdog"), std::nullopt);
-  EXPECT_EQ(kEnumCount<control::ControlOp>, 16u);
-  EXPECT_EQ(kEnumCount<bus::CommandOp>, 7u);
+  EXPECT_EQ(kEnumCount<control::ControlOp>, 17u);
+  EXPECT_EQ(kEnumCount<bus::CommandOp>, 8u);
 }
 
 }  // namespace
