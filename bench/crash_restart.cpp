@@ -24,7 +24,12 @@
 #include "bench/support/latency_stats.hpp"
 #include "bench/support/process_stats.hpp"
 #include "bench/support/record_pipe.hpp"
-#include "tests/support/fleet_processes.hpp"
+#include "harness/child_process.hpp"
+#include "harness/control_client.hpp"
+#include "harness/files.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::bench {
 namespace {
@@ -43,7 +48,7 @@ struct Run {
 
 std::vector<Run> read_runs(const std::string& path) {
   std::vector<Run> runs;
-  for (const std::string& line : test::read_lines(path)) {
+  for (const std::string& line : harness::read_lines(path)) {
     std::istringstream fields(line);
     Run run{};
     if (!(fields >> run.start_ns >> run.end_ns)) throw std::runtime_error("bad line in " + path);
@@ -127,8 +132,8 @@ class BaselineRelauncher {
 };
 
 int run(const Params& p) {
-  test::TempDir dir;
-  const std::string program = test::binary_path("crash_app");
+  harness::TempDir dir;
+  const std::string program = harness::binary_path("crash_app");
   const std::string baton_record = dir / "baton.runs";
   const std::string baseline_record = dir / "baseline.runs";
   const std::string spawn_record = dir / "spawn.runs";
@@ -144,9 +149,9 @@ int run(const Params& p) {
                                           << "\"/>\n"
                                              "  </App>\n"
                                              "</Shared>\n";
-  test::BrokerProcess broker(dir, dir / "SharedConfig.xml", test::BrokerEndpoints::in(dir));
-  test::FleetNode node(dir, "m1", broker.endpoints().control, {"--restart-backoff-cap", "0"});
-  test::ControlClient client(broker.endpoints().control);
+  harness::BrokerProcess broker(dir, dir / "SharedConfig.xml", harness::BrokerEndpoints::in(dir));
+  harness::FleetNode node(dir, "m1", broker.endpoints().control, {"--restart-backoff-cap", "0"});
+  harness::ControlClient client(broker.endpoints().control);
   // Thrown, not exit(): the destructors must end the broker, the node and the helper.
   auto fail = [&](const std::string& why) {
     const std::string log = node.log();
@@ -175,13 +180,14 @@ int run(const Params& p) {
     const auto cpu_before = cpu_seconds(node.process().pid());
     auto launched = client.request("launch", control::AppArgs{"m1.crasher"});
     if (!launched || !launched->ok) fail("launch failed: " + (launched ? launched->error : "?"));
-    if (!test::wait_until(
+    if (!harness::wait_until(
             [&] { return read_runs(baton_record).size() >= baton_before + runs_per_round; }, 60s))
       fail("the node did not relaunch the app " + std::to_string(p.restarts_per_round) +
            " times within 60 s");
     // The round is over when the node has seen the last crash and left the app stopped.
     if (!client.wait_app("m1.crasher", [](const auto& s) {
-          return !test::has_flag(s.state, "Running") && !test::has_flag(s.state, "Restarting");
+          return !harness::has_flag(s.state, "Running") &&
+                 !harness::has_flag(s.state, "Restarting");
         }))
       fail("the app did not stay stopped after its last try");
     const auto cpu_after = cpu_seconds(node.process().pid());

@@ -11,8 +11,11 @@
 
 #include "bench/support/bench_report.hpp"
 #include "bench/support/latency_stats.hpp"
-#include "tests/support/command_stream.hpp"
-#include "tests/support/fleet_processes.hpp"
+#include "harness/command_stream.hpp"
+#include "harness/control_client.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::bench {
 namespace {
@@ -29,7 +32,7 @@ struct Params {
 
 constexpr long long kOfflineAfterMs = 2500;  // the broker's default, passed explicitly
 
-std::optional<bool> machine_online(test::ControlClient& client, const std::string& machine) {
+std::optional<bool> machine_online(harness::ControlClient& client, const std::string& machine) {
   auto reply = client.request("machines", control::Empty{}, 2s);
   auto machines = reply ? client.result_as<control::MachinesResult>(*reply) : std::nullopt;
   if (!machines) return std::nullopt;
@@ -40,17 +43,17 @@ std::optional<bool> machine_online(test::ControlClient& client, const std::strin
 }
 
 int run(const Params& p) {
-  test::TempDir dir;
+  harness::TempDir dir;
   std::ofstream(dir / "SharedConfig.xml")
       << "<Shared>\n"
          "  <App AppIdTuple=\"m1.storm\" ExeFullPath=\"/bin/false\" RestartOnCrash=\"1\">\n"
          "    <Restarter delay=\"0\" maxTries=\"-1\"/>\n"
          "  </App>\n"
          "</Shared>\n";
-  test::BrokerProcess broker(dir, dir / "SharedConfig.xml", test::BrokerEndpoints::in(dir),
-                             {"--offline-after", std::to_string(kOfflineAfterMs)});
-  test::FleetNode node(dir, "m1", broker.endpoints().control, {"--restart-backoff-cap", "0"});
-  test::ControlClient client(broker.endpoints().control);
+  harness::BrokerProcess broker(dir, dir / "SharedConfig.xml", harness::BrokerEndpoints::in(dir),
+                                {"--offline-after", std::to_string(kOfflineAfterMs)});
+  harness::FleetNode node(dir, "m1", broker.endpoints().control, {"--restart-backoff-cap", "0"});
+  harness::ControlClient client(broker.endpoints().control);
   auto fail = [&](const std::string& why) {
     const std::string log = broker.log() + "\n--- node\n" + node.log();
     throw std::runtime_error(why + "\n--- broker log\n" +
@@ -59,7 +62,7 @@ int run(const Params& p) {
   if (!client.wait_linked("m1")) fail("the node never linked to the broker");
 
   const std::string control_endpoint = broker.endpoints().control;
-  const test::CommandRun idle = test::run_commands(control_endpoint, "m1", p.commands, 0);
+  const harness::CommandRun idle = harness::run_commands(control_endpoint, "m1", p.commands, 0);
   if (idle.ok != p.commands) fail("idle: " + idle.first_error);
 
   auto launched = client.request("launch", control::AppArgs{"m1.storm"});
@@ -68,7 +71,7 @@ int run(const Params& p) {
                        [&](const auto& s) { return s.state.restarts >= p.storm_restarts_first; }))
     fail("no restart storm");
   const std::int64_t restarts_before = client.app("m1.storm")->state.restarts;
-  const test::CommandRun storm = test::run_commands(control_endpoint, "m1", p.commands, 0);
+  const harness::CommandRun storm = harness::run_commands(control_endpoint, "m1", p.commands, 0);
   const std::int64_t storm_restarts = client.app("m1.storm")->state.restarts - restarts_before;
   if (storm.ok != p.commands) fail("storm: " + storm.first_error);
   (void)client.request("kill", control::AppArgs{"m1.storm"});
@@ -77,7 +80,7 @@ int run(const Params& p) {
   for (int k = 0; k < p.kills; ++k) {
     node.kill9();
     const auto killed_at = steady_clock::now();
-    if (!test::wait_until([&] { return machine_online(client, "m1") == false; }, 30s))
+    if (!harness::wait_until([&] { return machine_online(client, "m1") == false; }, 30s))
       fail("the broker never saw the killed node go offline");
     offline_ms.push_back(
         std::chrono::duration<double, std::milli>(steady_clock::now() - killed_at).count());

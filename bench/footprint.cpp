@@ -22,6 +22,8 @@
 #include "bench/idle_plan_fleet.hpp"
 #include "bench/support/bench_report.hpp"
 #include "bench/support/process_stats.hpp"
+#include "harness/child_process.hpp"
+#include "harness/polling.hpp"
 
 namespace baton::bench {
 namespace {
@@ -75,7 +77,7 @@ struct Cost {
 
 class Meter {
  public:
-  Meter(std::string name, test::ChildProcess& process)
+  Meter(std::string name, harness::ChildProcess& process)
       : name_(std::move(name)), process_(process) {}
   void open() {
     cpu_start_ = must(precise_cpu_seconds(process_.pid()), name_ + " CPU");
@@ -104,7 +106,7 @@ class Meter {
 
  private:
   std::string name_;
-  test::ChildProcess& process_;
+  harness::ChildProcess& process_;
   double cpu_start_ = 0;
   double runs_start_ = 0;
 };
@@ -112,12 +114,12 @@ class Meter {
 // The launch's aftermath (the last status messages, the state file's save) is over once the
 // process spends next to nothing for half a second: an idle node wakes once a second and spends
 // well under a millisecond then.
-bool wait_quiet(test::ChildProcess& process, std::chrono::milliseconds deadline) {
+bool wait_quiet(harness::ChildProcess& process, std::chrono::milliseconds deadline) {
   constexpr double kQuietCpuPerSecond = 0.005;
   const pid_t pid = process.pid();
   auto since = std::chrono::steady_clock::now();
   double cpu = must(precise_cpu_seconds(pid), "CPU");
-  return test::wait_until(
+  return harness::wait_until(
       [&] {
         const auto now = std::chrono::steady_clock::now();
         const double elapsed = std::chrono::duration<double>(now - since).count();
@@ -140,8 +142,9 @@ int run(const BenchOptions& options) {
   presence_sink.set(zmq::sockopt::linger, 0);
   presence_sink.set(zmq::sockopt::subscribe, "");
   presence_sink.bind("tcp://127.0.0.1:*");
-  test::ChildProcess bare(
-      {test::binary_path("bare_zmq_daemon"), presence_sink.get(zmq::sockopt::last_endpoint)}, {});
+  harness::ChildProcess bare(
+      {harness::binary_path("bare_zmq_daemon"), presence_sink.get(zmq::sockopt::last_endpoint)},
+      {});
 
   IdlePlanFleet one(1, "idle");
   IdlePlanFleet hundred(100, "idle");
@@ -155,12 +158,12 @@ int run(const BenchOptions& options) {
   }
 
   Report report("footprint");
-  std::vector<test::ChildProcess*> daemons{&bare};
+  std::vector<harness::ChildProcess*> daemons{&bare};
   for (IdlePlanFleet* fleet : {&one, &hundred}) {
     daemons.push_back(&fleet->node().process());
     daemons.push_back(&fleet->broker().process());
   }
-  for (test::ChildProcess* process : daemons) {
+  for (harness::ChildProcess* process : daemons) {
     // Not quiet within the deadline: measured anyway, the figures will show it.
     if (!wait_quiet(*process, 10s)) {
       report.note("not quiet before the window: pid " + std::to_string(process->pid()), true);

@@ -16,7 +16,11 @@
 #include "bench/support/heartbeat_client.hpp"
 #include "bench/support/process_stats.hpp"
 #include "bench/support/self_exec.hpp"
-#include "tests/support/test_support.hpp"
+#include "harness/child_process.hpp"
+#include "harness/files.hpp"
+#include "harness/node_process.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace {
 
@@ -37,27 +41,27 @@ struct Throughput {
 
 // Runs the clients against `endpoint` (served by `server`) and counts the answers.
 Throughput measure(const std::string& endpoint, pid_t server, int apps, int batch,
-                   std::chrono::milliseconds duration, const test::TempDir& dir,
+                   std::chrono::milliseconds duration, const harness::TempDir& dir,
                    const std::string& tag) {
   const int clients = apps < kClients ? 1 : kClients;
   const std::string go = dir / (tag + ".go");
-  std::vector<std::unique_ptr<test::ChildProcess>> processes;
+  std::vector<std::unique_ptr<harness::ChildProcess>> processes;
   std::vector<std::string> outputs, ready;
   for (int c = 0; c < clients; ++c) {
     outputs.push_back(dir / fmt::format("{}.client{}.out", tag, c));
     ready.push_back(dir / fmt::format("{}.client{}.ready", tag, c));
     const int share = apps / clients + (c < apps % clients ? 1 : 0);
-    processes.push_back(std::make_unique<test::ChildProcess>(
+    processes.push_back(std::make_unique<harness::ChildProcess>(
         std::vector<std::string>{bench::self_path(), "--heartbeat-client", endpoint,
                                  std::to_string(share), std::to_string(kWindow),
                                  std::to_string(batch), std::to_string(duration.count()),
                                  ready.back(), go},
-        test::ChildProcess::Options{{}, {}, outputs.back()}));
+        harness::ChildProcess::Options{{}, {}, outputs.back()}));
   }
-  const bool all_ready = test::wait_until(
+  const bool all_ready = harness::wait_until(
       [&] {
         for (const auto& file : ready)
-          if (!test::file_exists(file)) return false;
+          if (!harness::file_exists(file)) return false;
         return true;
       },
       120s);
@@ -87,15 +91,15 @@ std::pair<Throughput, Throughput> measure_both(int apps, int batch,
                                                std::chrono::milliseconds duration) {
   Throughput baton, baseline;
   {
-    test::TempDir dir;
-    test::NodeProcess node(dir, {"--log-level", "warn"});
+    harness::TempDir dir;
+    harness::NodeProcess node(dir, {"--log-level", "warn"});
     baton = measure(node.endpoint(), node.process().pid(), apps, batch, duration, dir, "node");
   }
   {
-    test::TempDir dir;
+    harness::TempDir dir;
     const std::string endpoint = "ipc://" + (dir / "bare.sock");
-    test::ChildProcess server({bench::self_path(), "--serve-bare-router", endpoint}, {});
-    if (!test::wait_until([&] { return test::file_exists(dir / "bare.sock"); })) {
+    harness::ChildProcess server({bench::self_path(), "--serve-bare-router", endpoint}, {});
+    if (!harness::wait_until([&] { return harness::file_exists(dir / "bare.sock"); })) {
       throw std::runtime_error("the bare router did not start");
     }
     baseline = measure(endpoint, server.pid(), apps, batch, duration, dir, "bare");

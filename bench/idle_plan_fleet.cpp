@@ -1,4 +1,9 @@
 #include "bench/idle_plan_fleet.hpp"
+#include "harness/child_process.hpp"
+#include "harness/control_client.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -21,14 +26,14 @@ std::string app_name(std::size_t i) {
   return "a" + std::string(digits.size() < 4 ? 4 - digits.size() : 0, '0') + digits;
 }
 
-std::string write_config(const test::TempDir& dir, const std::string& plan, std::size_t apps) {
+std::string write_config(const harness::TempDir& dir, const std::string& plan, std::size_t apps) {
   const std::string path = dir / "SharedConfig.xml";
   std::ofstream out(path);
   // No StartTimeout: a slow machine must not turn a long launch into a Failure mid-measurement.
   out << "<Shared>\n  <Plan Name=\"" << plan << "\">\n";
   for (std::size_t i = 0; i < apps; ++i) {
     out << "    <App AppIdTuple=\"" << IdlePlanFleet::kMachine << "." << app_name(i)
-        << "\" ExeFullPath=\"" << test::binary_path("idle_app") << "\"/>\n";
+        << "\" ExeFullPath=\"" << harness::binary_path("idle_app") << "\"/>\n";
   }
   out << "  </Plan>\n</Shared>\n";
   if (!out) throw std::runtime_error("cannot write " + path);
@@ -50,14 +55,14 @@ IdlePlanFleet::IdlePlanFleet(std::size_t apps, std::string plan,
   // tcp://, as a fleet's nodes reach their broker (the footprint's baseline publishes over tcp://
   // too); --insecure: what is measured is the daemons, not CURVE.
   broker_args.push_back("--insecure");
-  broker_ = std::make_unique<test::BrokerProcess>(
-      dir_, config, test::BrokerEndpoints::loopback_tcp(), std::move(broker_args));
-  node_ = std::make_unique<test::FleetNode>(dir_, kMachine, broker_->endpoints().control,
-                                            std::vector<std::string>{"--insecure"});
-  control_ = std::make_unique<test::ControlClient>(broker_->endpoints().control);
+  broker_ = std::make_unique<harness::BrokerProcess>(
+      dir_, config, harness::BrokerEndpoints::loopback_tcp(), std::move(broker_args));
+  node_ = std::make_unique<harness::FleetNode>(dir_, kMachine, broker_->endpoints().control,
+                                               std::vector<std::string>{"--insecure"});
+  control_ = std::make_unique<harness::ControlClient>(broker_->endpoints().control);
   // The node publishes the state of every app it was deployed, right after the deploy that
   // follows its subscription: once the broker has them all, commands reach a deployed node.
-  const bool ready = test::wait_until(
+  const bool ready = harness::wait_until(
       [&] {
         auto all = control_->all_apps();
         for (const auto& id : app_ids_) {
@@ -81,7 +86,7 @@ IdlePlanFleet::~IdlePlanFleet() {
   } catch (const std::exception&) {
   }
   node_->process().terminate(10s);
-  const std::string idle_app = test::binary_path("idle_app");
+  const std::string idle_app = harness::binary_path("idle_app");
   for (auto pid : pids) {
     if (process_gone(pid)) continue;
     std::error_code ec;
@@ -110,12 +115,12 @@ void IdlePlanFleet::start_plan() {
 }
 
 void IdlePlanFleet::wait_all_running(std::chrono::milliseconds deadline) {
-  const bool running = test::wait_until(
+  const bool running = harness::wait_until(
       [&] {
         auto all = control_->all_apps();
         for (const auto& id : app_ids_) {
           auto it = all.find(id);
-          if (it == all.end() || !test::has_flag(it->second.state, "Running")) return false;
+          if (it == all.end() || !harness::has_flag(it->second.state, "Running")) return false;
         }
         return true;
       },
@@ -133,12 +138,13 @@ void IdlePlanFleet::kill_plan_and_wait(std::chrono::milliseconds deadline) {
     throw std::runtime_error("plan_kill " + plan_ +
                              " failed: " + (reply ? reply->error : "no answer") + "\n" + logs());
   }
-  const bool down = test::wait_until(
+  const bool down = harness::wait_until(
       [&] {
         auto state = control_->plan(plan_);
         if (!state || state->status != "None") return false;
         for (const auto& [id, status] : control_->all_apps()) {
-          if (test::has_flag(status.state, "Running") || test::has_flag(status.state, "Dying"))
+          if (harness::has_flag(status.state, "Running") ||
+              harness::has_flag(status.state, "Dying"))
             return false;
         }
         for (auto pid : pids) {

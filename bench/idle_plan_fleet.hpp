@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/fleet_processes.hpp"
+#include "harness/control_client.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::bench {
 
@@ -29,9 +31,9 @@ class IdlePlanFleet {
   const std::string& plan() const { return plan_; }
   // "m1.a0000", ... in plan order.
   const std::vector<std::string>& app_ids() const { return app_ids_; }
-  test::BrokerProcess& broker() { return *broker_; }
-  test::FleetNode& node() { return *node_; }
-  test::ControlClient& control() { return *control_; }
+  harness::BrokerProcess& broker() { return *broker_; }
+  harness::FleetNode& node() { return *node_; }
+  harness::ControlClient& control() { return *control_; }
   // The end of both daemons' logs, for an error message.
   std::string logs() const;
 
@@ -46,10 +48,10 @@ class IdlePlanFleet {
  private:
   std::string plan_;
   std::vector<std::string> app_ids_;
-  test::TempDir dir_;
-  std::unique_ptr<test::BrokerProcess> broker_;
-  std::unique_ptr<test::FleetNode> node_;
-  std::unique_ptr<test::ControlClient> control_;
+  harness::TempDir dir_;
+  std::unique_ptr<harness::BrokerProcess> broker_;
+  std::unique_ptr<harness::FleetNode> node_;
+  std::unique_ptr<harness::ControlClient> control_;
 };
 
 }  // namespace baton::bench

@@ -21,6 +21,9 @@
 #include "bench/support/bench_report.hpp"
 #include "bench/support/process_stats.hpp"
 #include "common/proto/codec.hpp"
+#include "harness/bus_watcher.hpp"
+#include "harness/child_process.hpp"
+#include "harness/control_client.hpp"
 
 namespace baton::bench {
 namespace {
@@ -52,7 +55,7 @@ struct LaunchRun {
   std::size_t plan_messages = 0;
 };
 
-double cpu_of(test::ChildProcess& process) {
+double cpu_of(harness::ChildProcess& process) {
   auto cpu = precise_cpu_seconds(process.pid());
   if (!cpu)
     throw std::runtime_error("cannot read the CPU time of pid " + std::to_string(process.pid()));
@@ -62,7 +65,7 @@ double cpu_of(test::ChildProcess& process) {
 // What the bus says about the plan's apps: Running or not, by the latest status/ message of each.
 class PlanView {
  public:
-  PlanView(const IdlePlanFleet& fleet, test::BusWatcher& watcher)
+  PlanView(const IdlePlanFleet& fleet, harness::BusWatcher& watcher)
       : watcher_(watcher),
         plan_topic_(proto::bus::plan_topic(fleet.plan())),
         node_topic_(proto::bus::node_topic(IdlePlanFleet::kMachine)) {
@@ -98,7 +101,7 @@ class PlanView {
     if (!state) return;
     auto it = running_.find(state->machine + "." + state->app);
     if (it == running_.end()) return;
-    const bool now = test::has_flag(*state, "Running");
+    const bool now = harness::has_flag(*state, "Running");
     if (now != it->second) running_count_ += now ? 1 : -1;
     it->second = now;
   }
@@ -113,7 +116,7 @@ class PlanView {
       plan_status_ = status->as<std::string>();
   }
 
-  test::BusWatcher& watcher_;
+  harness::BusWatcher& watcher_;
   std::string plan_topic_;
   std::string node_topic_;
   std::map<std::string, bool> running_;
@@ -166,12 +169,13 @@ LaunchRun launch_once(IdlePlanFleet& fleet, PlanView& view) {
 
 // The baseline: N idle_app processes started here, one after the other.
 double spawn_directly(std::size_t apps) {
-  std::vector<std::unique_ptr<test::ChildProcess>> children;
+  std::vector<std::unique_ptr<harness::ChildProcess>> children;
   children.reserve(apps);
   const auto start = steady_clock::now();
   for (std::size_t i = 0; i < apps; ++i) {
-    children.push_back(std::make_unique<test::ChildProcess>(
-        std::vector<std::string>{test::binary_path("idle_app")}, test::ChildProcess::Options{}));
+    children.push_back(std::make_unique<harness::ChildProcess>(
+        std::vector<std::string>{harness::binary_path("idle_app")},
+        harness::ChildProcess::Options{}));
   }
   const double elapsed = seconds_since(start);
   for (auto& child : children)
@@ -198,7 +202,7 @@ SizeResult measure(std::size_t apps, int runs) {
   // The broker's default command timeout: it counts from the node's last answer, so a plan of
   // 1,000 launches that takes the node longer than the timeout in all still succeeds.
   IdlePlanFleet fleet(apps, "launch");
-  test::BusWatcher watcher(
+  harness::BusWatcher watcher(
       fleet.broker().endpoints().bus,
       {"status/" + std::string(IdlePlanFleet::kMachine) + "/", proto::bus::plan_topic(fleet.plan()),
        proto::bus::node_topic(IdlePlanFleet::kMachine)});

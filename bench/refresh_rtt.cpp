@@ -12,7 +12,11 @@
 #include "bench/support/latency_stats.hpp"
 #include "bench/support/self_exec.hpp"
 #include "common/proto/appmonitor.hpp"
-#include "tests/support/test_support.hpp"
+#include "harness/child_process.hpp"
+#include "harness/files.hpp"
+#include "harness/node_process.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace {
 
@@ -57,11 +61,11 @@ int run_benchmark(const bench::BenchOptions& options) {
   const int per_block = options.quick ? 2'000 : 20'000;
   const int warmup = 1'000;
 
-  test::TempDir dir;
-  test::NodeProcess node(dir, {"--log-level", "warn"});
+  harness::TempDir dir;
+  harness::NodeProcess node(dir, {"--log-level", "warn"});
   const std::string bare_endpoint = "ipc://" + (dir / "bare.sock");
-  test::ChildProcess server({bench::self_path(), "--serve-bare-router", bare_endpoint}, {});
-  if (!test::wait_until([&] { return test::file_exists(dir / "bare.sock"); })) {
+  harness::ChildProcess server({bench::self_path(), "--serve-bare-router", bare_endpoint}, {});
+  if (!harness::wait_until([&] { return harness::file_exists(dir / "bare.sock"); })) {
     throw std::runtime_error("the bare router did not start");
   }
 

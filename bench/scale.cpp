@@ -16,7 +16,9 @@
 #include "bench/support/latency_stats.hpp"
 #include "bench/support/process_stats.hpp"
 #include "bench/support/simulated_fleet.hpp"
-#include "tests/support/fleet_processes.hpp"
+#include "harness/control_client.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::bench {
 namespace {
@@ -185,13 +187,14 @@ int run(const BenchOptions& options) {
   const std::string shape =
       std::to_string(machines) + " nodes x " + std::to_string(kAppsPerMachine) + " apps";
 
-  test::TempDir dir;
+  harness::TempDir dir;
   const std::string config = dir / "SharedConfig.xml";
   write_fleet_config(config, FleetConfig{machines, kAppsPerMachine, kPlan});
   const auto broker_start = Clock::now();
   // tcp://, as a fleet's nodes reach their broker; --insecure: what is measured is the broker and
   // the transport, not CURVE.
-  test::BrokerProcess broker(dir, config, test::BrokerEndpoints::loopback_tcp(), {"--insecure"});
+  harness::BrokerProcess broker(dir, config, harness::BrokerEndpoints::loopback_tcp(),
+                                {"--insecure"});
   const double broker_start_ms = ms_between(broker_start, Clock::now());
   const pid_t broker_pid = broker.process().pid();
   const double rss_config_only = resident_mib(broker_pid).value_or(-1);

@@ -15,7 +15,8 @@
 #include "bench/support/latency_stats.hpp"
 #include "bench/support/process_stats.hpp"
 #include "bench/support/simulated_fleet.hpp"
-#include "tests/support/fleet_processes.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::bench {
 namespace {
@@ -150,12 +151,13 @@ int run(const BenchOptions& options) {
   const auto total =
       static_cast<std::size_t>(kChangesPerSecond * std::chrono::duration<double>(duration).count());
 
-  test::TempDir dir;
+  harness::TempDir dir;
   const std::string config = dir / "SharedConfig.xml";
   write_fleet_config(config, FleetConfig{kMachines, kAppsPerMachine, ""});
   // tcp://, as a fleet's nodes reach their broker; --insecure: what is measured is the broker and
   // the transport, not CURVE.
-  test::BrokerProcess broker(dir, config, test::BrokerEndpoints::loopback_tcp(), {"--insecure"});
+  harness::BrokerProcess broker(dir, config, harness::BrokerEndpoints::loopback_tcp(),
+                                {"--insecure"});
   std::cerr << "broker up (pid " << broker.process().pid() << "); connecting " << kMachines
             << " simulated nodes\n";
   // What went wrong is often in the broker's log: it goes with the error.

@@ -19,10 +19,10 @@
 
 #include "bench/support/bench_report.hpp"
 #include "bench/support/latency_stats.hpp"
+#include "harness/child_process.hpp"
 #include "node/process/spawn.hpp"
 #include "node/usage/app_usage_sampler.hpp"
 #include "node/usage/machine_usage_sampler.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton::bench {
 namespace {
@@ -84,7 +84,7 @@ int run(const BenchOptions& options) {
         ::waitpid(pid, nullptr, 0);
     }
   } cleanup{pids};
-  const std::string idle_app = test::binary_path("idle_app");
+  const std::string idle_app = harness::binary_path("idle_app");
   for (std::size_t i = 0; i < count; ++i) {
     SpawnRequest request;
     request.argv = {idle_app};

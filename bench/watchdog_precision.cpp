@@ -36,7 +36,9 @@
 #include "bench/support/process_stats.hpp"
 #include "bench/support/record_pipe.hpp"
 #include "bench/watchdog_clients.hpp"
-#include "tests/support/test_support.hpp"
+#include "harness/node_process.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::bench {
 namespace {
@@ -125,7 +127,7 @@ std::map<long, double> silence_of_fired_processes_ms(const std::string& log) {
 }
 
 // Thrown, not exit(): the destructors must end the node and every client process.
-[[noreturn]] void fail(const std::string& why, const test::NodeProcess& node) {
+[[noreturn]] void fail(const std::string& why, const harness::NodeProcess& node) {
   const std::string log = node.log();
   throw std::runtime_error(why + "\n--- node log (end)\n" +
                            log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
@@ -165,13 +167,13 @@ StopperResults summarize(const std::vector<StopperReport>& reports) {
 }
 
 int run(const Params& p) {
-  test::TempDir dir;
+  harness::TempDir dir;
   // The stoppers stay after their SIGTERM (report_and_linger): no SIGKILL from the node before
   // the benchmark ends them.
   // --nice -10, as a watchdog daemon is deployed: on two cores taken by the load, a node at the
   // default nice waited up to several milliseconds for a CPU after its timer fired (perf sched).
   // Without the privilege the node warns and runs at the default; the log says so.
-  test::NodeProcess node(dir, {"--kill-grace", "600000", "--nice", "-10"});
+  harness::NodeProcess node(dir, {"--kill-grace", "600000", "--nice", "-10"});
   const pid_t node_pid = node.process().pid();
   std::mt19937_64 random(20240611);
   std::uniform_int_distribution<std::int64_t> timeout_ms(p.timeout_min_ms, p.timeout_max_ms);
@@ -236,7 +238,7 @@ int run(const Params& p) {
            std::all_of(refresher_state.begin(), refresher_state.end(),
                        [&](const auto& entry) { return condition(entry.second); });
   };
-  if (!refresher_reports.read_until(Clock::now() + test::kDeadline, [&] {
+  if (!refresher_reports.read_until(Clock::now() + harness::kDeadline, [&] {
         return every_refresher([](const RefresherReport&) { return true; });
       })) {
     fail("the refreshers did not all register within 20 s", node);
@@ -268,7 +270,7 @@ int run(const Params& p) {
   const double measured_s = std::chrono::duration<double>(Clock::now() - measure_start).count();
 
   stop.close_write_end();  // the refreshers report and exit
-  refresher_reports.read_until(Clock::now() + test::kDeadline, [&] {
+  refresher_reports.read_until(Clock::now() + harness::kDeadline, [&] {
     return every_refresher(
         [](const RefresherReport& r) { return r.phase != RefresherPhase::ready; });
   });

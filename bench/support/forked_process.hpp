@@ -1,6 +1,6 @@
 // A child process made with fork() that runs a function of the benchmark, for load generators that
 // must be separate processes (the node tells apps apart by pid) but need no executable of their
-// own. Destruction kills (SIGKILL) and reaps it, like test::ChildProcess.
+// own. Destruction kills (SIGKILL) and reaps it, like harness::ChildProcess.
 //
 // Fork only from a process without threads (before any ZeroMQ context): the child gets a copy of
 // one thread, and a lock another thread held would stay locked in it forever.

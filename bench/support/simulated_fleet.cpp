@@ -1,7 +1,9 @@
 #include "bench/support/simulated_fleet.hpp"
 
+#include <array>
 #include <set>
 #include <stdexcept>
+#include <utility>
 
 #include "common/config/deploy.hpp"
 #include "common/proto/control.hpp"
@@ -10,6 +12,8 @@ namespace baton::bench {
 
 namespace bus = proto::bus;
 namespace control = proto::control;
+using bus::AppFlag;
+using bus::CommandOp;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
@@ -24,9 +28,9 @@ double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-bool has(const std::vector<std::string>& flags, std::string_view flag) {
+bool has(const std::vector<std::string>& flags, AppFlag flag) {
   for (const auto& f : flags) {
-    if (f == flag) return true;
+    if (f == proto::to_name(flag)) return true;
   }
   return false;
 }
@@ -36,11 +40,11 @@ bool has(const std::vector<std::string>& flags, std::string_view flag) {
 std::vector<std::string> flags_of(bool started, bool running, bool killed, bool initialized,
                                   bool plan_applied) {
   std::vector<std::string> out;
-  if (started) out.emplace_back("Started");
-  if (running) out.emplace_back("Running");
-  if (killed) out.emplace_back("Killed");
-  if (initialized) out.emplace_back("Initialized");
-  if (plan_applied) out.emplace_back("PlanApplied");
+  if (started) out.emplace_back(proto::to_name(AppFlag::Started));
+  if (running) out.emplace_back(proto::to_name(AppFlag::Running));
+  if (killed) out.emplace_back(proto::to_name(AppFlag::Killed));
+  if (initialized) out.emplace_back(proto::to_name(AppFlag::Initialized));
+  if (plan_applied) out.emplace_back(proto::to_name(AppFlag::PlanApplied));
   return out;
 }
 
@@ -220,34 +224,91 @@ void SimulatedFleet::handle_command(Machine& machine, const zmq::message_t& payl
   auto command = proto::decode<bus::CommandHeader>(*object);
   if (!command)
     throw std::runtime_error("simulated fleet: bad command: " + command.error().message);
-  const msgpack::object& args = proto::args_of(*object);
-  const std::string& op = command->op;
-  ++answered_[op];
-  if (op == "deploy") return deploy(machine, args, *command);
-  if (op == "get_state") {
-    machine.state_asked = true;
-    return reply_with_state(machine, *command);
+  // Counted by the op as sent, an unknown one too.
+  ++answered_[command->op];
+  // One handler per op, as a node's command handler dispatches them.
+  using Handler =
+      void (SimulatedFleet::*)(Machine&, const msgpack::object&, const bus::CommandHeader&);
+  static constexpr std::array<std::pair<CommandOp, Handler>, proto::kEnumCount<CommandOp>>
+      kHandlers{{
+          {CommandOp::deploy, &SimulatedFleet::deploy},
+          {CommandOp::launch, &SimulatedFleet::launch_command},
+          {CommandOp::kill, &SimulatedFleet::kill_command},
+          {CommandOp::restart, &SimulatedFleet::restart_command},
+          {CommandOp::set_vars, &SimulatedFleet::set_vars_command},
+          {CommandOp::kill_all, &SimulatedFleet::kill_all_command},
+          {CommandOp::get_state, &SimulatedFleet::get_state_command},
+          {CommandOp::tail, &SimulatedFleet::tail_command},
+      }};
+  static_assert(proto::in_declaration_order(kHandlers), "one row per op, in the enum's order");
+  const auto op = proto::parse_name<CommandOp>(command->op);
+  if (!op) {
+    return reply(machine, *command, "unknown command op '" + command->op.substr(0, 64) + "'");
   }
-  if (op == "launch" || op == "kill" || op == "restart") {
-    auto app = proto::decode<bus::AppCommandArgs>(args);
-    if (!app) return reply(machine, *command, op + ": " + app.error().message);
-    if (!machine.apps.contains(app->app)) {
-      return reply(machine, *command, "unknown app " + machine.name + "." + app->app);
-    }
-    if (op == "kill") {
-      kill(machine, app->app, app->by_plan.value_or(false));
-    } else {
-      launch(machine, app->app, app->plan, op == "restart");
-    }
-    return reply(machine, *command, "");
+  (this->*kHandlers[static_cast<std::size_t>(*op)].second)(machine, proto::args_of(*object),
+                                                           *command);
+}
+
+std::optional<bus::AppCommandArgs> SimulatedFleet::app_args(const Machine& machine,
+                                                            const msgpack::object& args,
+                                                            const bus::CommandHeader& command) {
+  auto app = proto::decode<bus::AppCommandArgs>(args);
+  if (!app) {
+    reply(machine, command, command.op + ": " + app.error().message);
+    return std::nullopt;
   }
-  if (op == "kill_all") {
-    for (auto& [name, state] : machine.apps)
-      kill(machine, name, true);
-    return reply(machine, *command, "");
+  if (!machine.apps.contains(app->app)) {
+    reply(machine, command, "unknown app " + machine.name + "." + app->app);
+    return std::nullopt;
   }
-  if (op == "set_vars") return reply(machine, *command, "");
-  reply(machine, *command, "unknown command op '" + op.substr(0, 64) + "'");
+  return std::move(*app);
+}
+
+void SimulatedFleet::launch_command(Machine& machine, const msgpack::object& args,
+                                    const bus::CommandHeader& command) {
+  if (auto app = app_args(machine, args, command)) {
+    launch(machine, app->app, app->plan, false);
+    reply(machine, command, "");
+  }
+}
+
+void SimulatedFleet::restart_command(Machine& machine, const msgpack::object& args,
+                                     const bus::CommandHeader& command) {
+  if (auto app = app_args(machine, args, command)) {
+    launch(machine, app->app, app->plan, true);
+    reply(machine, command, "");
+  }
+}
+
+void SimulatedFleet::kill_command(Machine& machine, const msgpack::object& args,
+                                  const bus::CommandHeader& command) {
+  if (auto app = app_args(machine, args, command)) {
+    kill(machine, app->app, app->by_plan.value_or(false));
+    reply(machine, command, "");
+  }
+}
+
+void SimulatedFleet::kill_all_command(Machine& machine, const msgpack::object&,
+                                      const bus::CommandHeader& command) {
+  for (auto& [name, state] : machine.apps)
+    kill(machine, name, true);
+  reply(machine, command, "");
+}
+
+void SimulatedFleet::tail_command(Machine& machine, const msgpack::object&,
+                                  const bus::CommandHeader& command) {
+  reply(machine, command, "a simulated machine keeps no app logs");
+}
+
+void SimulatedFleet::set_vars_command(Machine& machine, const msgpack::object&,
+                                      const bus::CommandHeader& command) {
+  reply(machine, command, "");
+}
+
+void SimulatedFleet::get_state_command(Machine& machine, const msgpack::object&,
+                                       const bus::CommandHeader& command) {
+  machine.state_asked = true;
+  reply_with_state(machine, command);
 }
 
 void SimulatedFleet::deploy(Machine& machine, const msgpack::object& args,
@@ -280,14 +341,14 @@ void SimulatedFleet::deploy(Machine& machine, const msgpack::object& args,
 void SimulatedFleet::launch(Machine& machine, const std::string& app,
                             const std::optional<std::string>& plan, bool restart) {
   bus::AppState& state = machine.apps.at(app);
-  bool plan_applied = has(state.flags, "PlanApplied");
+  bool plan_applied = has(state.flags, AppFlag::PlanApplied);
   if (plan) {
     state.plan = *plan;
     plan_applied = true;
   }
-  const bool running = has(state.flags, "Running");
+  const bool running = has(state.flags, AppFlag::Running);
   if (running && !restart) {  // a node ignores a launch of a running app but for its plan
-    auto flags = flags_of(true, true, false, has(state.flags, "Initialized"), plan_applied);
+    auto flags = flags_of(true, true, false, has(state.flags, AppFlag::Initialized), plan_applied);
     if (flags == state.flags) return;  // a node publishes changes only
     state.flags = std::move(flags);
     return publish_state(state);
@@ -307,13 +368,13 @@ void SimulatedFleet::launch(Machine& machine, const std::string& app,
 
 void SimulatedFleet::kill(Machine& machine, const std::string& app, bool by_plan) {
   bus::AppState& state = machine.apps.at(app);
-  const bool running = has(state.flags, "Running");
+  const bool running = has(state.flags, AppFlag::Running);
   // KillApp sets Killed and PlanApplied (a plan must not launch it again); KillPlan clears
   // PlanApplied and sets no Killed.
-  const bool killed = !by_plan || has(state.flags, "Killed");
+  const bool killed = !by_plan || has(state.flags, AppFlag::Killed);
   const bool plan_applied = !by_plan;
-  auto flags = flags_of(has(state.flags, "Started"), false, killed, has(state.flags, "Initialized"),
-                        plan_applied);
+  auto flags = flags_of(has(state.flags, AppFlag::Started), false, killed,
+                        has(state.flags, AppFlag::Initialized), plan_applied);
   if (!running && flags == state.flags) return;  // a node publishes changes only
   if (running) {
     state.pid = 0;
@@ -331,8 +392,8 @@ const bus::AppState& SimulatedFleet::change_app(std::size_t machine, const std::
                              " was not deployed");
   }
   bus::AppState& state = it->second;
-  const bool plan_applied = has(state.flags, "PlanApplied");
-  if (has(state.flags, "Running")) {
+  const bool plan_applied = has(state.flags, AppFlag::PlanApplied);
+  if (has(state.flags, AppFlag::Running)) {
     state.pid = 0;
     state.exit_code = 0;
     state.flags = flags_of(true, false, false, true, plan_applied);

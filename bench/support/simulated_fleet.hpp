@@ -73,7 +73,27 @@ class SimulatedFleet {
   void on_bus_readable();
   void on_ingest_readable();
   void handle_command(Machine& machine, const zmq::message_t& payload);
+  // A handler per command op (proto::bus::CommandOp): each answers the command.
   void deploy(Machine& machine, const msgpack::object& args, const proto::bus::CommandHeader& c);
+  void launch_command(Machine& machine, const msgpack::object& args,
+                      const proto::bus::CommandHeader& c);
+  void restart_command(Machine& machine, const msgpack::object& args,
+                       const proto::bus::CommandHeader& c);
+  void kill_command(Machine& machine, const msgpack::object& args,
+                    const proto::bus::CommandHeader& c);
+  void kill_all_command(Machine& machine, const msgpack::object& args,
+                        const proto::bus::CommandHeader& c);
+  void tail_command(Machine& machine, const msgpack::object& args,
+                    const proto::bus::CommandHeader& c);
+  void set_vars_command(Machine& machine, const msgpack::object& args,
+                        const proto::bus::CommandHeader& c);
+  void get_state_command(Machine& machine, const msgpack::object& args,
+                         const proto::bus::CommandHeader& c);
+  // The app a launch, kill or restart names, when it decodes and is deployed; else the command
+  // is answered with the error and nothing is returned.
+  std::optional<proto::bus::AppCommandArgs> app_args(const Machine& machine,
+                                                     const msgpack::object& args,
+                                                     const proto::bus::CommandHeader& c);
   void launch(Machine& machine, const std::string& app, const std::optional<std::string>& plan,
               bool restart);
   void kill(Machine& machine, const std::string& app, bool by_plan);

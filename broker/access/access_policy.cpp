@@ -25,24 +25,14 @@ constexpr std::array<std::string_view, 6> kMonitorTopics = {"status/", "event/",
 }  // namespace
 
 std::string_view role_name(Role role) {
-  switch (role) {
-    case Role::node:
-      return "node";
-    case Role::operator_:
-      return "operator";
-    case Role::monitor:
-      return "monitor";
-    case Role::anyone:
-      break;
-  }
-  return "anyone";
+  return proto::to_name(role);
 }
 
 std::optional<Role> parse_role(std::string_view text) {
-  for (Role role : {Role::node, Role::operator_, Role::monitor}) {
-    if (text == role_name(role)) return role;
-  }
-  return std::nullopt;
+  // "anyone" is what a connection without a key is: no key file or user id can claim it.
+  auto role = proto::parse_name<Role>(text);
+  if (role == Role::anyone) return std::nullopt;
+  return role;
 }
 
 std::string user_id_of(const Peer& peer) {

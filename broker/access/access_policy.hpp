@@ -16,11 +16,24 @@
 #include <string_view>
 #include <vector>
 
+#include "common/proto/enum_names.hpp"
 #include "common/proto/vocabulary.hpp"
 
 namespace baton::broker {
 
 enum class Role { anyone, node, operator_, monitor };
+
+// As the authorized keys file and ZAP user ids write them.
+inline constexpr proto::NameTable<Role, 4> kRoleNames{{
+    {Role::anyone, "anyone"},
+    {Role::node, "node"},
+    {Role::operator_, "operator"},
+    {Role::monitor, "monitor"},
+}};
+constexpr const auto& name_table(Role) {
+  return kRoleNames;
+}
+static_assert(proto::in_declaration_order(kRoleNames));
 
 struct Peer {
   Role role = Role::anyone;
@@ -31,6 +44,7 @@ struct Peer {
 };
 
 std::string_view role_name(Role role);
+// A role a key can be given: node, operator or monitor, never anyone.
 std::optional<Role> parse_role(std::string_view text);
 
 // The ZAP user id of an authenticated peer ("operator:alice") and back.

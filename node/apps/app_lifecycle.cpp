@@ -31,29 +31,7 @@ const std::array<std::array<L::Handler, kLifecycleEvents>, kLifecycleStates> L::
 }};
 
 std::string_view to_string(LifecycleEvent event) {
-  switch (event) {
-    case E::launch:
-      return "launch";
-    case E::kill:
-      return "kill";
-    case E::plan_kill:
-      return "plan_kill";
-    case E::restart:
-      return "restart";
-    case E::watchdog_restart:
-      return "watchdog_restart";
-    case E::exited:
-      return "exited";
-    case E::kill_timeout:
-      return "kill_timeout";
-    case E::restart_due:
-      return "restart_due";
-    case E::init_timeout:
-      return "init_timeout";
-    case E::registered:
-      return "registered";
-  }
-  return "?";
+  return proto::to_name(event);
 }
 
 bool LifecyclePolicy::exit_code_initializes(int code) const {

@@ -86,6 +86,23 @@ enum class LifecycleEvent {
   registered,        // the process registered with the application monitor (Heartbeat detector)
 };
 inline constexpr std::size_t kLifecycleEvents = 10;
+// For logs and test messages.
+inline constexpr proto::NameTable<LifecycleEvent, kLifecycleEvents> kLifecycleEventNames{{
+    {LifecycleEvent::launch, "launch"},
+    {LifecycleEvent::kill, "kill"},
+    {LifecycleEvent::plan_kill, "plan_kill"},
+    {LifecycleEvent::restart, "restart"},
+    {LifecycleEvent::watchdog_restart, "watchdog_restart"},
+    {LifecycleEvent::exited, "exited"},
+    {LifecycleEvent::kill_timeout, "kill_timeout"},
+    {LifecycleEvent::restart_due, "restart_due"},
+    {LifecycleEvent::init_timeout, "init_timeout"},
+    {LifecycleEvent::registered, "registered"},
+}};
+constexpr const auto& name_table(LifecycleEvent) {
+  return kLifecycleEventNames;
+}
+static_assert(proto::in_declaration_order(kLifecycleEventNames));
 
 std::string_view to_string(LifecycleEvent event);
 

@@ -9,9 +9,16 @@
 #include <random>
 
 #include "common/proto/appmonitor.hpp"
-#include "tests/support/test_support.hpp"
+#include "harness/child_process.hpp"
+#include "harness/files.hpp"
+#include "harness/node_process.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::test {
+
+using namespace harness;
+
 namespace {
 
 namespace am = proto::appmonitor;

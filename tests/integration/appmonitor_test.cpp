@@ -5,9 +5,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tests/support/test_support.hpp"
+#include "harness/child_process.hpp"
+#include "harness/files.hpp"
+#include "harness/node_process.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::test {
+
+using namespace harness;
+
 namespace {
 
 constexpr int kTimeoutMs = 300;

@@ -6,11 +6,19 @@
 
 #include <fstream>
 
-#include "tests/support/fleet_processes.hpp"
+#include "harness/child_process.hpp"
+#include "harness/control_client.hpp"
+#include "harness/files.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 // A namespace of its own: the test files of an executable compile as one unity source, and other
 // test files define an alive() of their own.
 namespace baton::test::baton_up_test {
+
+using namespace harness;
+
 namespace {
 
 namespace control = proto::control;

@@ -8,11 +8,18 @@
 #include <fstream>
 
 #include "common/net/curve_keys.hpp"
+#include "harness/bus_watcher.hpp"
+#include "harness/control_client.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "tests/support/baton_runner.hpp"
-#include "tests/support/fleet_processes.hpp"
 
 // A namespace of its own: the test files of an executable compile as one unity source.
 namespace baton::test::broker_auth_test {
+
+using namespace harness;
+
 namespace {
 
 namespace bus = proto::bus;

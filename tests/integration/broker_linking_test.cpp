@@ -7,9 +7,15 @@
 
 #include <fstream>
 
-#include "tests/support/fleet_processes.hpp"
+#include "harness/control_client.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::test {
+
+using namespace harness;
+
 namespace {
 
 namespace bus = proto::bus;

@@ -9,11 +9,18 @@
 #include <zmq.hpp>
 
 #include "baton/appmonitor.h"
+#include "harness/child_process.hpp"
+#include "harness/files.hpp"
+#include "harness/node_process.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "tests/support/forgetful_node.hpp"
 #include "tests/support/scoped_env.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton::test {
+
+using namespace harness;
+
 namespace {
 
 // Sets (or, with nullopt, unsets) an environment variable for one scope.

@@ -12,12 +12,19 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "harness/child_process.hpp"
+#include "harness/files.hpp"
+#include "harness/node_process.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "tests/support/baton_runner.hpp"
-#include "tests/support/test_support.hpp"
 
 // A namespace of its own: the test files of an executable compile as one unity source, and other
 // test files define an alive() of their own.
 namespace baton::test::cli_test {
+
+using namespace harness;
+
 namespace {
 
 using nlohmann::json;

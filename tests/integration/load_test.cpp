@@ -10,10 +10,18 @@
 
 #include <fstream>
 
-#include "tests/support/command_stream.hpp"
-#include "tests/support/fleet_processes.hpp"
+#include "harness/child_process.hpp"
+#include "harness/command_stream.hpp"
+#include "harness/control_client.hpp"
+#include "harness/files.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::test {
+
+using namespace harness;
+
 namespace {
 
 namespace control = proto::control;

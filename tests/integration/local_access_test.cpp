@@ -10,11 +10,19 @@
 
 #include <fstream>
 
+#include "harness/child_process.hpp"
+#include "harness/control_client.hpp"
+#include "harness/files.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "tests/support/baton_runner.hpp"
-#include "tests/support/fleet_processes.hpp"
 
 // A namespace of its own: the test files of an executable compile as one unity source.
 namespace baton::test::local_access_test {
+
+using namespace harness;
+
 namespace {
 
 namespace control = proto::control;

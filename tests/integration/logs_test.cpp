@@ -4,10 +4,17 @@
 
 #include <fstream>
 
+#include "harness/control_client.hpp"
+#include "harness/files.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "tests/support/baton_runner.hpp"
-#include "tests/support/fleet_processes.hpp"
 
 namespace baton::test {
+
+using namespace harness;
+
 namespace {
 
 namespace control = proto::control;

@@ -8,12 +8,18 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "harness/child_process.hpp"
+#include "harness/files.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "tests/support/baton_runner.hpp"
 #include "tests/support/network_namespaces.hpp"
-#include "tests/support/test_support.hpp"
 
 // A namespace of its own: the test files of an executable compile as one unity source.
 namespace baton::test::network_cut_test {
+
+using namespace harness;
+
 namespace {
 
 using nlohmann::json;

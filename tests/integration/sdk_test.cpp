@@ -12,11 +12,16 @@
 #include "baton/appmonitor.hpp"
 #include "common/proto/appmonitor.hpp"
 #include "common/proto/codec.hpp"
+#include "harness/node_process.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "tests/support/forgetful_node.hpp"
 #include "tests/support/scoped_env.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton::test {
+
+using namespace harness;
+
 namespace {
 
 namespace mon = baton::appmonitor;

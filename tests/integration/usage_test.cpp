@@ -6,10 +6,18 @@
 #include <fstream>
 #include <functional>
 
+#include "harness/child_process.hpp"
+#include "harness/control_client.hpp"
+#include "harness/files.hpp"
+#include "harness/fleet_processes.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "tests/support/baton_runner.hpp"
-#include "tests/support/fleet_processes.hpp"
 
 namespace baton::test {
+
+using namespace harness;
+
 namespace {
 
 namespace control = proto::control;
@@ -156,7 +164,8 @@ TEST_F(UsageFleet, TopOnATerminalEndsWithQ) {
     const auto lines = split_lines(screen);
     return lines.size() >= 3 && lines[0].starts_with("2 apps running") &&
            lines[2].starts_with("m1.busy ");
-  })) << screen << read_file(dir_ / "top.err");
+  })) << screen
+      << read_file(dir_ / "top.err");
   EXPECT_EQ(screen.find("\x1b"), std::string::npos) << "escape sequences shown raw";
   tmux({"send-keys", "q"});
   EXPECT_TRUE(wait_until([&] { return !tmux({"has-session"}).first; })) << "top did not end on q";

@@ -1,5 +1,7 @@
 #include "tests/support/baton_runner.hpp"
 
+#include "harness/files.hpp"
+
 namespace baton::test {
 
 std::string describe(const CliRun& run) {

@@ -5,9 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/test_support.hpp"
+#include "harness/child_process.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::test {
+
+using namespace harness;
 
 struct CliRun {
   int code = -1;  // exit code; -1 when it was killed or did not end in time

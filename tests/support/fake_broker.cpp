@@ -4,6 +4,7 @@
 
 #include "common/config/deploy.hpp"
 #include "common/proto/control.hpp"
+#include "harness/polling.hpp"
 
 namespace baton::test {
 
@@ -41,7 +42,7 @@ void FakeBroker::pump(std::chrono::milliseconds wait) {
 
 bool FakeBroker::pump_until(const std::function<bool()>& condition,
                             std::chrono::milliseconds deadline) {
-  return test::pump_until([this] { pump(); }, condition, deadline);
+  return harness::pump_until([this] { pump(); }, condition, deadline);
 }
 
 void FakeBroker::handle_control() {

@@ -14,9 +14,11 @@
 
 #include "common/config/app_def.hpp"
 #include "common/proto/bus.hpp"
-#include "tests/support/test_support.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::test {
+
+using namespace harness;
 
 class FakeBroker {
  public:

@@ -6,10 +6,13 @@
 #include <filesystem>
 #include <optional>
 
+#include "harness/node_process.hpp"
+#include "harness/temp_dir.hpp"
 #include "tests/support/scoped_env.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton::test {
+
+using namespace harness;
 
 class ForgetfulNode {
  public:

@@ -4,9 +4,13 @@
 
 #include <stdexcept>
 
-#include "tests/support/test_support.hpp"
+#include "harness/child_process.hpp"
+#include "harness/files.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::test {
+
+using namespace harness;
 
 namespace {
 

@@ -8,10 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "harness/node_process.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "tests/support/fake_broker.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton::test {
+
+using namespace harness;
 
 class NodeFixture : public ::testing::Test {
  protected:

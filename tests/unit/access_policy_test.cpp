@@ -7,12 +7,12 @@
 
 #include "broker/access/authorized_keys.hpp"
 #include "common/net/curve_keys.hpp"
-#include "tests/support/test_support.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::broker {
 namespace {
 
-using test::TempDir;
+using harness::TempDir;
 
 std::string key() {
   return generate_curve_key_pair()->public_key;

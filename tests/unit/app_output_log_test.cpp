@@ -9,7 +9,8 @@
 #include <fstream>
 #include <random>
 
-#include "tests/support/test_support.hpp"
+#include "harness/files.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::node {
 namespace {
@@ -25,11 +26,11 @@ class AppOutputLogTest : public ::testing::Test {
   }
   // <app>.log, or <app>.log.N.
   std::string file(unsigned n = 0) const {
-    return test::read_file(n == 0 ? path_ : path_ + "." + std::to_string(n));
+    return harness::read_file(n == 0 ? path_ : path_ + "." + std::to_string(n));
   }
   bool exists(unsigned n) const { return fs::exists(path_ + "." + std::to_string(n)); }
 
-  test::TempDir dir_;
+  harness::TempDir dir_;
   std::string path_ = dir_ / "app.log";
   std::vector<std::string> reports_;
   AppOutputLog::Stream out_;

@@ -9,9 +9,10 @@
 
 #include <zmq.hpp>
 
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "node/appmonitor/appmonitor_server.hpp"
 #include "node/process/child_reaper.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton::node {
 namespace {
@@ -51,7 +52,7 @@ class BlockedSigterm {
 
 TEST(AppMonitorBacklog, ARefreshQueuedBehindOthersBeforeTheDeadlineKeepsTheRegistration) {
   BlockedSigterm sigterm;
-  test::TempDir dir;
+  harness::TempDir dir;
   zmq::context_t context(1);
   EventLoop loop;
   ChildReaper reaper;
@@ -84,8 +85,8 @@ TEST(AppMonitorBacklog, ARefreshQueuedBehindOthersBeforeTheDeadlineKeepsTheRegis
   registration.timeout_ms = kTimeout.count();
   registration.action = "kill";
   client.send(zmq::buffer(proto::pack_to_string(registration)), zmq::send_flags::none);
-  ASSERT_TRUE(test::pump_until(
-      pump, [&] { return answers.size() == 1; }, test::kDeadline));
+  ASSERT_TRUE(harness::pump_until(
+      pump, [&] { return answers.size() == 1; }, harness::kDeadline));
   const auto registered = SteadyClock::now();
   auto id = proto::decode_frame<am::RegisterReply>(answers[0].data(), answers[0].size());
   ASSERT_TRUE(id && id->ok);
@@ -100,10 +101,11 @@ TEST(AppMonitorBacklog, ARefreshQueuedBehindOthersBeforeTheDeadlineKeepsTheRegis
               zmq::send_flags::none);
   ASSERT_LT(SteadyClock::now(), registered + kTimeout / 2) << "the refresh did not go in time";
   // The deadline passes with all of it queued.
-  ASSERT_TRUE(test::wait_until([&] { return SteadyClock::now() > registered + kTimeout + 10ms; }));
+  ASSERT_TRUE(
+      harness::wait_until([&] { return SteadyClock::now() > registered + kTimeout + 10ms; }));
 
-  ASSERT_TRUE(test::pump_until(
-      pump, [&] { return answers.size() == 2 + kAhead; }, test::kDeadline));
+  ASSERT_TRUE(harness::pump_until(
+      pump, [&] { return answers.size() == 2 + kAhead; }, harness::kDeadline));
   auto refreshed =
       proto::decode_frame<am::RefreshReply>(answers.back().data(), answers.back().size());
   ASSERT_TRUE(refreshed);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/proto/codec.hpp"
-#include "tests/support/test_support.hpp"
+#include "harness/polling.hpp"
 
 namespace baton::broker {
 namespace {
@@ -63,7 +63,7 @@ class RouterFixture : public ::testing::Test {
 TEST_F(RouterFixture, ACommandNobodyAnswersFailsAfterTheTimeout) {
   const auto start = SteadyClock::now();
   send("launch");
-  const auto* outcome = run_until_done("launch", test::kDeadline);
+  const auto* outcome = run_until_done("launch", harness::kDeadline);
   ASSERT_NE(outcome, nullptr);
   EXPECT_FALSE(outcome->ok);
   EXPECT_NE(outcome->error.find("did not answer launch"), std::string::npos) << outcome->error;
@@ -100,7 +100,7 @@ TEST_F(RouterFixture, WhatIsLeftFailsOnceTheMachineFallsSilent) {
   // in between would see the timeout fire "early" by as long as it was preempted).
   const auto answered_at = SteadyClock::now();
   answer(first);
-  const auto* outcome = run_until_done("kill", test::kDeadline);
+  const auto* outcome = run_until_done("kill", harness::kDeadline);
   ASSERT_NE(outcome, nullptr);
   EXPECT_FALSE(outcome->ok);
   EXPECT_GE(SteadyClock::now() - answered_at, kTimeout);

@@ -6,9 +6,13 @@
 
 #include <fstream>
 
-#include "tests/support/test_support.hpp"
+#include "harness/files.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::test {
+
+using namespace harness;
+
 namespace {
 
 mode_t mode_of(const std::string& path) {

@@ -15,12 +15,13 @@
 
 #include "common/net/ipc_socket_file.hpp"
 #include "common/net/runtime_folder.hpp"
-#include "tests/support/test_support.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton {
 namespace {
 
-using test::TempDir;
+using harness::TempDir;
 
 TEST(IpcSocketFile, PathOfAnIpcEndpointOnly) {
   EXPECT_EQ(ipc_path_of("ipc:///run/baton/control.sock"), "/run/baton/control.sock");
@@ -92,7 +93,7 @@ TEST(IpcSocketFile, RefusesAPathSomeoneListensOnAndReplacesAStaleFile) {
   EXPECT_EQ(refused.error().message, "another broker already listens on " + endpoint);
 
   first.close();  // a daemon that died: its file stays, nobody listens
-  ASSERT_TRUE(test::wait_until([&] {
+  ASSERT_TRUE(harness::wait_until([&] {
     zmq::socket_t probe(context, zmq::socket_type::router);
     probe.set(zmq::sockopt::linger, 0);
     return static_cast<bool>(bind_group_socket(probe, endpoint, group, "broker"));

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "harness/temp_dir.hpp"
 #include "node/apps/launch_request.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton::node {
 namespace {
@@ -84,7 +84,7 @@ TEST(LaunchRequest, RelativePathsResolveAgainstTheConfigFolder) {
 }
 
 TEST(LaunchRequest, BareNamePrefersTheConfigFolderThenPath) {
-  test::TempDir dir;
+  harness::TempDir dir;
   auto spec = spec_in(dir.path());
   spec.exe_full_path = "sleep";
   EXPECT_EQ(build(spec).request.argv[0], "sleep");  // not in the folder: left to PATH

@@ -3,8 +3,8 @@
 
 #include <fstream>
 
+#include "harness/temp_dir.hpp"
 #include "node/apps/log_tail.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton::node {
 namespace {
@@ -17,7 +17,7 @@ class LogTailTest : public ::testing::Test {
     std::ofstream(dir_ / name, std::ios::binary) << text;
   }
   std::string log() const { return dir_ / "web.log"; }
-  test::TempDir dir_;
+  harness::TempDir dir_;
 };
 
 TEST_F(LogTailTest, TheLastLinesOldestFirst) {

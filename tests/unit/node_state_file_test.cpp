@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/test_support.hpp"
+#include "harness/files.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::node {
 namespace {
@@ -108,7 +109,7 @@ TEST(NodeStateFile, ARegistrationIsSavedAsItsRecord) {
 }
 
 TEST(NodeStateFile, WrittenStateLoadsBack) {
-  test::TempDir dir;
+  harness::TempDir dir;
   SavedNode head = node_with_an_app();
   const std::string one = pack_saved_registration(registration(9));
   ASSERT_TRUE(write_node_state(dir / "m1.state", pack_node_state(head, {one})));
@@ -117,7 +118,7 @@ TEST(NodeStateFile, WrittenStateLoadsBack) {
   ASSERT_EQ((**loaded).registrations.size(), 1u);
   EXPECT_EQ((**loaded).registrations[0].restart_command, "/bin/app --again 9");
   EXPECT_EQ((**loaded).apps.at(0).pid, 77);
-  EXPECT_FALSE(test::file_exists(dir / "m1.state.tmp"));
+  EXPECT_FALSE(harness::file_exists(dir / "m1.state.tmp"));
 }
 
 }  // namespace

@@ -16,7 +16,7 @@
 
 #include "broker/plans/plan_runner.hpp"
 #include "common/proto/plan_status.hpp"
-#include "tests/support/test_support.hpp"
+#include "harness/polling.hpp"
 
 namespace baton::proto::control {
 // Failure messages name the statuses.
@@ -159,7 +159,7 @@ class PlanRunnerTest : public ::testing::Test {
   }
   // Runs the loop until `condition` holds or the deadline passes.
   bool run_until(const std::function<bool()>& condition,
-                 std::chrono::milliseconds deadline = test::kDeadline) {
+                 std::chrono::milliseconds deadline = harness::kDeadline) {
     const auto until = SteadyClock::now() + deadline;
     while (!condition()) {
       if (SteadyClock::now() >= until) return false;

@@ -7,16 +7,18 @@
 #include <atomic>
 #include <thread>
 
+#include "harness/files.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "node/process/process_start_time.hpp"
 #include "node/process/process_tree.hpp"
 #include "node/process/spawn.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton {
 namespace {
 
-using test::read_file;
-using test::wait_until;
+using harness::read_file;
+using harness::wait_until;
 
 // Running, and not a zombie waiting for a parent (maybe init) to reap it.
 bool alive(pid_t pid) {
@@ -54,7 +56,7 @@ class ProcessTreeTest : public ::testing::Test {
       ::waitpid(pid, nullptr, 0);
   }
 
-  test::TempDir dir_;
+  harness::TempDir dir_;
   std::vector<pid_t> cleanup_;
   std::vector<pid_t> children_;
 };

@@ -3,8 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include "harness/files.hpp"
+#include "harness/temp_dir.hpp"
 #include "node/process/spawn.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton {
 namespace {
@@ -16,7 +17,7 @@ int wait_for(pid_t pid) {
 }
 
 TEST(Spawn, RunsWithGivenEnvironmentAndDirectory) {
-  test::TempDir dir;
+  harness::TempDir dir;
   SpawnRequest r;
   r.argv = shell_argv("echo \"$GREETING\" > out.txt; pwd >> out.txt");
   r.env = std::vector<std::string>{"GREETING=hello world", "PATH=/usr/bin:/bin"};
@@ -24,7 +25,7 @@ TEST(Spawn, RunsWithGivenEnvironmentAndDirectory) {
   auto pid = spawn(r);
   ASSERT_TRUE(pid.ok()) << pid.error().message;
   EXPECT_EQ(wait_for(*pid), 0);
-  EXPECT_EQ(test::read_file(dir / "out.txt"), "hello world\n" + dir.path() + "\n");
+  EXPECT_EQ(harness::read_file(dir / "out.txt"), "hello world\n" + dir.path() + "\n");
 }
 
 TEST(Spawn, MissingExecutableIsReportedToTheCaller) {
@@ -56,7 +57,7 @@ TEST(Spawn, MissingDirectoryIsReported) {
 }
 
 TEST(Spawn, ChildGetsItsOwnSessionAndNoInheritedDescriptors) {
-  test::TempDir dir;
+  harness::TempDir dir;
   int leaked = ::open("/dev/null", O_RDONLY);  // deliberately not close-on-exec
   SpawnRequest r;
   const std::string fd = std::to_string(leaked);
@@ -69,8 +70,8 @@ TEST(Spawn, ChildGetsItsOwnSessionAndNoInheritedDescriptors) {
   ::close(leaked);
   ASSERT_TRUE(pid.ok()) << pid.error().message;
   EXPECT_EQ(wait_for(*pid), 0);
-  EXPECT_EQ(std::stoi(test::read_file(dir / "sid.txt")), *pid);  // a session leader
-  EXPECT_EQ(test::read_file(dir / "fd.txt"), "clean\n");
+  EXPECT_EQ(std::stoi(harness::read_file(dir / "sid.txt")), *pid);  // a session leader
+  EXPECT_EQ(harness::read_file(dir / "fd.txt"), "clean\n");
 }
 
 }  // namespace

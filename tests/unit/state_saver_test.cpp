@@ -6,8 +6,9 @@
 
 #include <string>
 
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 #include "node/state/node_state_file.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton::node {
 namespace {
@@ -35,7 +36,7 @@ class SaverFixture : public ::testing::Test {
       loop.run_once(2ms);
   }
 
-  test::TempDir dir;
+  harness::TempDir dir;
   std::string path = dir / "m1.state";
   std::uint64_t version = 1;
   int snapshots = 0;
@@ -48,8 +49,9 @@ TEST_F(SaverFixture, TheChangesOfOneRoundAreSavedOnceAfterIt) {
   version = 2;
   saver.changed();
   EXPECT_EQ(snapshots, 0);  // not within the round
-  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
-                               [&] { return saver.saves_completed() == 1; }, test::kDeadline));
+  ASSERT_TRUE(harness::pump_until([&] { loop.run_once(5ms); },
+                                  [&] { return saver.saves_completed() == 1; },
+                                  harness::kDeadline));
   EXPECT_EQ(saved_version(), 2u);
   run_rounds(10);  // nothing changed since: no further save
   EXPECT_EQ(snapshots, 1);
@@ -80,8 +82,8 @@ class LargeSaverFixture : public SaverFixture {
   // Changes, then waits until the state is packed: its write has just begun.
   void start_writing(StateSaver& saver) {
     saver.changed();
-    ASSERT_TRUE(test::pump_until([&] { loop.run_once(1ms); }, [&] { return snapshots == 1; },
-                                 test::kDeadline));
+    ASSERT_TRUE(harness::pump_until([&] { loop.run_once(1ms); }, [&] { return snapshots == 1; },
+                                    harness::kDeadline));
   }
   const std::string ballast = std::string((1 << 20) - 64, 'b');
 };
@@ -93,8 +95,8 @@ TEST_F(LargeSaverFixture, AChangeDuringAWriteIsSavedAfterIt) {
   start_writing(big);
   version = 5;
   big.changed();  // most likely while the first write goes on
-  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
-                               [&] { return big.saves_completed() == 2; }, test::kDeadline));
+  ASSERT_TRUE(harness::pump_until([&] { loop.run_once(5ms); },
+                                  [&] { return big.saves_completed() == 2; }, harness::kDeadline));
   EXPECT_EQ(saved_version(), 5u);
   EXPECT_EQ(snapshots, 2);
   run_rounds(10);
@@ -112,7 +114,7 @@ TEST_F(LargeSaverFixture, ClosingDuringAWriteLeavesNothingBehind) {
   }
   EXPECT_EQ(saved_version(), 1u);  // the write in progress, whole
   // Longer than the saver would wait before its next save: nine times what this one cost.
-  EXPECT_FALSE(test::pump_until([&] { loop.run_once(5ms); }, [&] { return snapshots > 1; }, 2s));
+  EXPECT_FALSE(harness::pump_until([&] { loop.run_once(5ms); }, [&] { return snapshots > 1; }, 2s));
 }
 
 TEST_F(SaverFixture, SavesTakeAtMostATenthOfTheTime) {
@@ -126,8 +128,8 @@ TEST_F(SaverFixture, SavesTakeAtMostATenthOfTheTime) {
   slow.save_now();
   const auto start = SteadyClock::now();
   slow.changed();
-  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
-                               [&] { return slow.saves_completed() == 2; }, test::kDeadline));
+  ASSERT_TRUE(harness::pump_until([&] { loop.run_once(5ms); },
+                                  [&] { return slow.saves_completed() == 2; }, harness::kDeadline));
   EXPECT_GE(SteadyClock::now() - start, 9 * 20ms);
 }
 
@@ -140,15 +142,16 @@ TEST_F(SaverFixture, AFailedSaveKeepsThePreviousFileAndTheNextChangeTriesAgain) 
   ASSERT_EQ(::mkdir((path + ".tmp").c_str(), 0700), 0);
   version = 5;
   saver.changed();
-  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
-                               [&] { return saver.saves_failed() == 1; }, test::kDeadline));
+  ASSERT_TRUE(harness::pump_until([&] { loop.run_once(5ms); },
+                                  [&] { return saver.saves_failed() == 1; }, harness::kDeadline));
   EXPECT_EQ(saved_version(), 4u);
 
   ::rmdir((path + ".tmp").c_str());
   version = 6;
   saver.changed();
-  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); },
-                               [&] { return saver.saves_completed() == 2; }, test::kDeadline));
+  ASSERT_TRUE(harness::pump_until([&] { loop.run_once(5ms); },
+                                  [&] { return saver.saves_completed() == 2; },
+                                  harness::kDeadline));
   EXPECT_EQ(saved_version(), 6u);
 }
 

@@ -8,7 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "tests/support/test_support.hpp"
+#include "harness/polling.hpp"
+#include "harness/temp_dir.hpp"
 
 namespace baton::node {
 namespace {
@@ -28,7 +29,7 @@ class WriterFixture : public ::testing::Test {
     error = result ? std::string() : result.error().message;
   }
 
-  test::TempDir dir;
+  harness::TempDir dir;
   std::string path = dir / "m1.state";
   EventLoop loop;
   int done_calls = 0;
@@ -43,8 +44,8 @@ TEST_F(WriterFixture, TheAnswerComesOnTheLoopAfterTheFileIsWhole) {
   writer.write(bytes);
   EXPECT_TRUE(writer.busy());
   EXPECT_EQ(done_calls, 0);  // never from write() itself: only the loop runs it
-  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); }, [&] { return done_calls == 1; },
-                               test::kDeadline));
+  ASSERT_TRUE(harness::pump_until([&] { loop.run_once(5ms); }, [&] { return done_calls == 1; },
+                                  harness::kDeadline));
   EXPECT_FALSE(writer.busy());
   EXPECT_EQ(error, "");
   EXPECT_EQ(file_size(path), static_cast<long long>(bytes.size()));
@@ -75,8 +76,8 @@ TEST_F(WriterFixture, AFailedWriteIsReportedWithThePath) {
   const std::string nowhere = dir / "no-such-folder/m1.state";
   StateWriter writer(loop, nowhere, [this](const Status& r, auto took) { on_done(r, took); });
   writer.write("state");
-  ASSERT_TRUE(test::pump_until([&] { loop.run_once(5ms); }, [&] { return done_calls == 1; },
-                               test::kDeadline));
+  ASSERT_TRUE(harness::pump_until([&] { loop.run_once(5ms); }, [&] { return done_calls == 1; },
+                                  harness::kDeadline));
   EXPECT_NE(error.find(nowhere), std::string::npos) << error;
 }
 

@@ -6,11 +6,11 @@
 
 #include <chrono>
 
+#include "harness/polling.hpp"
 #include "node/process/proc_stat.hpp"
 #include "node/process/spawn.hpp"
 #include "node/usage/app_usage_sampler.hpp"
 #include "node/usage/machine_usage_sampler.hpp"
-#include "tests/support/test_support.hpp"
 
 namespace baton::node {
 namespace {
@@ -89,7 +89,7 @@ class AppUsageTest : public ::testing::Test {
   proto::bus::AppUsage sample_until(const RunningApp& app,
                                     const std::function<bool(const proto::bus::AppUsage&)>& done) {
     proto::bus::AppUsage last;
-    const auto deadline = SteadyClock::now() + test::kDeadline;
+    const auto deadline = SteadyClock::now() + harness::kDeadline;
     do {
       // CPU time counts in clock ticks (10 ms): an interval of a few ticks at the least.
       ::usleep(200'000);

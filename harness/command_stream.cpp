@@ -1,4 +1,4 @@
-#include "tests/support/command_stream.hpp"
+#include "harness/command_stream.hpp"
 
 #include <zmq.hpp>
 
@@ -8,7 +8,7 @@
 #include "common/proto/bus.hpp"
 #include "common/proto/control.hpp"
 
-namespace baton::test {
+namespace baton::harness {
 
 namespace control = proto::control;
 using namespace std::chrono_literals;
@@ -91,4 +91,4 @@ CommandRun run_commands(const std::string& control_endpoint, const std::string& 
   return run;
 }
 
-}  // namespace baton::test
+}  // namespace baton::harness

@@ -1,12 +1,12 @@
-// Real baton-broker and baton-node processes for fleet tests, and a plain ZeroMQ control client
-// and bus subscriber written from schemas/ (not from the broker's code) to talk to them.
+// A plain ZeroMQ client of the broker's control socket, written from schemas/ (not from the
+// broker's code), with the waits that tests and benchmarks build on.
 #pragma once
 
 #include <zmq.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,59 +14,9 @@
 #include "common/net/curve_keys.hpp"
 #include "common/proto/bus.hpp"
 #include "common/proto/control.hpp"
-#include "tests/support/test_support.hpp"
+#include "harness/polling.hpp"
 
-namespace baton::test {
-
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-int free_tcp_port();
-
-struct BrokerEndpoints {
-  std::string control, ingest, bus;
-  // ipc:// socket files in `dir`, as the broker's defaults: nothing to pick, no port to race for.
-  static BrokerEndpoints in(const TempDir& dir);
-  // Three free loopback ports, for tests about tcp:// (the broker needs keys or --insecure).
-  static BrokerEndpoints loopback_tcp();
-};
-
-class BrokerProcess {
- public:
-  // Starts baton-broker on `endpoints` and waits until it answers hello (with `hello_keys` to
-  // a broker given keys). `log_name` names the log file in `dir` (a restarted broker gets a new
-  // one).
-  BrokerProcess(const TempDir& dir, const std::string& config, BrokerEndpoints endpoints,
-                std::vector<std::string> extra_args = {}, const std::string& log_name = "broker",
-                const std::optional<CurveClientKeys>& hello_keys = std::nullopt);
-  const BrokerEndpoints& endpoints() const { return endpoints_; }
-  std::string log() const { return read_file(log_path_); }
-  ChildProcess& process() { return process_; }
-
- private:
-  BrokerEndpoints endpoints_;
-  std::string log_path_;
-  ChildProcess process_;
-};
-
-// baton-node for `machine`, connected to the broker at `control`.
-class FleetNode {
- public:
-  FleetNode(const TempDir& dir, const std::string& machine, const std::string& control,
-            std::vector<std::string> extra_args = {});
-  std::string log() const { return read_file(log_path_); }
-  ChildProcess& process() { return *process_; }
-  // Stops the node the hard way and starts it again with the same options.
-  void kill9_and_restart();
-  void kill9();
-  void start();
-
- private:
-  std::vector<std::string> argv_;
-  std::string log_path_;
-  int starts_ = 0;
-  const TempDir& dir_;
-  std::string machine_;
-  std::unique_ptr<ChildProcess> process_;
-};
+namespace baton::harness {
 
 // A DEALER on the broker's control socket.
 class ControlClient {
@@ -129,21 +79,4 @@ class ControlClient {
 
 bool has_flag(const proto::bus::AppState& state, const std::string& flag);
 
-// A SUB on the broker's bus, recording what arrives.
-class BusWatcher {
- public:
-  BusWatcher(const std::string& bus, const std::vector<std::string>& prefixes,
-             const std::optional<CurveClientKeys>& keys = std::nullopt);
-  void pump(std::chrono::milliseconds wait = std::chrono::milliseconds(10));
-  bool pump_until(const std::function<bool()>& condition,
-                  std::chrono::milliseconds deadline = kDeadline);
-  const std::vector<std::pair<std::string, std::string>>& messages() const { return messages_; }
-  std::vector<proto::bus::Event> events(const std::string& machine_app) const;
-
- private:
-  zmq::context_t context_;
-  zmq::socket_t socket_;
-  std::vector<std::pair<std::string, std::string>> messages_;
-};
-
-}  // namespace baton::test
+}  // namespace baton::harness

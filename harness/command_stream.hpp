@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace baton::test {
+namespace baton::harness {
 
 struct CommandRun {
   std::size_t sent = 0;
@@ -25,4 +25,4 @@ CommandRun run_commands(const std::string& control_endpoint, const std::string& 
 // The p-th percentile (0-100) of `values`, 0 when empty.
 double percentile(std::vector<double> values, double p);
 
-}  // namespace baton::test
+}  // namespace baton::harness
