@@ -79,9 +79,6 @@ Broker::Broker(BrokerOptions options, zmq::context_t& context, EventLoop& loop)
       plans_(loop, fleet_, *this) {}
 
 Broker::~Broker() {
-  for (auto id : watches_)
-    loop_.unwatch(id);
-  if (presence_timer_ != 0) loop_.cancel(presence_timer_);
   // libzmq leaves an ipc:// socket file behind; without it a client says "is the broker
   // running?" instead of waiting for an answer that cannot come.
   for (const auto& path : socket_files_) {

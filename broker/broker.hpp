@@ -144,8 +144,8 @@ class Broker final : private PlanHost {
   zmq::socket_t control_;
   zmq::socket_t ingest_;
   zmq::socket_t bus_;
-  std::vector<EventLoop::WatchId> watches_;
-  TimerQueue::Id presence_timer_ = 0;
+  std::vector<Watch> watches_;
+  Timer presence_timer_;
   std::string control_endpoint_, ingest_endpoint_, bus_endpoint_, master_ip_;
 
   Deployment deployment_;

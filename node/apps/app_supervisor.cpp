@@ -49,8 +49,6 @@ AppSupervisor::~AppSupervisor() {
   output_.finish();
   for (const auto& [pid, app] : app_by_pid_)
     reaper_.forget(pid);
-  for (const auto& [pid, adopted] : adopted_)
-    loop_.unwatch(adopted.watch);
 }
 
 AppSupervisor::Supervised* AppSupervisor::find(const std::string& app) {
@@ -372,10 +370,7 @@ bool AppSupervisor::take_over(Supervised& s, const std::string& app, const Marke
 
 void AppSupervisor::on_exit(const std::string& app, pid_t pid, ExitStatus status) {
   app_by_pid_.erase(pid);
-  if (auto adopted = adopted_.find(pid); adopted != adopted_.end()) {
-    loop_.unwatch(adopted->second.watch);
-    adopted_.erase(adopted);
-  }
+  adopted_.erase(pid);  // from inside its own watch's handler, when adopted
   // Everything the process wrote goes to the log before its exit is handled (which may relaunch
   // it at once), and before anyone told of the exit looks at the log.
   output_.drain(pid);
@@ -396,15 +391,16 @@ void AppSupervisor::signal_process(AppLifecycle& app, int sig) {
                  signal_name(sig), pid, others);
     if (sig == SIGKILL) {
       // By the marker only: by then the app's pid may belong to a stranger.
+      std::erase_if(tree_sweeps_, [](const Timer& sweep) { return !sweep.pending(); });
       for (const auto delay : kTreeSweepDelays) {
-        loop_.after(delay, [id = app.id(), marker] {
+        tree_sweeps_.push_back(loop_.after(delay, [id = app.id(), marker] {
           if (const std::size_t late = signal_marked_processes(marker, SIGKILL); late > 0) {
             spdlog::info(
                 "app {}: sent SIGKILL to {} more processes of its tree (starting up at "
                 "the kill, they escaped it)",
                 id, late);
           }
-        });
+        }));
       }
     }
   } else {
@@ -415,7 +411,7 @@ void AppSupervisor::signal_process(AppLifecycle& app, int sig) {
   }
 }
 
-TimerQueue::Id AppSupervisor::start_timer(AppLifecycle& app, milliseconds delay, TimerKind kind) {
+Timer AppSupervisor::start_timer(AppLifecycle& app, milliseconds delay, TimerKind kind) {
   const std::string id = app.id();
   return loop_.after(delay, [this, id, kind] {
     auto it = apps_.find(id);
@@ -463,10 +459,10 @@ bool AppSupervisor::adopt_process(const std::string& app, pid_t pid) {
     spdlog::warn("app {}: cannot watch pid {}: {}", app, pid, pidfd.error().message);
     return false;
   }
-  const int fd = pidfd->fd();
-  const auto watch =
-      loop_.watch_fd(fd, [this, app, pid] { on_exit(app, pid, ExitStatus::unknown_status()); });
-  adopted_.emplace(pid, Adopted{std::move(pidfd).value(), watch});
+  Adopted adopted{std::move(pidfd).value(), {}};
+  adopted.watch = loop_.watch_fd(
+      adopted.pidfd.fd(), [this, app, pid] { on_exit(app, pid, ExitStatus::unknown_status()); });
+  adopted_.insert_or_assign(pid, std::move(adopted));
   app_by_pid_[pid] = app;
   return true;
 }

@@ -105,9 +105,7 @@ class AppSupervisor final : public LifecycleHost {
   // LifecycleHost
   Expected<pid_t> start_process(AppLifecycle& app) override;
   void signal_process(AppLifecycle& app, int sig) override;
-  TimerQueue::Id start_timer(AppLifecycle& app, std::chrono::milliseconds delay,
-                             TimerKind kind) override;
-  void cancel_timer(TimerQueue::Id id) override { loop_.cancel(id); }
+  Timer start_timer(AppLifecycle& app, std::chrono::milliseconds delay, TimerKind kind) override;
   TimePoint now() override { return SteadyClock::now(); }
   void state_changed(AppLifecycle& app) override;
   void event(AppLifecycle& app, EventKind kind, const std::string& details) override;
@@ -168,9 +166,11 @@ class AppSupervisor final : public LifecycleHost {
   std::optional<std::vector<MarkedProcess>> marked_;  // this round's scan
   struct Adopted {
     Pidfd pidfd;
-    EventLoop::WatchId watch = 0;
+    Watch watch;  // of pidfd
   };
   std::unordered_map<pid_t, Adopted> adopted_;
+  // KillTree's later sweeps (kTreeSweepDelays); those that ran are dropped at the next kill.
+  std::vector<Timer> tree_sweeps_;
 };
 
 }  // namespace baton::node
