@@ -34,10 +34,7 @@ Broker::Broker(BrokerOptions options, zmq::context_t& context, EventLoop& loop)
       relay_(sockets_, nodes_, router_),
       requests_(sockets_, deployment_, fleet_, plans_, nodes_, [this] { return reload(); }) {}
 
-Broker::~Broker() {
-  for (auto id : watches_)
-    loop_.unwatch(id);
-}
+Broker::~Broker() = default;
 
 Status Broker::start() {
   if (auto checked = sockets_.check_endpoints(); !checked) return checked;

@@ -77,7 +77,7 @@ class Broker final : private PlanHost {
   NodeSync nodes_;
   BusRelay relay_;
   ControlRequests requests_;
-  std::vector<EventLoop::WatchId> watches_;
+  std::vector<Watch> watches_;  // last: no handler runs once the parts above are gone
 };
 
 }  // namespace baton::broker

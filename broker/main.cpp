@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     std::cerr << "baton-broker: " << started.error().message << "\n";
     return 2;
   }
-  loop.watch_fd(signals.fd(), [&] {
+  const Watch signal_watch = loop.watch_fd(signals.fd(), [&] {
     while (auto info = signals.read()) {
       spdlog::info("signal {}: stopping", info->ssi_signo);
       loop.stop();

@@ -168,16 +168,18 @@ void run_up(const UpOptions& options) {
   }
 
   StatusView view(broker, options.plan, node_options.machine);
+  Timer refresh_timer;
   std::function<void()> refresh = [&] {
     view.show();
-    node.loop().after(500ms, refresh);
+    refresh_timer = node.loop().after(500ms, refresh);
   };
-  node.loop().after(200ms, refresh);
+  refresh_timer = node.loop().after(200ms, refresh);
+  Timer exit_timer;
   if (options.exit_after_s > 0) {
     // The same path as Ctrl-C: the node's signalfd sees it, kills the apps and stops the loop.
-    node.loop().after(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::duration<double>(options.exit_after_s)),
-                      [] { ::kill(::getpid(), SIGTERM); });
+    exit_timer = node.loop().after(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::duration<double>(options.exit_after_s)),
+                                   [] { ::kill(::getpid(), SIGTERM); });
   }
   const int code = node.run();  // until Ctrl-C / SIGTERM and the apps are gone
   view.show();

@@ -63,12 +63,10 @@ void BrokerLink::start() {
 }
 
 void BrokerLink::stop() {
-  if (hello_timer_ != 0) loop_.cancel(hello_timer_);
-  hello_timer_ = 0;
-  if (control_watch_ != 0) loop_.unwatch(control_watch_);
-  if (bus_watch_ != 0) loop_.unwatch(bus_watch_);
-  if (ingest_watch_ != 0) loop_.unwatch(ingest_watch_);
-  control_watch_ = bus_watch_ = ingest_watch_ = 0;
+  hello_timer_.reset();
+  control_watch_.reset();
+  bus_watch_.reset();
+  ingest_watch_.reset();
   stop_watching_handshakes();
   subscribed_ = false;
   control_.reset();
@@ -77,8 +75,7 @@ void BrokerLink::stop() {
 }
 
 void BrokerLink::stop_watching_handshakes() {
-  if (handshakes_watch_ != 0) loop_.unwatch(handshakes_watch_);
-  handshakes_watch_ = 0;
+  handshakes_watch_.reset();
   if (!handshakes_) return;
   // Stops the events at their source before their receiver closes.
   if (control_) zmq_socket_monitor(control_->handle(), nullptr, 0);
@@ -119,14 +116,12 @@ void BrokerLink::on_control_readable() {
       spdlog::warn("ignored a hello reply without endpoints: {}", hello.error().message);
       continue;
     }
-    if (hello_timer_ != 0) loop_.cancel(hello_timer_);
-    hello_timer_ = 0;
+    hello_timer_.reset();
     pending_hello_id_.clear();
     // Nothing but answers to hellos comes on the control socket, and no hello follows this one:
     // off the poll set, it costs the idle loop nothing (zmq::poll checks each of its sockets twice
     // a call, with a system call or two each). Late answers to old hellos stay queued, unread.
-    if (control_watch_ != 0) loop_.unwatch(control_watch_);
-    control_watch_ = 0;
+    control_watch_.reset();
     // Its handshakes are done with too: the monitor only ever said why a hello went unanswered.
     stop_watching_handshakes();
     if (!hello->master_ip.empty()) master_ip_ = hello->master_ip;
@@ -136,8 +131,9 @@ void BrokerLink::on_control_readable() {
 
 void BrokerLink::connect_bus(const std::string& ingest, const std::string& bus) {
   if (ingest_ && ingest == ingest_endpoint_ && bus == bus_endpoint_) return;
-  if (bus_watch_ != 0) loop_.unwatch(bus_watch_);
-  if (ingest_watch_ != 0) loop_.unwatch(ingest_watch_);
+  // Off the sockets about to be replaced.
+  bus_watch_.reset();
+  ingest_watch_.reset();
   subscribed_ = false;
   ingest_.emplace(context_, zmq::socket_type::xpub);
   ingest_->set(zmq::sockopt::linger, 0);

@@ -72,15 +72,16 @@ class BrokerLink {
   // Says why the broker refuses the handshake (a key it does not know), which would otherwise
   // look like a broker that is not there.
   std::optional<HandshakeMonitor> handshakes_;
-  EventLoop::WatchId handshakes_watch_ = 0;
+  Watch handshakes_watch_;
   std::string last_handshake_failure_;
   std::optional<zmq::socket_t> ingest_;
   std::optional<zmq::socket_t> bus_;
-  EventLoop::WatchId control_watch_ = 0;
-  EventLoop::WatchId bus_watch_ = 0;
-  EventLoop::WatchId ingest_watch_ = 0;
+  // After the sockets they watch.
+  Watch control_watch_;
+  Watch bus_watch_;
+  Watch ingest_watch_;
   bool subscribed_ = false;
-  TimerQueue::Id hello_timer_ = 0;
+  Timer hello_timer_;
   std::string ingest_endpoint_;
   std::string bus_endpoint_;
   std::string master_ip_;

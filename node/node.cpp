@@ -41,7 +41,7 @@ int Node::run() {
   reaper_.on_unknown_child([](pid_t pid, ExitStatus status) {
     spdlog::debug("reaped pid {} ({})", pid, describe(status));
   });
-  loop_.watch_fd(signals_.fd(), [this] { on_signal(); });
+  signal_watch_ = loop_.watch_fd(signals_.fd(), [this] { on_signal(); });
 
   appmonitor_.set_listener(this);
   actions_.set_relauncher(
@@ -74,11 +74,7 @@ int Node::run() {
       usage_->start();
     }
   }
-  std::function<void()> presence = [this, &presence] {
-    publish_node_state();
-    if (!shutting_down_) loop_.after(kPresenceInterval, presence);
-  };
-  loop_.after(kPresenceInterval, presence);
+  schedule_presence();
 
   spdlog::info("node {} running (pid {})", options_.machine, ::getpid());
   loop_.run();
@@ -117,10 +113,17 @@ void Node::begin_shutdown() {
     loop_.stop();
     return;
   }
-  loop_.after(kShutdownGrace, [this] {
+  shutdown_timer_ = loop_.after(kShutdownGrace, [this] {
     spdlog::warn("{} apps still running after {} s: stopping anyway", supervisor_.running_count(),
                  std::chrono::duration_cast<std::chrono::seconds>(kShutdownGrace).count());
     loop_.stop();
+  });
+}
+
+void Node::schedule_presence() {
+  presence_timer_ = loop_.after(kPresenceInterval, [this] {
+    publish_node_state();
+    if (!shutting_down_) schedule_presence();
   });
 }
 

@@ -41,6 +41,8 @@ class Node final : private AppMonitorListener {
  private:
   void on_signal();
   void begin_shutdown();
+  // Publishes the NodeState every kPresenceInterval, until the shutdown.
+  void schedule_presence();
   // Publications wait for the end of the loop round (flush_publications): sending one wakes the
   // ZeroMQ I/O thread, which then competes for the CPU with what the round still has to do, such
   // as relaunching a crashed app (on two cores it preempted the relaunch two or three times).
@@ -84,6 +86,10 @@ class Node final : private AppMonitorListener {
   std::optional<StateSaver> state_saver_;  // none: no --state-dir
   PackedRegistrations registrations_;
   std::vector<std::string_view> packed_registrations_;  // pack_state's, kept for its capacity
+  // Last: their handlers use everything above.
+  Watch signal_watch_;
+  Timer presence_timer_;
+  Timer shutdown_timer_;
 };
 
 }  // namespace baton::node

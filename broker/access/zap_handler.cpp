@@ -38,10 +38,6 @@ std::string metadata_property(std::string_view name, std::string_view value) {
 ZapHandler::ZapHandler(zmq::context_t& context, EventLoop& loop, AuthorizedKeys keys)
     : socket_(context, zmq::socket_type::rep), loop_(loop), keys_(std::move(keys)) {}
 
-ZapHandler::~ZapHandler() {
-  if (watch_ != 0) loop_.unwatch(watch_);
-}
-
 Status ZapHandler::start() {
   socket_.set(zmq::sockopt::linger, 0);
   try {

@@ -24,7 +24,6 @@ namespace baton::broker {
 class ZapHandler {
  public:
   ZapHandler(zmq::context_t& context, EventLoop& loop, AuthorizedKeys keys);
-  ~ZapHandler();
   ZapHandler(const ZapHandler&) = delete;
   ZapHandler& operator=(const ZapHandler&) = delete;
 
@@ -53,7 +52,7 @@ class ZapHandler {
   zmq::socket_t socket_;
   EventLoop& loop_;
   AuthorizedKeys keys_;
-  EventLoop::WatchId watch_ = 0;
+  Watch watch_;  // of socket_
   std::map<std::string, SteadyClock::time_point> last_logged_;
 };
 

@@ -34,10 +34,6 @@ NodeSync::NodeSync(EventLoop& loop, const Deployment& deployment, FleetState& fl
       plans_(plans),
       publish_(std::move(publish)) {}
 
-NodeSync::~NodeSync() {
-  if (presence_timer_ != 0) loop_.cancel(presence_timer_);
-}
-
 void NodeSync::start() {
   presence_timer_ = loop_.after(kPresenceCheckAtLeast, [this] { check_presence(); });
 }

@@ -26,7 +26,6 @@ class NodeSync {
  public:
   NodeSync(EventLoop& loop, const Deployment& deployment, FleetState& fleet, CommandRouter& router,
            HeldCommands& held, PlanRunner& plans, CommandRouter::Publish publish);
-  ~NodeSync();
   NodeSync(const NodeSync&) = delete;
   NodeSync& operator=(const NodeSync&) = delete;
 
@@ -69,7 +68,7 @@ class NodeSync {
   HeldCommands& held_;
   PlanRunner& plans_;
   CommandRouter::Publish publish_;
-  TimerQueue::Id presence_timer_ = 0;
+  Timer presence_timer_;
   // A client that sets a variable a million times leaves one entry, not a million.
   std::map<std::string, std::string> vars_for_all_;
   std::map<std::string, std::map<std::string, std::string>> vars_for_machine_;

@@ -30,12 +30,6 @@ config::PlanDef ordered(config::PlanDef plan) {
 PlanRunner::PlanRunner(EventLoop& loop, const FleetState& fleet, PlanHost& host)
     : loop_(loop), fleet_(fleet), host_(host) {}
 
-PlanRunner::~PlanRunner() {
-  for (auto& [name, run] : runs_)
-    cancel_timers(run);
-  if (evaluation_timer_ != 0) loop_.cancel(evaluation_timer_);
-}
-
 void PlanRunner::set_plans(const std::vector<config::PlanDef>& plans) {
   std::map<std::string, Run> next;
   for (const auto& plan : plans) {
@@ -57,10 +51,7 @@ void PlanRunner::set_plans(const std::vector<config::PlanDef>& plans) {
     run.progress = std::move(progress);
     next.emplace(plan.name, std::move(run));
   }
-  for (auto& [name, run] : runs_) {
-    if (!next.contains(name)) cancel_timers(run);
-  }
-  runs_ = std::move(next);
+  runs_ = std::move(next);  // the timers of plans no longer there end with them
   if (!runs_.contains(current_plan_)) current_plan_.clear();
   for (auto& [name, run] : runs_)
     evaluate(run);
@@ -99,7 +90,6 @@ void PlanRunner::begin(Run& run) {
     run.timeout_timer = loop_.after(from_seconds(*run.def.start_timeout_s), [this, name] {
       Run* r = find(name);
       if (r == nullptr) return;
-      r->timeout_timer = 0;
       if (status_of(*r) != PlanStatus::InProgress) return;
       r->start_timeout_passed = true;
       spdlog::warn("plan {}: StartTimeout of {} s passed", name, *r->def.start_timeout_s);
@@ -171,9 +161,8 @@ void PlanRunner::app_changed(const config::AppId& app) {
 
 void PlanRunner::evaluate_soon(Run& run) {
   run.evaluation_due = true;
-  if (evaluation_timer_ != 0) return;
+  if (evaluation_timer_.pending()) return;
   evaluation_timer_ = loop_.after(std::chrono::nanoseconds(0), [this] {
-    evaluation_timer_ = 0;
     for (auto& [name, r] : runs_) {
       if (r.evaluation_due) evaluate(r);
     }
@@ -233,11 +222,10 @@ void PlanRunner::launch_ready(Run& run) {
     }
     if (awaiting_launch(run)) return;  // its answer starts the SeparationInterval
     if (now < run.hold_until) {
-      if (run.hold_timer == 0) {
+      if (!run.hold_timer.pending()) {
         run.hold_timer = loop_.at(run.hold_until, [this, name] {
           Run* r = find(name);
           if (r == nullptr) return;
-          r->hold_timer = 0;
           evaluate(*r);
         });
       }
@@ -421,9 +409,8 @@ std::vector<control::PlanState> PlanRunner::all() const {
 }
 
 void PlanRunner::cancel_timers(Run& run) {
-  if (run.hold_timer != 0) loop_.cancel(run.hold_timer);
-  if (run.timeout_timer != 0) loop_.cancel(run.timeout_timer);
-  run.hold_timer = run.timeout_timer = 0;
+  run.hold_timer.reset();
+  run.timeout_timer.reset();
 }
 
 }  // namespace baton::broker

@@ -50,7 +50,6 @@ class PlanHost {
 class PlanRunner {
  public:
   PlanRunner(EventLoop& loop, const FleetState& fleet, PlanHost& host);
-  ~PlanRunner();
   PlanRunner(const PlanRunner&) = delete;
   PlanRunner& operator=(const PlanRunner&) = delete;
 
@@ -105,8 +104,8 @@ class PlanRunner {
     TimePoint hold_until{};  // SeparationInterval of the last launch, from its answer
     // The app with a SeparationInterval whose launch is not answered yet: nothing else goes.
     std::optional<config::AppId> awaiting_launch;
-    TimerQueue::Id hold_timer = 0;
-    TimerQueue::Id timeout_timer = 0;
+    Timer hold_timer;
+    Timer timeout_timer;
     std::uint64_t seq = 0;
     std::optional<proto::control::PlanState> published;
     bool evaluation_due = false;  // evaluate_soon() was called for it
@@ -137,7 +136,7 @@ class PlanRunner {
   PlanHost& host_;
   std::map<std::string, Run> runs_;
   std::string current_plan_;
-  TimerQueue::Id evaluation_timer_ = 0;
+  Timer evaluation_timer_;
 };
 
 }  // namespace baton::broker

@@ -8,17 +8,12 @@ namespace baton::broker {
 
 namespace bus = proto::bus;
 
-CommandRouter::~CommandRouter() {
-  for (auto& [id, p] : pending_)
-    loop_.cancel(p.timer);
-}
-
 void CommandRouter::send_packed(const std::string& machine, bus::CommandOp op, const Pack& pack,
                                 Callback done) {
   const std::string id = "b" + std::to_string(next_id_++);
   const bus::CommandHeader header{bus::kVersion, id, std::string(proto::to_name(op)),
                                   kBrokerReplyTo};
-  Pending p{machine, op, std::move(done), 0};
+  Pending p{machine, op, std::move(done), {}};
   p.timer = loop_.after(timeout_, [this, id] { on_timer(id); });
   pending_.emplace(id, std::move(p));
   publish_(bus::command_topic(machine), pack(header));
@@ -28,7 +23,6 @@ void CommandRouter::on_timer(const std::string& id) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
   Pending& p = it->second;
-  p.timer = 0;
   // The machine answered another command meanwhile: it is working through its queue.
   if (auto answered = last_answer_.find(p.machine); answered != last_answer_.end()) {
     const TimePoint deadline = answered->second + timeout_;
@@ -66,9 +60,8 @@ void CommandRouter::fail_machine(const std::string& machine, const std::string& 
 void CommandRouter::finish(const std::string& id, const Outcome& outcome) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
-  Pending p = std::move(it->second);
+  Pending p = std::move(it->second);  // its timer ends with it
   pending_.erase(it);
-  if (p.timer != 0) loop_.cancel(p.timer);
   if (!outcome.ok) spdlog::warn("{} on {}: {}", proto::to_name(p.op), p.machine, outcome.error);
   if (p.done) p.done(outcome);
 }

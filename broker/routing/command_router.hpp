@@ -35,7 +35,6 @@ class CommandRouter {
 
   CommandRouter(EventLoop& loop, Publish publish, std::chrono::milliseconds timeout)
       : loop_(loop), publish_(std::move(publish)), timeout_(timeout) {}
-  ~CommandRouter();
   CommandRouter(const CommandRouter&) = delete;
   CommandRouter& operator=(const CommandRouter&) = delete;
 
@@ -64,7 +63,7 @@ class CommandRouter {
     std::string machine;
     proto::bus::CommandOp op;
     Callback done;
-    TimerQueue::Id timer = 0;
+    Timer timer;
   };
   void finish(const std::string& id, const Outcome& outcome);
   void on_timer(const std::string& id);

@@ -6,31 +6,23 @@
 
 namespace baton::broker {
 
-HeldCommands::~HeldCommands() {
-  for (auto& [machine, commands] : held_) {
-    for (auto& c : commands)
-      loop_.cancel(c.timer);
-  }
-}
-
 void HeldCommands::hold(const std::string& machine, Send send, Fail fail) {
   const std::uint64_t id = next_id_++;
-  const TimerQueue::Id timer = loop_.after(timeout_, [this, machine, id] { expire(machine, id); });
-  held_[machine].push_back(Held{id, std::move(send), std::move(fail), timer});
+  Timer timer = loop_.after(timeout_, [this, machine, id] { expire(machine, id); });
+  held_[machine].push_back(Held{id, std::move(send), std::move(fail), std::move(timer)});
 }
 
 void HeldCommands::release(const std::string& machine) {
   auto it = held_.find(machine);
   if (it == held_.end()) return;
-  // Taken out first: a command sent now may, through its callbacks, hold another.
+  // Taken out first: a command sent now may, through its callbacks, hold another. Their timers end
+  // with them.
   std::vector<Held> commands = std::move(it->second);
   held_.erase(it);
   spdlog::info("machine {} is linked: sending the {} commands held for it", machine,
                commands.size());
-  for (auto& c : commands) {
-    loop_.cancel(c.timer);
+  for (auto& c : commands)
     c.send();
-  }
 }
 
 void HeldCommands::fail_machine(const std::string& machine, const std::string& reason) {
@@ -38,10 +30,8 @@ void HeldCommands::fail_machine(const std::string& machine, const std::string& r
   if (it == held_.end()) return;
   std::vector<Held> commands = std::move(it->second);
   held_.erase(it);
-  for (auto& c : commands) {
-    loop_.cancel(c.timer);
+  for (auto& c : commands)
     c.fail(reason);
-  }
 }
 
 void HeldCommands::expire(const std::string& machine, std::uint64_t id) {

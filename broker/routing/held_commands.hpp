@@ -22,7 +22,6 @@ class HeldCommands {
 
   HeldCommands(EventLoop& loop, std::chrono::milliseconds timeout)
       : loop_(loop), timeout_(timeout) {}
-  ~HeldCommands();
   HeldCommands(const HeldCommands&) = delete;
   HeldCommands& operator=(const HeldCommands&) = delete;
 
@@ -39,7 +38,7 @@ class HeldCommands {
     std::uint64_t id;
     Send send;
     Fail fail;
-    TimerQueue::Id timer;
+    Timer timer;
   };
   void expire(const std::string& machine, std::uint64_t id);
 

@@ -13,26 +13,26 @@ EventLoop::EventLoop()
     : epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
       timer_fd_(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) {}
 
-EventLoop::WatchId EventLoop::watch_socket(zmq::socket_t& socket, Handler on_readable) {
+Watch EventLoop::watch_socket(zmq::socket_t& socket, Handler on_readable) {
   const WatchId id = next_watch_id_++;
-  watches_.push_back(Watch{id, socket.handle(), -1, std::move(on_readable), true});
+  watches_.push_back(PolledWatch{id, socket.handle(), -1, std::move(on_readable), true});
   items_dirty_ = true;
-  return id;
+  return Watch(*this, id);
 }
 
-EventLoop::WatchId EventLoop::watch_fd(int fd, Handler on_readable) {
+Watch EventLoop::watch_fd(int fd, Handler on_readable) {
   const WatchId id = next_watch_id_++;
   epoll_event event{};
   event.events = EPOLLIN;  // level-triggered, as poll
   event.data.u64 = id;
   if (epoll_fd_.valid() && ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &event) == 0) {
     fd_watches_.emplace(id, FdWatch{fd, std::move(on_readable)});
-    return id;
+    return Watch(*this, id);
   }
   // epoll refuses regular files (and a loop without epoll has none): poll them one by one.
-  watches_.push_back(Watch{id, nullptr, fd, std::move(on_readable), true});
+  watches_.push_back(PolledWatch{id, nullptr, fd, std::move(on_readable), true});
   items_dirty_ = true;
-  return id;
+  return Watch(*this, id);
 }
 
 void EventLoop::unwatch(WatchId id) {
@@ -54,7 +54,7 @@ void EventLoop::unwatch(WatchId id) {
 void EventLoop::rebuild_items() {
   // Inactive watches are dropped only here, between poll rounds, so that a handler that unwatches
   // never invalidates the round being dispatched.
-  std::erase_if(watches_, [](const Watch& w) { return !w.active; });
+  std::erase_if(watches_, [](const PolledWatch& w) { return !w.active; });
   items_.clear();
   items_.reserve(watches_.size());
   for (const auto& watch : watches_) {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/loop/timer_queue.hpp"
@@ -21,30 +22,60 @@
 
 namespace baton {
 
+class EventLoop;
+
+// An owned watch of a socket or fd, move-only like Timer: destroying the handle, reset() and
+// assigning another watch to it end the watch, also from inside its own handler (the handler being
+// dispatched runs to its end, and never again). Declare it after the socket or fd it watches, so
+// that it goes first. The loop must outlive its handles.
+class [[nodiscard]] Watch {
+ public:
+  Watch() = default;
+  Watch(Watch&& other) noexcept
+      : loop_(std::exchange(other.loop_, nullptr)), id_(std::exchange(other.id_, 0)) {}
+  Watch& operator=(Watch&& other) noexcept {
+    if (this != &other) {
+      reset();
+      loop_ = std::exchange(other.loop_, nullptr);
+      id_ = std::exchange(other.id_, 0);
+    }
+    return *this;
+  }
+  Watch(const Watch&) = delete;
+  Watch& operator=(const Watch&) = delete;
+  ~Watch() { reset(); }
+
+  void reset();
+  bool watching() const { return loop_ != nullptr; }
+
+ private:
+  friend class EventLoop;
+  Watch(EventLoop& loop, std::uint64_t id) : loop_(&loop), id_(id) {}
+
+  EventLoop* loop_ = nullptr;
+  std::uint64_t id_ = 0;
+};
+
 class EventLoop {
  public:
   using Handler = std::function<void()>;
-  using WatchId = std::uint64_t;
 
   EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // `on_readable` runs whenever the socket has a message (level-triggered). The socket must
-  // outlive the watch.
-  WatchId watch_socket(zmq::socket_t& socket, Handler on_readable);
-  // `on_readable` runs whenever the fd polls readable. The fd must stay open while watched.
-  WatchId watch_fd(int fd, Handler on_readable);
-  // Safe to call from inside a handler, also for the watch being dispatched.
-  void unwatch(WatchId id);
+  // `on_readable` runs whenever the socket has a message (level-triggered), until the handle goes.
+  // The socket must outlive the watch.
+  Watch watch_socket(zmq::socket_t& socket, Handler on_readable);
+  // `on_readable` runs whenever the fd polls readable, until the handle goes. The fd must stay
+  // open while watched.
+  Watch watch_fd(int fd, Handler on_readable);
 
-  TimerQueue::Id at(TimePoint when, Handler handler) {
-    return timers_.schedule(when, std::move(handler));
-  }
-  TimerQueue::Id after(std::chrono::nanoseconds delay, Handler handler) {
+  // `handler` runs once at `when` (after `delay`), unless the handle goes first.
+  Timer at(TimePoint when, Handler handler) { return timers_.schedule(when, std::move(handler)); }
+  Timer after(std::chrono::nanoseconds delay, Handler handler) {
     return at(SteadyClock::now() + delay, std::move(handler));
   }
-  bool cancel(TimerQueue::Id id) { return timers_.cancel(id); }
   // Runs `handler` once at the end of the current round, after its handlers and due timers (called
   // outside a round: at the end of the next one, which then does not wait in poll). For work that
   // can wait for the round's urgent work, e.g. sending in one go what the round had to tell others.
@@ -59,7 +90,12 @@ class EventLoop {
   bool stopped() const { return stopped_; }
 
  private:
-  struct Watch {
+  friend class Watch;
+  using WatchId = std::uint64_t;
+  // Safe inside a handler, also for the watch being dispatched.
+  void unwatch(WatchId id);
+
+  struct PolledWatch {
     WatchId id;
     void* socket;  // zmq socket handle, or nullptr for a plain fd epoll cannot watch
     int fd;
@@ -78,7 +114,7 @@ class EventLoop {
   // the timerfd fired (setting it is what makes it quiet again).
   void arm_timer_fd();
 
-  std::vector<Watch> watches_;  // sockets (and fds epoll refused)
+  std::vector<PolledWatch> watches_;  // sockets (and fds epoll refused)
   UniqueFd epoll_fd_;
   std::unordered_map<WatchId, FdWatch> fd_watches_;  // in the epoll set, by the id it carries
   std::vector<zmq::pollitem_t> items_;  // one per watch, then the epoll fd's, then the timerfd's
@@ -92,5 +128,9 @@ class EventLoop {
   std::vector<Handler> round_end_;
   bool stopped_ = false;
 };
+
+inline void Watch::reset() {
+  if (loop_ != nullptr) std::exchange(loop_, nullptr)->unwatch(std::exchange(id_, 0));
+}
 
 }  // namespace baton

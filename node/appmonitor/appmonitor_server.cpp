@@ -79,18 +79,15 @@ Status AppMonitorServer::start() {
 
 void AppMonitorServer::stop() {
   if (!socket_) return;
-  loop_.unwatch(socket_watch_);
+  socket_watch_.reset();
   socket_->close();
   socket_.reset();
   if (ipc_) {
     std::error_code ec;
     fs::remove(socket_path_, ec);
   }
-  for (auto& [pid, watched] : processes_)
-    loop_.unwatch(watched.watch);
   processes_.clear();
-  if (deadline_timer_ != 0) loop_.cancel(deadline_timer_);
-  deadline_timer_ = 0;
+  deadline_timer_.reset();
   armed_for_.reset();
 }
 
@@ -280,18 +277,17 @@ Status AppMonitorServer::watch_process(pid_t pid) {
   if (processes_.contains(pid)) return ok_status();
   auto pidfd = Pidfd::open(pid);
   if (!pidfd) return pidfd.error();
-  const int fd = pidfd->fd();
-  auto watch = loop_.watch_fd(fd, [this, pid] { on_process_exit(pid); });
-  processes_.emplace(pid, WatchedProcess{std::move(pidfd).value(), watch});
+  WatchedProcess watched{std::move(pidfd).value(), {}};
+  watched.watch = loop_.watch_fd(watched.pidfd.fd(), [this, pid] { on_process_exit(pid); });
+  processes_.emplace(pid, std::move(watched));
   return ok_status();
 }
 
 std::optional<Pidfd> AppMonitorServer::take_process(pid_t pid) {
   auto it = processes_.find(pid);
   if (it == processes_.end()) return std::nullopt;
-  loop_.unwatch(it->second.watch);
   Pidfd pidfd = std::move(it->second.pidfd);
-  processes_.erase(it);
+  processes_.erase(it);  // ends the watch, also from inside its own handler
   return pidfd;
 }
 
@@ -317,13 +313,11 @@ void AppMonitorServer::arm_deadline_timer() {
   auto next = table_.next_check();
   if (!next) return;
   if (armed_for_ && *armed_for_ <= *next) return;  // the armed timer comes first and re-arms
-  if (deadline_timer_ != 0) loop_.cancel(deadline_timer_);
   armed_for_ = next;
   deadline_timer_ = loop_.at(*next, [this] { on_deadline_timer(); });
 }
 
 void AppMonitorServer::on_deadline_timer() {
-  deadline_timer_ = 0;
   armed_for_.reset();
   // Refreshes already waiting on the socket were sent before this check runs: read them first
   // (one small batch), so that an app is not killed for a refresh the node itself was late to

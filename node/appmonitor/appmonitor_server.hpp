@@ -69,7 +69,7 @@ class AppMonitorServer {
  private:
   struct WatchedProcess {
     Pidfd pidfd;
-    EventLoop::WatchId watch;
+    Watch watch;  // of pidfd
   };
 
   void on_readable();
@@ -106,13 +106,13 @@ class AppMonitorServer {
   WatchdogActions& actions_;
   AppMonitorConfig config_;
   std::optional<zmq::socket_t> socket_;
-  EventLoop::WatchId socket_watch_ = 0;
+  Watch socket_watch_;
   std::string socket_path_;  // for ipc:// endpoints
   bool ipc_ = false;
 
   WatchdogTable table_;
   std::unordered_map<pid_t, WatchedProcess> processes_;
-  TimerQueue::Id deadline_timer_ = 0;
+  Timer deadline_timer_;
   std::optional<TimePoint> armed_for_;
   // When a read last found no request waiting; and whether deadlines wait for the queue to be read
   // to its end (on_deadline_timer).

@@ -62,12 +62,11 @@ void WatchdogActions::terminate(Pidfd process, std::function<void()> then) {
   spdlog::info("sent SIGTERM to pid {}, SIGKILL in {} ms if it is still running", pid,
                config_.kill_grace.count());
   const std::uint64_t id = next_id_++;
-  PendingTermination pending{std::move(process), 0, 0, SteadyClock::now(), std::move(then)};
+  PendingTermination pending{std::move(process), {}, {}, SteadyClock::now(), std::move(then)};
   pending.watch = loop_.watch_fd(pending.process.fd(), [this, id] { finish_termination(id); });
   pending.kill_timer = loop_.after(config_.kill_grace, [this, id] {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
-    it->second.kill_timer = 0;
     if (it->second.process.send_signal(SIGKILL)) {
       spdlog::warn("pid {} ignored SIGTERM for {} ms: sent SIGKILL", it->second.process.pid(),
                    config_.kill_grace.count());
@@ -79,18 +78,16 @@ void WatchdogActions::terminate(Pidfd process, std::function<void()> then) {
 void WatchdogActions::finish_termination(std::uint64_t id) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
-  PendingTermination done = std::move(it->second);
-  pending_.erase(it);
-  loop_.unwatch(done.watch);
-  if (done.kill_timer != 0) loop_.cancel(done.kill_timer);
-  spdlog::info("pid {} is gone {} ms after SIGTERM", done.process.pid(), elapsed_ms(done.started));
-  if (done.then) done.then();
+  const pid_t pid = it->second.process.pid();
+  const TimePoint started = it->second.started;
+  std::function<void()> then = std::move(it->second.then);
+  pending_.erase(it);  // ends its watch (whose handler this is) and its SIGKILL timer
+  spdlog::info("pid {} is gone {} ms after SIGTERM", pid, elapsed_ms(started));
+  if (then) then();
 }
 
 void WatchdogActions::abandon_pending() {
   for (auto& [id, pending] : pending_) {
-    loop_.unwatch(pending.watch);
-    if (pending.kill_timer != 0) loop_.cancel(pending.kill_timer);
     if (pending.process.send_signal(SIGKILL)) {
       spdlog::warn("shutting down: sent SIGKILL to pid {} instead of waiting for the grace period",
                    pending.process.pid());

@@ -53,8 +53,8 @@ class WatchdogActions {
   bool relaunched_from_definition(const Registration& r);
   struct PendingTermination {
     Pidfd process;
-    EventLoop::WatchId watch = 0;
-    TimerQueue::Id kill_timer = 0;
+    Watch watch;  // of process
+    Timer kill_timer;
     TimePoint started{};
     std::function<void()> then;
   };

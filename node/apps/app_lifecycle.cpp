@@ -76,11 +76,6 @@ void AppLifecycle::set_plan_applied(bool applied) {
   host_.state_changed(*this);
 }
 
-void AppLifecycle::cancel(TimerQueue::Id& timer) {
-  if (timer != 0) host_.cancel_timer(timer);
-  timer = 0;
-}
-
 void AppLifecycle::set_initialized(const std::string& why) {
   if (record_.initialized) return;
   record_.initialized = true;
@@ -177,7 +172,7 @@ LifecycleState AppLifecycle::start_fresh(const std::optional<ExitStatus>& exit) 
 }
 
 LifecycleState AppLifecycle::begin_kill() {
-  cancel(init_timer_);
+  init_timer_.reset();
   if (policy_.soft_kill_timeout) {
     host_.signal_process(*this, SIGTERM);
     kill_timer_ = host_.start_timer(*this, *policy_.soft_kill_timeout, TimerKind::kill);
@@ -215,7 +210,7 @@ LifecycleState AppLifecycle::watchdog_relaunch(const std::optional<ExitStatus>&)
 LifecycleState AppLifecycle::process_exited(const std::optional<ExitStatus>& exit) {
   const ExitStatus status = exit.value_or(ExitStatus{});
   record_exit(status);
-  cancel(init_timer_);
+  init_timer_.reset();
   const bool init_by_code = status.exited_normally() && policy_.exit_code_initializes(status.code);
   if (init_by_code) set_initialized("exited with code " + std::to_string(status.code));
   const bool crashed = !status.exited_normally() || status.code != 0;
@@ -243,7 +238,7 @@ LifecycleState AppLifecycle::process_exited(const std::optional<ExitStatus>& exi
 LifecycleState AppLifecycle::killed_process_exited(const std::optional<ExitStatus>& exit) {
   const ExitStatus status = exit.value_or(ExitStatus{});
   record_exit(status);
-  cancel(kill_timer_);
+  kill_timer_.reset();
   host_.event(*this, EventKind::killed, describe(status));
   if (!relaunch_after_exit_) return S::idle;
   relaunch_after_exit_ = false;
@@ -271,30 +266,30 @@ LifecycleState AppLifecycle::relaunch_after_exit(const std::optional<ExitStatus>
 }
 
 LifecycleState AppLifecycle::force_kill(const std::optional<ExitStatus>&) {
-  kill_timer_ = 0;
+  kill_timer_.reset();
   host_.signal_process(*this, SIGKILL);
   return S::dying;
 }
 
 LifecycleState AppLifecycle::restart_now(const std::optional<ExitStatus>& exit) {
-  restart_timer_ = 0;
+  restart_timer_.reset();
   return start(exit);
 }
 
 LifecycleState AppLifecycle::cancel_wait_and_start(const std::optional<ExitStatus>& exit) {
-  cancel(restart_timer_);
+  restart_timer_.reset();
   return start_fresh(exit);
 }
 
 LifecycleState AppLifecycle::cancel_wait_killed(const std::optional<ExitStatus>&) {
-  cancel(restart_timer_);
+  restart_timer_.reset();
   record_.killed = true;
   record_.plan_applied = true;
   return S::idle;
 }
 
 LifecycleState AppLifecycle::cancel_wait(const std::optional<ExitStatus>&) {
-  cancel(restart_timer_);
+  restart_timer_.reset();
   return S::idle;
 }
 
@@ -305,7 +300,7 @@ LifecycleState AppLifecycle::mark_killed(const std::optional<ExitStatus>&) {
 }
 
 LifecycleState AppLifecycle::init_timer_fired(const std::optional<ExitStatus>&) {
-  init_timer_ = 0;
+  init_timer_.reset();
   set_initialized("still running after " + std::to_string(policy_.init_timeout->count()) + " ms");
   return S::running;
 }

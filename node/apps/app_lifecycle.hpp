@@ -151,9 +151,8 @@ class LifecycleHost {
   virtual Expected<pid_t> start_process(AppLifecycle& app) = 0;
   // Delivers `sig` to the app's process (its group, or its whole tree where configured).
   virtual void signal_process(AppLifecycle& app, int sig) = 0;
-  virtual TimerQueue::Id start_timer(AppLifecycle& app, std::chrono::milliseconds delay,
-                                     TimerKind kind) = 0;
-  virtual void cancel_timer(TimerQueue::Id id) = 0;
+  // The lifecycle owns the timer: dropping the handle cancels it.
+  virtual Timer start_timer(AppLifecycle& app, std::chrono::milliseconds delay, TimerKind kind) = 0;
   virtual TimePoint now() = 0;
   virtual void state_changed(AppLifecycle& app) = 0;
   virtual void event(AppLifecycle& app, EventKind kind, const std::string& details) = 0;
@@ -237,7 +236,6 @@ class AppLifecycle {
   void set_initialized(const std::string& why);
   void record_exit(const ExitStatus& exit);
   std::chrono::milliseconds next_restart_delay();
-  void cancel(TimerQueue::Id& timer);
 
   std::string id_;
   LifecyclePolicy policy_;
@@ -248,9 +246,9 @@ class AppLifecycle {
   int quick_deaths_ = 0;
   TimePoint launched_at_{};
 
-  TimerQueue::Id kill_timer_ = 0;
-  TimerQueue::Id restart_timer_ = 0;
-  TimerQueue::Id init_timer_ = 0;
+  Timer kill_timer_;
+  Timer restart_timer_;
+  Timer init_timer_;
 };
 
 }  // namespace baton::node

@@ -1,14 +1,11 @@
 #include "node/apps/app_supervisor.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 
 #include "common/log.hpp"
 #include "node/process/process_start_time.hpp"
-#include "node/process/process_tree.hpp"
 #include "node/process/spawn.hpp"
 
 namespace baton::node {
@@ -20,11 +17,6 @@ namespace {
 double wall_clock_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
-
-// After a KillTree SIGKILL, the tree is swept again by its launch marker at these delays: a member
-// in the middle of an exec at the kill shows no environment for that moment and escapes it.
-constexpr std::array kTreeSweepDelays{std::chrono::milliseconds(20),
-                                      std::chrono::milliseconds(200)};
 }  // namespace
 
 AppSupervisor::AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorConfig config,
@@ -40,7 +32,12 @@ AppSupervisor::AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorCon
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count())),
       output_(loop,
-              OutputConfig{config_.machine, config_.log_dir, config_.app_log, config_.state_dir}) {
+              OutputConfig{config_.machine, config_.log_dir, config_.app_log, config_.state_dir}),
+      adoption_(loop, output_, config_.machine,
+                [this](const std::string& app, pid_t pid) {
+                  on_exit(app, pid, ExitStatus::unknown_status());
+                }),
+      signals_(loop) {
   // Our own launch marker must not leak into the apps we start (they get their own).
   env_.erase("BATON_LAUNCH_ID");
 }
@@ -49,34 +46,11 @@ AppSupervisor::~AppSupervisor() {
   output_.finish();
   for (const auto& [pid, app] : app_by_pid_)
     reaper_.forget(pid);
-  for (const auto& [pid, adopted] : adopted_)
-    loop_.unwatch(adopted.watch);
 }
 
 AppSupervisor::Supervised* AppSupervisor::find(const std::string& app) {
   auto it = apps_.find(app);
   return it == apps_.end() || it->second.remove_when_stopped ? nullptr : &it->second;
-}
-
-namespace {
-milliseconds from_seconds(double seconds) {
-  return std::chrono::round<milliseconds>(std::chrono::duration<double>(seconds));
-}
-}  // namespace
-
-LifecyclePolicy AppSupervisor::policy_of(const config::AppDef& spec) const {
-  LifecyclePolicy p;
-  p.restart_on_crash = spec.restart_on_crash;
-  p.max_tries = spec.restart_max_tries;
-  p.restart_delay = from_seconds(spec.restart_delay_s);
-  const config::InitDetectors& init = spec.init_detectors;
-  if (init.timeout_s) p.init_timeout = from_seconds(*init.timeout_s);
-  for (const auto& range : init.exit_codes)
-    p.init_exit_codes.emplace_back(range.first, range.last);
-  p.init_heartbeat = init.heartbeat;
-  if (spec.soft_kill_timeout_s) p.soft_kill_timeout = from_seconds(*spec.soft_kill_timeout_s);
-  p.backoff_cap = config_.restart_backoff_cap;
-  return p;
 }
 
 Status AppSupervisor::deploy(std::vector<config::AppDef> apps) {
@@ -103,20 +77,21 @@ Status AppSupervisor::deploy(std::vector<config::AppDef> apps) {
     if (it != apps_.end() && !it->second.remove_when_stopped) {
       if (it->second.spec == spec) continue;
       spdlog::info("app {}: new definition, used from its next launch", id);
-      it->second.lifecycle->set_policy(policy_of(spec));
+      it->second.lifecycle->set_policy(lifecycle_policy(spec, config_.restart_backoff_cap));
       it->second.spec = std::move(spec);
       continue;
     }
     if (it != apps_.end()) {  // redeployed while being removed: keep it after all
       it->second.remove_when_stopped = false;
-      it->second.lifecycle->set_policy(policy_of(spec));
+      it->second.lifecycle->set_policy(lifecycle_policy(spec, config_.restart_backoff_cap));
       it->second.spec = std::move(spec);
       continue;
     }
     Supervised s;
-    s.lifecycle = std::make_unique<AppLifecycle>(id, policy_of(spec), *this);
+    s.lifecycle = std::make_unique<AppLifecycle>(
+        id, lifecycle_policy(spec, config_.restart_backoff_cap), *this);
     s.spec = std::move(spec);
-    s.may_run_already = !instance_.empty();
+    s.may_run_already = !adoption_.instance().empty();
     auto [inserted, ok] = apps_.emplace(id, std::move(s));
     state_changed(*inserted->second.lifecycle);
   }
@@ -308,7 +283,8 @@ Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
     // Never a second instance: a launch by an earlier node process (killed before it could say
     // so) may still run; it is the app's process then.
     s->may_run_already = false;
-    if (auto earlier = left_running(app.id()); earlier && take_over(*s, app.id(), *earlier)) {
+    if (auto earlier = adoption_.take_over(app.id())) {
+      take(*s, app.id(), *earlier);
       spdlog::warn(
           "app {}: pid {} of an earlier launch ({}) still runs: taken over instead of "
           "starting a second instance",
@@ -340,60 +316,22 @@ Expected<pid_t> AppSupervisor::start_process(AppLifecycle& app) {
   return *pid;
 }
 
-std::string AppSupervisor::marker_prefix(const std::string& app) const {
-  return config_.machine + "." + app + "." + (instance_.empty() ? "" : instance_ + ".");
-}
-
 std::string AppSupervisor::launch_marker(Supervised& s, const std::string& app) const {
-  return marker_prefix(app) + std::to_string(::getpid()) + "." + std::to_string(++s.launches);
+  return adoption_.marker_prefix(app) + std::to_string(::getpid()) + "." +
+         std::to_string(++s.launches);
 }
 
-const std::vector<MarkedProcess>& AppSupervisor::marked_processes() {
-  if (!marked_) {
-    marked_ = find_marked_processes(config_.machine + ".");
-    loop_.at_round_end([this] { marked_.reset(); });
-  }
-  return *marked_;
-}
-
-std::optional<MarkedProcess> AppSupervisor::left_running(const std::string& app) {
-  if (instance_.empty()) return std::nullopt;
-  const std::string prefix = marker_prefix(app);
-  std::optional<MarkedProcess> oldest;
-  std::uint64_t oldest_start = 0;
-  const auto& marked = marked_processes();
-  for (const MarkedProcess& process : marked) {
-    if (!process.launch_id.starts_with(prefix)) continue;
-    // The launch's own process: its parent is not of the same launch.
-    const bool started_by_the_launch = std::ranges::any_of(marked, [&](const MarkedProcess& p) {
-      return p.pid == process.parent && p.launch_id == process.launch_id;
-    });
-    if (started_by_the_launch) continue;
-    const std::uint64_t start = process_start_time(process.pid).value_or(0);
-    if (start != 0 && (!oldest || start < oldest_start)) {
-      oldest = process;
-      oldest_start = start;
-    }
-  }
-  return oldest;
-}
-
-bool AppSupervisor::take_over(Supervised& s, const std::string& app, const MarkedProcess& process) {
-  const auto start_time = process_start_time(process.pid);
-  if (!start_time || !adopt_process(app, process.pid)) return false;
+void AppSupervisor::take(Supervised& s, const std::string& app,
+                         const ProcessAdoption::Process& process) {
   s.launch_id = process.launch_id;
   s.last_pid = process.pid;
-  s.start_time = *start_time;
-  output_.reopen(app, process.pid, process.launch_id);
-  return true;
+  s.start_time = process.start_time;
+  app_by_pid_[process.pid] = app;
 }
 
 void AppSupervisor::on_exit(const std::string& app, pid_t pid, ExitStatus status) {
   app_by_pid_.erase(pid);
-  if (auto adopted = adopted_.find(pid); adopted != adopted_.end()) {
-    loop_.unwatch(adopted->second.watch);
-    adopted_.erase(adopted);
-  }
+  adoption_.forget(pid);  // from inside its own watch's handler, when adopted
   // Everything the process wrote goes to the log before its exit is handled (which may relaunch
   // it at once), and before anyone told of the exit looks at the log.
   output_.drain(pid);
@@ -404,36 +342,17 @@ void AppSupervisor::on_exit(const std::string& app, pid_t pid, ExitStatus status
 }
 
 void AppSupervisor::signal_process(AppLifecycle& app, int sig) {
-  Supervised* s = find(app.id());
+  const Supervised* s = find(app.id());
   const pid_t pid = app.pid();
   if (pid <= 0) return;
   if (s != nullptr && s->spec.kill_tree) {
-    const std::string marker = "BATON_LAUNCH_ID=" + s->launch_id;
-    const std::size_t others = signal_process_tree(pid, marker, sig);
-    spdlog::info("app {}: sent {} to pid {} and {} other processes of its tree", app.id(),
-                 signal_name(sig), pid, others);
-    if (sig == SIGKILL) {
-      // By the marker only: by then the app's pid may belong to a stranger.
-      for (const auto delay : kTreeSweepDelays) {
-        loop_.after(delay, [id = app.id(), marker] {
-          if (const std::size_t late = signal_marked_processes(marker, SIGKILL); late > 0) {
-            spdlog::info(
-                "app {}: sent SIGKILL to {} more processes of its tree (starting up at "
-                "the kill, they escaped it)",
-                id, late);
-          }
-        });
-      }
-    }
+    signals_.to_tree(app.id(), pid, s->launch_id, sig);
   } else {
-    // The app leads its own process group (spawn calls setsid): the group gets the signal.
-    ::kill(-pid, sig);
-    ::kill(pid, sig);
-    spdlog::info("app {}: sent {} to process group {}", app.id(), signal_name(sig), pid);
+    AppSignals::to_group(app.id(), pid, sig);
   }
 }
 
-TimerQueue::Id AppSupervisor::start_timer(AppLifecycle& app, milliseconds delay, TimerKind kind) {
+Timer AppSupervisor::start_timer(AppLifecycle& app, milliseconds delay, TimerKind kind) {
   const std::string id = app.id();
   return loop_.after(delay, [this, id, kind] {
     auto it = apps_.find(id);
@@ -472,20 +391,6 @@ bool AppSupervisor::relaunch_for_watchdog(pid_t pid) {
   } else if (l.state() == LifecycleState::idle) {
     l.handle(LifecycleEvent::launch);  // it exited already and no crash restart is pending
   }
-  return true;
-}
-
-bool AppSupervisor::adopt_process(const std::string& app, pid_t pid) {
-  auto pidfd = Pidfd::open(pid);
-  if (!pidfd) {
-    spdlog::warn("app {}: cannot watch pid {}: {}", app, pid, pidfd.error().message);
-    return false;
-  }
-  const int fd = pidfd->fd();
-  const auto watch =
-      loop_.watch_fd(fd, [this, app, pid] { on_exit(app, pid, ExitStatus::unknown_status()); });
-  adopted_.emplace(pid, Adopted{std::move(pidfd).value(), watch});
-  app_by_pid_[pid] = app;
   return true;
 }
 
@@ -528,7 +433,8 @@ void AppSupervisor::restore_from(const SavedNode& state) {
   for (const auto& spec : state.definitions) {
     if (spec.machine != config_.machine || apps_.contains(spec.app)) continue;
     Supervised s;
-    s.lifecycle = std::make_unique<AppLifecycle>(spec.app, policy_of(spec), *this);
+    s.lifecycle = std::make_unique<AppLifecycle>(
+        spec.app, lifecycle_policy(spec, config_.restart_backoff_cap), *this);
     s.spec = spec;
     Supervised& app = apps_.emplace(spec.app, std::move(s)).first->second;
     auto found = saved_apps.find(spec.app);
@@ -538,45 +444,14 @@ void AppSupervisor::restore_from(const SavedNode& state) {
     app.last_pid = saved.pid;
     app.start_time = saved.start_time;
 
-    const pid_t pid = saved.pid;
-    // The same pid is not enough: it may have been reused since. Only the same start time proves
-    // that it is still the process this node launched.
-    bool alive = pid > 0 && saved.start_time != 0 && process_start_time(pid) == saved.start_time;
-    if (alive) alive = adopt_process(spec.app, pid);
-    if (alive) {
-      // Read on where the last node stopped; a FIFO whose writers are gone is drained to EOF.
-      output_.reopen(spec.app, pid, saved.launch_id);
+    const auto recovered = adoption_.recover(spec.app, saved);
+    if (recovered) {
+      take(app, spec.app, *recovered);
       ++adopted;
-      spdlog::info("app {}: adopted pid {} (still running since before this node started)",
-                   spec.app, pid);
-    } else if (auto earlier = left_running(spec.app);
-               earlier && take_over(app, spec.app, *earlier)) {
-      // A launch the last node made but could not record: found by its marker.
-      if (!saved.launch_id.empty() && saved.launch_id != earlier->launch_id) {
-        output_.reopen(spec.app, 0, saved.launch_id);  // what the launch before wrote
-      }
-      if (saved.pid != earlier->pid) {
-        saved.started_at = wall_clock_now();
-      }
-      saved.state = LifecycleState::running;
-      saved.pid = earlier->pid;
-      saved.started = true;
-      saved.start_failed = false;
-      saved.exit_code.reset();
-      saved.last_error.clear();
-      alive = true;
-      ++adopted;
-      spdlog::warn(
-          "app {}: adopted pid {} by its launch marker {} (the state file did not know it)",
-          spec.app, earlier->pid, earlier->launch_id);
-    } else {
-      output_.reopen(spec.app, pid, saved.launch_id);
-      if (saved.state == LifecycleState::running || saved.state == LifecycleState::dying) {
-        spdlog::warn("app {}: pid {} is gone since the last node ran", spec.app, pid);
-      }
     }
     app.may_run_already = false;  // what still runs was found just now
-    if (found != saved_apps.end() || alive) app.lifecycle->restore(saved, alive);
+    if (found != saved_apps.end() || recovered)
+      app.lifecycle->restore(saved, recovered.has_value());
   }
   output_.remove_unclaimed_fifos();
   spdlog::info("restored {} apps from the state file, {} of them still running", apps_.size(),

@@ -1,7 +1,8 @@
 // The apps of this machine: their definitions (deployed by the broker), one AppLifecycle each, and
 // the real world behind LifecycleHost: processes started with spawn(), exits from the ChildReaper,
-// timers on the event loop, AppState and Event published on every change, and each process's
-// output into the app's log (OutputPipes).
+// signals (AppSignals), timers on the event loop, AppState and Event published on every change,
+// and each process's output into the app's log (OutputPipes). Processes an earlier node process
+// left running are found and watched by ProcessAdoption.
 #pragma once
 
 #include <chrono>
@@ -17,12 +18,12 @@
 #include "common/loop/event_loop.hpp"
 #include "common/proto/bus.hpp"
 #include "node/apps/app_lifecycle.hpp"
+#include "node/apps/app_signals.hpp"
 #include "node/apps/launch_request.hpp"
 #include "node/apps/log_tail.hpp"
 #include "node/apps/output_pipes.hpp"
+#include "node/apps/process_adoption.hpp"
 #include "node/process/child_reaper.hpp"
-#include "node/process/pidfd.hpp"
-#include "node/process/process_tree.hpp"
 #include "node/state/journal.hpp"
 #include "node/state/node_state_file.hpp"
 #include "node/usage/app_usage_sampler.hpp"
@@ -68,7 +69,7 @@ class AppSupervisor final : public LifecycleHost {
   // This node's instance id (node_instance_id), set before restore_from: its launch markers carry
   // it, so a restarted node finds the processes of its own earlier launches. Empty without a state
   // folder: nothing survives the node then.
-  void set_instance(std::string instance) { instance_ = std::move(instance); }
+  void set_instance(std::string instance) { adoption_.set_instance(std::move(instance)); }
   // Reads what the output pipes hold now, writes it and every held incomplete line to the logs,
   // and closes the pipes: at shutdown, once the apps are gone. Also done by the destructor.
   void finish_output() { output_.finish(); }
@@ -112,9 +113,7 @@ class AppSupervisor final : public LifecycleHost {
   // LifecycleHost
   Expected<pid_t> start_process(AppLifecycle& app) override;
   void signal_process(AppLifecycle& app, int sig) override;
-  TimerQueue::Id start_timer(AppLifecycle& app, std::chrono::milliseconds delay,
-                             TimerKind kind) override;
-  void cancel_timer(TimerQueue::Id id) override { loop_.cancel(id); }
+  Timer start_timer(AppLifecycle& app, std::chrono::milliseconds delay, TimerKind kind) override;
   TimePoint now() override { return SteadyClock::now(); }
   void state_changed(AppLifecycle& app) override;
   void event(AppLifecycle& app, EventKind kind, const std::string& details) override;
@@ -134,7 +133,6 @@ class AppSupervisor final : public LifecycleHost {
   };
 
   Supervised* find(const std::string& app);
-  LifecyclePolicy policy_of(const config::AppDef& spec) const;
   proto::bus::AppState state_of(const Supervised& s) const;
   void on_exit(const std::string& app, pid_t pid, ExitStatus status);
   void remove_stopped_apps();
@@ -144,20 +142,10 @@ class AppSupervisor final : public LifecycleHost {
   // The app as the state file holds it.
   SavedApp saved_form(const std::string& id, const Supervised& s) const;
   std::vector<SavedVar> saved_vars() const;
-  // A process this node did not start (a restart ago): its exit comes through a pidfd.
-  bool adopt_process(const std::string& app, pid_t pid);
-  // The launch marker of a new launch of `app`, and the prefix every launch of it by this node
-  // instance carries: <machine>.<app>.<instance>.
+  // The launch marker of a new launch of `app`: <machine>.<app>.<instance>.<pid>.<launch>.
   std::string launch_marker(Supervised& s, const std::string& app) const;
-  std::string marker_prefix(const std::string& app) const;
-  // The process an earlier launch of `app` by this node instance left running, if any: the oldest
-  // marked process whose parent is not of the same launch (the app's own, not one it started).
-  std::optional<MarkedProcess> left_running(const std::string& app);
-  // Every process of this machine's launch markers, scanned at most once a loop round.
-  const std::vector<MarkedProcess>& marked_processes();
-  // Takes `process` of an earlier launch as the app's current one (its exit watched by pidfd, its
-  // output FIFO read on). False when it is gone meanwhile.
-  bool take_over(Supervised& s, const std::string& app, const MarkedProcess& process);
+  // `process`, adopted, is the app's current one from now on.
+  void take(Supervised& s, const std::string& app, const ProcessAdoption::Process& process);
 
   EventLoop& loop_;
   ChildReaper& reaper_;
@@ -171,13 +159,8 @@ class AppSupervisor final : public LifecycleHost {
   std::uint64_t seq_ = 0;
   OutputPipes output_;
   std::function<void(const JournalEntry&)> on_change_;
-  std::string instance_;
-  std::optional<std::vector<MarkedProcess>> marked_;  // this round's scan
-  struct Adopted {
-    Pidfd pidfd;
-    EventLoop::WatchId watch = 0;
-  };
-  std::unordered_map<pid_t, Adopted> adopted_;
+  ProcessAdoption adoption_;  // after output_, which it reads on
+  AppSignals signals_;
 };
 
 }  // namespace baton::node

@@ -85,4 +85,26 @@ Expected<SpawnRequest> build_launch_request(const config::AppDef& spec, const En
   return request;
 }
 
+namespace {
+std::chrono::milliseconds from_seconds(double seconds) {
+  return std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>(seconds));
+}
+}  // namespace
+
+LifecyclePolicy lifecycle_policy(const config::AppDef& spec,
+                                 std::chrono::milliseconds backoff_cap) {
+  LifecyclePolicy p;
+  p.restart_on_crash = spec.restart_on_crash;
+  p.max_tries = spec.restart_max_tries;
+  p.restart_delay = from_seconds(spec.restart_delay_s);
+  const config::InitDetectors& init = spec.init_detectors;
+  if (init.timeout_s) p.init_timeout = from_seconds(*init.timeout_s);
+  for (const auto& range : init.exit_codes)
+    p.init_exit_codes.emplace_back(range.first, range.last);
+  p.init_heartbeat = init.heartbeat;
+  if (spec.soft_kill_timeout_s) p.soft_kill_timeout = from_seconds(*spec.soft_kill_timeout_s);
+  p.backoff_cap = backoff_cap;
+  return p;
+}
+
 }  // namespace baton::node

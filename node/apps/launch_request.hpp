@@ -1,4 +1,5 @@
-// From an app's definition and the variables of the moment to what spawn() runs.
+// From an app's definition and the variables of the moment to what spawn() runs, and to the policy
+// its lifecycle follows.
 //
 // %VAR% (common/config/expand_vars.hpp) expands from the DIRIGENT_*/BATON_* variables, then the
 // app's <Env><Local> variables, then the environment being built. The environment is built in
@@ -12,6 +13,7 @@
 // the default.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
@@ -20,6 +22,7 @@
 #include "common/config/app_def.hpp"
 #include "common/config/expand_vars.hpp"
 #include "common/expected.hpp"
+#include "node/apps/app_lifecycle.hpp"
 #include "node/process/spawn.hpp"
 
 namespace baton::node {
@@ -39,5 +42,9 @@ Environment environment_of_this_process();
 
 Expected<SpawnRequest> build_launch_request(const config::AppDef& app, const Environment& node_env,
                                             const LaunchContext& context);
+
+// How the app's lifecycle treats it: restarts, init detectors, soft kill; `backoff_cap` bounds the
+// restart delay of a crash loop (0: no backoff).
+LifecyclePolicy lifecycle_policy(const config::AppDef& app, std::chrono::milliseconds backoff_cap);
 
 }  // namespace baton::node

@@ -195,14 +195,13 @@ bool OutputPipes::read(Pipe& pipe, std::size_t budget) {
 OutputPipes::Pipes::iterator OutputPipes::close(Pipes::iterator it) {
   Pipe& pipe = *it->second;
   pipe.log->flush(pipe.stream);
-  loop_.unwatch(pipe.watch);
-  if (pipe.flush_timer) loop_.cancel(*pipe.flush_timer);
   if (!pipe.fifo.empty()) ::unlink(pipe.fifo.c_str());  // every writer is gone
-  return pipes_.erase(it);  // closes the read end; the log closes with its last pipe
+  // Ends its watch and timer, closes the read end; the log closes with its last pipe.
+  return pipes_.erase(it);
 }
 
 void OutputPipes::schedule_partial_flush(std::uint64_t id, Pipe& pipe) {
-  if (pipe.stream.partial.empty() || pipe.flush_timer) return;
+  if (pipe.stream.partial.empty() || pipe.flush_timer.pending()) return;
   pipe.flush_timer =
       loop_.at(pipe.last_data + kPartialLineWait, [this, id] { on_partial_line_due(id); });
 }
@@ -211,7 +210,6 @@ void OutputPipes::on_partial_line_due(std::uint64_t id) {
   auto it = pipes_.find(id);
   if (it == pipes_.end()) return;
   Pipe& pipe = *it->second;
-  pipe.flush_timer.reset();
   // Output kept coming since the timer was set: the line may still end, wait from the latest data.
   if (SteadyClock::now() < pipe.last_data + kPartialLineWait) {
     schedule_partial_flush(id, pipe);

@@ -70,12 +70,12 @@ class OutputPipes {
     std::string app;
     pid_t pid = 0;
     UniqueFd fd;
-    EventLoop::WatchId watch = 0;
+    Watch watch;                        // of fd
     std::shared_ptr<AppOutputLog> log;  // shared with the app's other pipes still open
     AppOutputLog::Stream stream;
     TimePoint last_data{};
-    std::optional<TimerQueue::Id> flush_timer;  // for an incomplete line that waits too long
-    std::string fifo;                           // removed at EOF
+    Timer flush_timer;  // for an incomplete line that waits too long
+    std::string fifo;   // removed at EOF
   };
   using Pipes = std::map<std::uint64_t, std::unique_ptr<Pipe>>;
 

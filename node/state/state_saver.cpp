@@ -31,7 +31,6 @@ StateSaver::~StateSaver() {
   // The write in progress ends first (packed_ is its bytes); what it would schedule is dropped.
   changed_while_writing_ = false;
   writer_.wait();
-  cancel_timer();
 }
 
 void StateSaver::changed() {
@@ -39,19 +38,12 @@ void StateSaver::changed() {
     changed_while_writing_ = true;
     return;
   }
-  if (timer_) return;
+  if (timer_.pending()) return;
   const auto earliest =
       last_save_end_ + std::max<SteadyClock::duration>(9 * last_save_cost_, kMinInterval);
   const auto now = SteadyClock::now();
-  timer_ = loop_.after(earliest > now ? earliest - now : SteadyClock::duration::zero(), [this] {
-    timer_.reset();
-    start_save();
-  });
-}
-
-void StateSaver::cancel_timer() {
-  if (timer_) loop_.cancel(*timer_);
-  timer_.reset();
+  timer_ = loop_.after(earliest > now ? earliest - now : SteadyClock::duration::zero(),
+                       [this] { start_save(); });
 }
 
 void StateSaver::start_save() {
@@ -82,7 +74,7 @@ void StateSaver::on_written(const Status& result, std::chrono::microseconds took
 
 void StateSaver::save_now() {
   writer_.wait();  // packed_ is the writer's until its write is done
-  cancel_timer();  // this save takes every change so far
+  timer_.reset();  // this save takes every change so far
   changed_while_writing_ = false;
   const TimePoint start = SteadyClock::now();
   snapshot_(packed_);

@@ -8,7 +8,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <string>
 
 #include "common/loop/event_loop.hpp"
@@ -46,7 +45,6 @@ class StateSaver {
   std::uint64_t saves_failed() const { return saves_failed_; }
 
  private:
-  void cancel_timer();
   void start_save();
   void on_written(const Status& result, std::chrono::microseconds took);
 
@@ -55,7 +53,8 @@ class StateSaver {
   Snapshot snapshot_;
   std::function<void()> saved_;
   std::string packed_;  // the bytes of the latest save; the writer's while it writes them
-  std::optional<TimerQueue::Id> timer_;
+  // Before writer_: a write that ends in writer_'s destructor may still schedule the next save.
+  Timer timer_;
   bool changed_while_writing_ = false;
   // When the last save ended and what it cost, packing and writing (the rate limit of changed()).
   TimePoint last_save_end_{};

@@ -73,7 +73,6 @@ StateWriter::StateWriter(EventLoop& loop, std::string path, Done done)
 }
 
 StateWriter::~StateWriter() {
-  loop_.unwatch(watch_);
   if (busy_) take_answer(true);
   requests_.reset();  // end of file: the thread ends
   thread_.join();

@@ -53,7 +53,7 @@ class StateWriter {
   Done done_;
   UniqueFd requests_;  // the loop's ends
   UniqueFd answers_;
-  EventLoop::WatchId watch_ = 0;
+  Watch watch_;  // after answers_, which it watches
   std::thread thread_;
   bool busy_ = false;
 };

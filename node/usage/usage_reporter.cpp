@@ -14,10 +14,6 @@ UsageReporter::UsageReporter(EventLoop& loop, std::string machine,
       publish_(std::move(publish)),
       next_seq_(std::move(next_seq)) {}
 
-UsageReporter::~UsageReporter() {
-  if (timer_ != 0) loop_.cancel(timer_);
-}
-
 void UsageReporter::start() {
   report();
 }

@@ -22,7 +22,6 @@ class UsageReporter {
 
   UsageReporter(EventLoop& loop, std::string machine, std::chrono::milliseconds interval,
                 RunningApps running, Publish publish, NextSeq next_seq);
-  ~UsageReporter();
   UsageReporter(const UsageReporter&) = delete;
   UsageReporter& operator=(const UsageReporter&) = delete;
 
@@ -42,7 +41,7 @@ class UsageReporter {
   NextSeq next_seq_;
   AppUsageSampler apps_;
   MachineUsageSampler host_;
-  TimerQueue::Id timer_ = 0;
+  Timer timer_;
 };
 
 }  // namespace baton::node

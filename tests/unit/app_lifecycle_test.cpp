@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <map>
+#include <algorithm>
+#include <memory>
 
 #include "node/apps/app_lifecycle.hpp"
 
@@ -25,56 +26,44 @@ class FakeHost : public LifecycleHost {
     return next_pid++;
   }
   void signal_process(AppLifecycle&, int sig) override { signals.push_back(sig); }
-  TimerQueue::Id start_timer(AppLifecycle& app, std::chrono::milliseconds delay,
-                             TimerKind kind) override {
-    const auto id = next_timer++;
-    timers[id] = Timer{now_ + delay, kind, &app};
-    return id;
+  Timer start_timer(AppLifecycle& app, std::chrono::milliseconds delay, TimerKind kind) override {
+    // The lifecycle owns the handle: a timer it drops leaves the queue, as on the real loop. The
+    // token lives as long as the callback does, in the queue: until the timer runs or is cancelled.
+    auto token = std::make_shared<int>(0);
+    scheduled.emplace_back(kind, token);
+    return timers.schedule(now_ + delay, [&app, kind, token] {
+      app.handle(kind == TimerKind::kill      ? LifecycleEvent::kill_timeout
+                 : kind == TimerKind::restart ? LifecycleEvent::restart_due
+                                              : LifecycleEvent::init_timeout);
+    });
   }
-  void cancel_timer(TimerQueue::Id id) override { timers.erase(id); }
   TimePoint now() override { return now_; }
   void state_changed(AppLifecycle&) override { ++changes; }
   void event(AppLifecycle&, EventKind kind, const std::string& details) override {
     events.push_back(std::string(proto::to_name(kind)) + ": " + details);
   }
 
-  // Moves time forward, firing due timers as their events.
+  // Moves time forward, firing due timers as their events, earliest first, each at its time.
   void advance(std::chrono::milliseconds by) {
     const TimePoint end = now_ + by;
-    for (;;) {
-      auto due = timers.end();
-      for (auto it = timers.begin(); it != timers.end(); ++it) {
-        if (it->second.when <= end && (due == timers.end() || it->second.when < due->second.when)) {
-          due = it;
-        }
-      }
-      if (due == timers.end()) break;
-      Timer timer = due->second;
-      timers.erase(due);
-      now_ = timer.when;
-      timer.app->handle(timer.kind == TimerKind::kill      ? LifecycleEvent::kill_timeout
-                        : timer.kind == TimerKind::restart ? LifecycleEvent::restart_due
-                                                           : LifecycleEvent::init_timeout);
+    while (auto due = timers.next_deadline()) {
+      if (*due > end) break;
+      now_ = *due;
+      timers.run_due(now_);
     }
     now_ = end;
   }
   bool has_timer(TimerKind kind) const {
-    for (const auto& [id, t] : timers) {
-      if (t.kind == kind) return true;
-    }
-    return false;
+    return std::ranges::any_of(scheduled, [kind](const auto& timer) {
+      return timer.first == kind && !timer.second.expired();
+    });
   }
   std::string last_event() const { return events.empty() ? "" : events.back(); }
 
-  struct Timer {
-    TimePoint when;
-    TimerKind kind;
-    AppLifecycle* app;
-  };
   TimePoint now_{};
   pid_t next_pid = 100;
-  TimerQueue::Id next_timer = 1;
-  std::map<TimerQueue::Id, Timer> timers;
+  TimerQueue timers;  // before the lifecycles of a test, which hold their handles
+  std::vector<std::pair<TimerKind, std::weak_ptr<int>>> scheduled;
   std::vector<int> signals;
   std::vector<std::string> events;
   int launches = 0;

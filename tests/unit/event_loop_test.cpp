@@ -5,7 +5,9 @@
 #include <zmq.hpp>
 
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,11 +44,12 @@ TEST(EventLoop, RoundEndRunsAfterTheRoundsHandlersAndDueTimers) {
   EventLoop loop;
   Pipe pipe;
   std::vector<std::string> ran;
-  loop.watch_fd(pipe.read_end(), [&] {
+  Timer timer;
+  const Watch watch = loop.watch_fd(pipe.read_end(), [&] {
     pipe.take();
     ran.push_back("handler");
     loop.at_round_end([&] { ran.push_back("round end"); });
-    loop.after(0ms, [&] { ran.push_back("timer"); });
+    timer = loop.after(0ms, [&] { ran.push_back("timer"); });
   });
   pipe.put();
   loop.run_once(1000ms);
@@ -72,7 +75,7 @@ TEST(EventLoop, RoundEndRunsWhenAHandlerStopsTheLoop) {
   EventLoop loop;
   Pipe pipe;
   bool flushed = false;
-  loop.watch_fd(pipe.read_end(), [&] {
+  const Watch watch = loop.watch_fd(pipe.read_end(), [&] {
     pipe.take();
     loop.at_round_end([&] { flushed = true; });
     loop.stop();
@@ -97,14 +100,14 @@ TEST(EventLoop, SocketIsDispatchedAgainWhileMessagesAreQueued) {
   EventLoop loop;
   SocketPair pair;
   int received = 0;
-  loop.watch_socket(pair.from, [&] {
+  const Watch watch = loop.watch_socket(pair.from, [&] {
     zmq::message_t message;  // one per call: the others stay queued, with no new signal
     if (pair.from.recv(message, zmq::recv_flags::dontwait)) ++received;
     if (received == 3) loop.stop();
   });
   for (int i = 0; i < 3; ++i)
     pair.to.send(zmq::str_buffer("m"), zmq::send_flags::none);
-  loop.after(5s, [&] { loop.stop(); });
+  const Timer deadline = loop.after(5s, [&] { loop.stop(); });
   loop.run();
   EXPECT_EQ(received, 3);
 }
@@ -115,16 +118,16 @@ TEST(EventLoop, SocketWhoseSignalAnotherCallTookIsDispatched) {
   EventLoop loop;
   SocketPair pair;
   bool received = false;
-  loop.watch_socket(pair.from, [&] {
+  const Watch watch = loop.watch_socket(pair.from, [&] {
     zmq::message_t message;
     received = pair.from.recv(message, zmq::recv_flags::dontwait).has_value();
     loop.stop();
   });
-  loop.after(0ms, [&] {
+  const Timer send = loop.after(0ms, [&] {
     pair.to.send(zmq::str_buffer("m"), zmq::send_flags::none);
     EXPECT_TRUE(pair.from.get(zmq::sockopt::events) & ZMQ_POLLIN);
   });
-  loop.after(5s, [&] { loop.stop(); });
+  const Timer deadline = loop.after(5s, [&] { loop.stop(); });
   loop.run();
   EXPECT_TRUE(received);
 }
@@ -133,13 +136,13 @@ TEST(EventLoop, EveryWatchOfOneFdRunsAndUnwatchingOneKeepsTheOther) {
   EventLoop loop;
   Pipe pipe;
   int first = 0, second = 0;
-  const auto first_watch = loop.watch_fd(pipe.read_end(), [&] { ++first; });
-  loop.watch_fd(pipe.read_end(), [&] { ++second; });
+  Watch first_watch = loop.watch_fd(pipe.read_end(), [&] { ++first; });
+  const Watch second_watch = loop.watch_fd(pipe.read_end(), [&] { ++second; });
   pipe.put();
   loop.run_once(1000ms);
   EXPECT_EQ(first, 1);
   EXPECT_EQ(second, 1);
-  loop.unwatch(first_watch);
+  first_watch.reset();
   loop.run_once(1000ms);
   EXPECT_EQ(first, 1);
   EXPECT_EQ(second, 2);
@@ -149,7 +152,7 @@ TEST(EventLoop, HungUpPipeIsDispatched) {
   EventLoop loop;
   Pipe pipe;
   int ran = 0;
-  loop.watch_fd(pipe.read_end(), [&] { ++ran; });
+  const Watch watch = loop.watch_fd(pipe.read_end(), [&] { ++ran; });
   pipe.close_write_end();
   loop.run_once(1000ms);
   EXPECT_EQ(ran, 1);
@@ -159,7 +162,7 @@ TEST(EventLoop, TimerRunsOnTimeAndTheLoopThenWaits) {
   EventLoop loop;
   int ran = 0;
   const auto start = SteadyClock::now();
-  loop.after(20ms, [&] { ++ran; });
+  const Timer timer = loop.after(20ms, [&] { ++ran; });
   while (ran == 0 && SteadyClock::now() - start < 5s)
     loop.run_once(1000ms);
   EXPECT_EQ(ran, 1);
@@ -176,10 +179,10 @@ TEST(EventLoop, OfManyFdsOnlyTheReadyOnesRun) {
   EventLoop loop;
   std::vector<std::unique_ptr<Pipe>> pipes;
   std::vector<int> runs(400, 0);
-  std::vector<EventLoop::WatchId> ids;
+  std::vector<Watch> watches;
   for (int i = 0; i < 400; ++i) {  // 800 fds: below the usual soft limit of 1024
     pipes.push_back(std::make_unique<Pipe>());
-    ids.push_back(loop.watch_fd(pipes.back()->read_end(), [&runs, i] { ++runs[i]; }));
+    watches.push_back(loop.watch_fd(pipes.back()->read_end(), [&runs, i] { ++runs[i]; }));
   }
   pipes[123]->put();
   loop.run_once(1000ms);
@@ -189,24 +192,153 @@ TEST(EventLoop, OfManyFdsOnlyTheReadyOnesRun) {
 
   // Whichever of the two runs first unwatches the other, which then does not run.
   pipes[123]->take();
-  loop.unwatch(ids[5]);
-  loop.unwatch(ids[6]);
+  watches[5].reset();
+  watches[6].reset();
   int ran = 0;
-  EventLoop::WatchId first = 0, second = 0;
+  Watch first, second;
   first = loop.watch_fd(pipes[5]->read_end(), [&] {
     ++ran;
-    loop.unwatch(second);
+    second.reset();
   });
   second = loop.watch_fd(pipes[6]->read_end(), [&] {
     ++ran;
-    loop.unwatch(first);
+    first.reset();
   });
   pipes[5]->put();
   pipes[6]->put();
   loop.run_once(1000ms);
   EXPECT_EQ(ran, 1);
-  for (auto id : ids)
-    loop.unwatch(id);
+  watches.clear();
+}
+
+// ---- Owning handles ----
+
+TEST(EventLoop, DroppingAWatchStopsItsHandler) {
+  EventLoop loop;
+  Pipe pipe;
+  int ran = 0;
+  Watch watch = loop.watch_fd(pipe.read_end(), [&] { ++ran; });
+  pipe.put();  // stays readable: level-triggered, it would run every round
+  loop.run_once(1000ms);
+  EXPECT_EQ(ran, 1);
+  watch.reset();
+  EXPECT_FALSE(watch.watching());
+  loop.run_once(50ms);
+  EXPECT_EQ(ran, 1);
+  {
+    const Watch scoped = loop.watch_fd(pipe.read_end(), [&] { ++ran; });
+    loop.run_once(1000ms);
+    EXPECT_EQ(ran, 2);
+  }
+  loop.run_once(50ms);
+  EXPECT_EQ(ran, 2);
+}
+
+TEST(EventLoop, DroppingASocketWatchStopsItsHandler) {
+  EventLoop loop;
+  SocketPair pair;
+  int ran = 0;
+  pair.to.send(zmq::str_buffer("m"), zmq::send_flags::none);
+  Watch watch = loop.watch_socket(pair.from, [&] { ++ran; });  // never reads: stays readable
+  const auto deadline = SteadyClock::now() + 5s;
+  while (ran == 0 && SteadyClock::now() < deadline)
+    loop.run_once(100ms);
+  EXPECT_EQ(ran, 1);
+  watch = Watch{};  // assigning an empty handle ends the watch too
+  loop.run_once(50ms);
+  EXPECT_EQ(ran, 1);
+}
+
+TEST(EventLoop, MovedWatchKeepsWatchingAndAssigningEndsTheOldWatch) {
+  EventLoop loop;
+  Pipe pipe;
+  int old_runs = 0, new_runs = 0;
+  Watch from = loop.watch_fd(pipe.read_end(), [&] { ++old_runs; });
+  Watch to = std::move(from);
+  EXPECT_FALSE(from.watching());  // a moved-from handle is empty
+  EXPECT_TRUE(to.watching());
+  from.reset();  // ends nothing
+  pipe.put();
+  loop.run_once(1000ms);
+  EXPECT_EQ(old_runs, 1);
+  to = loop.watch_fd(pipe.read_end(), [&] { ++new_runs; });
+  loop.run_once(1000ms);
+  EXPECT_EQ(old_runs, 1);
+  EXPECT_EQ(new_runs, 1);
+}
+
+// A pipe and its watch in a map entry that the watch's own handler erases: its fd closes, the
+// handler runs to its end and never again. Once for a pipe in the epoll set, once for one that
+// poll watches (a socket).
+TEST(EventLoop, AHandlerMayEraseTheOwnerOfItsOwnWatch) {
+  EventLoop loop;
+  struct Owner {
+    std::unique_ptr<Pipe> pipe = std::make_unique<Pipe>();
+    Watch watch;
+  };
+  std::map<int, Owner> owners;
+  std::vector<std::string> ran;
+  const std::string word(100, 'x');  // on the heap: a freed handler would be seen (ASan)
+  for (int i = 0; i < 2; ++i) {
+    Owner& owner = owners[i];
+    owner.watch = loop.watch_fd(owner.pipe->read_end(), [&, i, word] {
+      owners.erase(i);
+      ran.push_back(word);
+    });
+    owner.pipe->put();
+  }
+  loop.run_once(1000ms);
+  EXPECT_EQ(ran.size(), 2u);
+  EXPECT_TRUE(owners.empty());
+  loop.run_once(50ms);
+  EXPECT_EQ(ran.size(), 2u);
+
+  SocketPair pair;
+  std::optional<Watch> socket_watch;
+  int socket_runs = 0;
+  socket_watch = loop.watch_socket(pair.from, [&, word] {
+    socket_watch.reset();
+    ++socket_runs;
+    EXPECT_EQ(word.size(), 100u);
+  });
+  pair.to.send(zmq::str_buffer("m"), zmq::send_flags::none);
+  const auto deadline = SteadyClock::now() + 5s;
+  while (socket_runs == 0 && SteadyClock::now() < deadline)
+    loop.run_once(100ms);
+  loop.run_once(50ms);  // the message is still there, unread
+  EXPECT_EQ(socket_runs, 1);
+}
+
+TEST(EventLoop, DroppedTimerNeverRuns) {
+  EventLoop loop;
+  bool ran = false;
+  int later = 0;
+  {
+    const Timer dropped = loop.after(0ms, [&] { ran = true; });
+  }
+  const Timer kept = loop.after(10ms, [&] { ++later; });
+  const auto deadline = SteadyClock::now() + 5s;
+  while (later == 0 && SteadyClock::now() < deadline)
+    loop.run_once(1000ms);
+  EXPECT_EQ(later, 1);
+  EXPECT_FALSE(ran);
+}
+
+// Timers in map entries that their own callbacks erase, as CommandRouter and OutputPipes do.
+TEST(EventLoop, ATimerCallbackMayEraseTheOwnerOfItsOwnTimer) {
+  EventLoop loop;
+  std::map<int, Timer> timers;
+  std::vector<int> ran;
+  for (int i = 0; i < 3; ++i) {
+    timers[i] = loop.after(0ms, [&, i] {
+      timers.erase(i);
+      timers.erase(i + 1);  // a timer due in the same round, erased before it runs
+      ran.push_back(i);
+    });
+  }
+  loop.run_once(1000ms);
+  EXPECT_EQ(ran, (std::vector<int>{0, 2}));
+  EXPECT_TRUE(timers.empty());
 }
 
 }  // namespace
