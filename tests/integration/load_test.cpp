@@ -104,7 +104,9 @@ TEST_F(Load, TenThousandRegistrationsAndAThousandCommandsASecondFor30s) {
 }
 
 TEST_F(Load, RestartStormLosesNoCommand) {
-  ASSERT_TRUE(client_->request("launch", control::AppArgs{"m1.storm"})->ok);
+  const auto launched = client_->request("launch", control::AppArgs{"m1.storm"});
+  ASSERT_TRUE(launched && launched->ok) << (launched ? launched->error : "no reply") << "\n"
+                                        << logs().substr(0, 4000);
   ASSERT_TRUE(client_->wait_app("m1.storm", [](const auto& s) { return s.state.restarts >= 50; }))
       << logs();
   const std::int64_t restarts_before = client_->app("m1.storm")->state.restarts;
@@ -113,7 +115,7 @@ TEST_F(Load, RestartStormLosesNoCommand) {
   std::cout << "during " << restarts << " restarts: " << run.ok << " commands, round trip p50 "
             << percentile(run.round_trip_ms, 50) << " ms, p99 " << percentile(run.round_trip_ms, 99)
             << " ms, max " << percentile(run.round_trip_ms, 100) << " ms\n";
-  EXPECT_EQ(run.ok, 5000u) << "first error: " << run.first_error;
+  EXPECT_EQ(run.ok, 5000u) << "first error: " << run.first_error << "\n" << logs().substr(0, 4000);
   EXPECT_GT(restarts, 50) << "no storm: " << logs().substr(0, 4000);
 }
 
