@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "common/os/unique_fd.hpp"
 
@@ -37,6 +38,17 @@ bool read_file_backwards(const std::string& path, std::size_t count, std::size_t
   std::string line;  // the line being read, from its end towards its start
   bool skip_last_newline = true;
   std::string chunk;
+  // Keeps one whole line; false when it would pass max_bytes (the tail ends there).
+  auto keep = [&](std::string whole) {
+    whole = shortened(std::move(whole));
+    if (bytes + whole.size() > max_bytes) {
+      truncated = true;
+      return false;
+    }
+    bytes += whole.size();
+    newest_first.push_back(std::move(whole));
+    return true;
+  };
   while (end > 0 && newest_first.size() < count) {
     const off_t start = std::max<off_t>(0, end - static_cast<off_t>(kChunk));
     chunk.resize(static_cast<std::size_t>(end - start));
@@ -50,29 +62,12 @@ bool read_file_backwards(const std::string& path, std::size_t count, std::size_t
       const std::size_t from = newline == std::string::npos ? 0 : newline + 1;
       line.insert(0, chunk, from, stop - from);
       if (newline == std::string::npos) break;  // the line goes on in the chunk before
-      line = shortened(std::move(line));
-      if (bytes + line.size() > max_bytes) {
-        truncated = true;
-        return true;
-      }
-      bytes += line.size();
-      newest_first.push_back(std::move(line));
-      line.clear();
-      if (newest_first.size() >= count) return true;
+      if (!keep(std::exchange(line, {})) || newest_first.size() >= count) return true;
       stop = newline;
     }
     end = start;
   }
-  if (end == 0 && newest_first.size() < count) {
-    // The file's first line.
-    line = shortened(std::move(line));
-    if (bytes + line.size() > max_bytes) {
-      truncated = true;
-      return true;
-    }
-    bytes += line.size();
-    newest_first.push_back(std::move(line));
-  }
+  if (end == 0 && newest_first.size() < count) keep(std::move(line));  // the file's first line
   return true;
 }
 
