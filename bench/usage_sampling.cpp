@@ -1,7 +1,8 @@
 // bench_usage_sampling: what the node spends sampling resource usage (node/usage/) with 1,000
 // running apps, as a share of one core at the default interval of 2 s. The apps are
 // bench/programs/idle_app, started as the node starts them (own session). One sample walks /proc
-// (every process's stat), counts each app's open files, and reads the machine's files.
+// (every process's stat), counts each app's open files, and reads the machine's files, in slices
+// of 64 processes as the node takes it (the longest slice is how long its loop is held).
 //
 // Baseline, in the same run: a bare loop that reads the same files with the fewest system calls
 // (open, read, close; stat, or opendir and readdir) and parses nothing: the least any sampler pays
@@ -96,19 +97,31 @@ int run(const BenchOptions& options) {
 
   node::AppUsageSampler sampler;
   node::MachineUsageSampler machine;
-  std::vector<double> baton_ms, baseline_ms;
+  std::vector<double> baton_ms, baseline_ms, slice_ms;
+  auto ms_since = [](Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
   for (int i = 0; i < samples; ++i) {
-    // Alternated, so that both see the same machine.
+    // Alternated, so that both see the same machine. Baton in slices, as the node takes it.
+    double total = 0;
     auto start = Clock::now();
-    const auto usage = sampler.sample(apps, Clock::now());
     (void)machine.sample();
-    baton_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    sampler.begin(apps, Clock::now());
+    total += ms_since(start);
+    for (bool done = false; !done;) {
+      start = Clock::now();
+      done = sampler.step(node::AppUsageSampler::kSliceProcesses);
+      slice_ms.push_back(ms_since(start));
+      total += slice_ms.back();
+    }
+    const auto usage = sampler.take();
+    baton_ms.push_back(total);
     if (usage.size() != count || usage.front().processes != 1) {
       throw std::runtime_error("the sampler did not find the apps");
     }
     start = Clock::now();
     bare_sample(pids);
-    baseline_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    baseline_ms.push_back(ms_since(start));
   }
 
   const LatencyStats baton(std::move(baton_ms));
@@ -132,8 +145,13 @@ int run(const BenchOptions& options) {
               .limit = std::nullopt,
               .ratio_limit = std::nullopt,
               .better = Better::lower});
+  // How long the node's loop is held at a time: one slice.
+  const LatencyStats slices(std::move(slice_ms));
   report.note("samples", samples);
   report.note("sample_p99_ms", baton.quantile(0.99));
+  report.note("slices_per_sample", static_cast<double>(slices.count()) / samples);
+  report.note("slice_p99_ms", slices.quantile(0.99));
+  report.note("slice_max_ms", slices.max());
   report.print();
   return 0;
 }

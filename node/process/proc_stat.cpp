@@ -102,16 +102,43 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
   return parse_proc_stat(std::string_view(buffer, static_cast<std::size_t>(n)));
 }
 
-void for_each_proc_stat(const std::function<void(pid_t, const ProcStat&)>& visit) {
-  const pid_t self = ::getpid();
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return;
-  while (const dirent* entry = ::readdir(proc)) {
+ProcStatWalk::ProcStatWalk() : proc_(::opendir("/proc")), self_(::getpid()) {}
+
+ProcStatWalk::~ProcStatWalk() {
+  if (proc_ != nullptr) ::closedir(proc_);
+}
+
+bool ProcStatWalk::visit_some(std::size_t count, const Visit& visit) {
+  if (proc_ == nullptr) return false;
+  for (std::size_t visited = 0; visited < count;) {
+    const dirent* entry = ::readdir(proc_);
+    if (entry == nullptr) return false;
     pid_t pid = 0;
-    if (!parse_number(std::string_view(entry->d_name), pid) || pid == self) continue;
+    if (!parse_number(std::string_view(entry->d_name), pid) || pid == self_) continue;
     if (auto stat = read_proc_stat(pid)) visit(pid, *stat);
+    ++visited;
   }
-  ::closedir(proc);
+  return true;
+}
+
+void for_each_proc_stat(const ProcStatWalk::Visit& visit) {
+  ProcStatWalk walk;
+  while (walk.visit_some(1024, visit)) {
+  }
+}
+
+std::string read_proc_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return {};
+  std::string out;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  return out;
 }
 
 }  // namespace baton

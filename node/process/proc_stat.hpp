@@ -2,11 +2,13 @@
 // start times (to tell a pid from its reuse) and resource usage (CPU ticks, threads, RSS).
 #pragma once
 
+#include <dirent.h>
 #include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace baton {
@@ -33,8 +35,30 @@ std::optional<ProcStat> parse_proc_stat(std::string_view line);
 // usage sampler reads it for every process of the machine at each interval.
 std::optional<ProcStat> read_proc_stat(pid_t pid);
 
-// Calls visit(pid, stat) for every process of the machine but the caller, in /proc's order; one
-// that is gone by the time its line is read is skipped.
-void for_each_proc_stat(const std::function<void(pid_t, const ProcStat&)>& visit);
+// The stat of every process of the machine but the caller, in /proc's order, a few at a time: a
+// caller on an event loop reads a thousand processes in slices instead of in one long stall. A
+// process gone by the time its line is read is skipped.
+class ProcStatWalk {
+ public:
+  using Visit = std::function<void(pid_t, const ProcStat&)>;
+  ProcStatWalk();
+  ~ProcStatWalk();
+  ProcStatWalk(const ProcStatWalk&) = delete;
+  ProcStatWalk& operator=(const ProcStatWalk&) = delete;
+
+  // Visits up to `count` more processes; false once the walk has reached the end.
+  bool visit_some(std::size_t count, const Visit& visit);
+
+ private:
+  DIR* proc_;
+  pid_t self_;
+};
+
+// The whole walk at once.
+void for_each_proc_stat(const ProcStatWalk::Visit& visit);
+
+// A small file of /proc whole (stat, meminfo, environ); "" when it cannot be read (the process is
+// gone, no permission).
+std::string read_proc_file(const std::string& path);
 
 }  // namespace baton

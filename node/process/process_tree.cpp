@@ -17,20 +17,6 @@ namespace baton {
 
 namespace {
 
-// Reads a small /proc file whole; "" when it cannot be read (process gone, no permission).
-std::string read_proc_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return {};
-  std::string out;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n <= 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
 // Kernel threads (kthreadd, pid 2, and its children) and zombies have no environment at all.
 bool may_have_environment(pid_t pid, const ProcStat& stat) {
   return pid != 2 && stat.parent != 2 && stat.state != 'Z' && stat.state != 'X';

@@ -11,25 +11,11 @@
 #include <charconv>
 #include <cstdio>
 
-#include "common/os/unique_fd.hpp"
+#include "node/process/proc_stat.hpp"
 
 namespace baton::node {
 
 namespace {
-
-// A /proc file of a few KiB, whole; "" when it cannot be read.
-std::string read_small_file(const char* path) {
-  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return {};
-  std::string out;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n <= 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  return out;
-}
 
 // Reads the unsigned numbers of `text` separated by blanks, as many as `out` holds.
 std::size_t read_numbers(std::string_view text, std::uint64_t* out, std::size_t max) {
@@ -104,18 +90,18 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_meminfo(std::string
 proto::bus::MachineUsage MachineUsageSampler::sample() {
   proto::bus::MachineUsage out;
   out.cpus = static_cast<std::uint32_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  if (const auto ticks = parse_cpu_ticks(read_small_file("/proc/stat"))) {
+  if (const auto ticks = parse_cpu_ticks(read_proc_file("/proc/stat"))) {
     if (previous_ && ticks->total > previous_->total && ticks->busy >= previous_->busy) {
       out.cpu_percent = 100.0 * static_cast<double>(ticks->busy - previous_->busy) /
                         static_cast<double>(ticks->total - previous_->total);
     }
     previous_ = ticks;
   }
-  if (const auto memory = parse_meminfo(read_small_file("/proc/meminfo"))) {
+  if (const auto memory = parse_meminfo(read_proc_file("/proc/meminfo"))) {
     out.memory_total_bytes = memory->first;
     out.memory_available_bytes = memory->second;
   }
-  const std::string loadavg = read_small_file("/proc/loadavg");
+  const std::string loadavg = read_proc_file("/proc/loadavg");
   std::sscanf(loadavg.c_str(), "%lf %lf %lf", &out.load1, &out.load5, &out.load15);
   out.addresses = interface_addresses();
   return out;

@@ -15,24 +15,32 @@ UsageReporter::UsageReporter(EventLoop& loop, std::string machine,
       next_seq_(std::move(next_seq)) {}
 
 void UsageReporter::start() {
-  report();
+  begin_report();
 }
 
-proto::bus::UsageReport UsageReporter::sample() {
-  proto::bus::UsageReport report;
-  report.machine = machine_;
-  report.time =
+void UsageReporter::begin_report() {
+  interval_timer_ = loop_.after(interval_, [this] { begin_report(); });
+  if (slice_timer_.pending()) return;  // the last report is still being taken
+  report_ = proto::bus::UsageReport{};
+  report_.machine = machine_;
+  report_.time =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  report.interval = std::chrono::duration<double>(interval_).count();
-  report.host = host_.sample();
-  report.apps = apps_.sample(running_(), SteadyClock::now());
-  report.seq = next_seq_();
-  return report;
+  report_.interval = std::chrono::duration<double>(interval_).count();
+  report_.host = host_.sample();
+  apps_.begin(running_(), SteadyClock::now());
+  next_slice();
 }
 
-void UsageReporter::report() {
-  publish_(proto::bus::usage_topic(machine_), proto::pack_to_string(sample()));
-  timer_ = loop_.after(interval_, [this] { report(); });
+void UsageReporter::next_slice() {
+  if (!apps_.step(AppUsageSampler::kSliceProcesses)) {
+    // Due just after now, so not within this round's timers: what became ready meanwhile (a
+    // refresh, a command, an exit) is served first.
+    slice_timer_ = loop_.after(std::chrono::microseconds(1), [this] { next_slice(); });
+    return;
+  }
+  report_.apps = apps_.take();
+  report_.seq = next_seq_();
+  publish_(proto::bus::usage_topic(machine_), proto::pack_to_string(report_));
 }
 
 }  // namespace baton::node

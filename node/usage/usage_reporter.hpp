@@ -27,11 +27,11 @@ class UsageReporter {
 
   // Reports now (CPU percentages start at the next report), then every interval.
   void start();
-  // One report now; for tests and benchmarks.
-  proto::bus::UsageReport sample();
 
  private:
-  void report();
+  // Starts a report: the machine at once, the apps in slices (next_slice).
+  void begin_report();
+  void next_slice();
 
   EventLoop& loop_;
   std::string machine_;
@@ -41,7 +41,9 @@ class UsageReporter {
   NextSeq next_seq_;
   AppUsageSampler apps_;
   MachineUsageSampler host_;
-  Timer timer_;
+  proto::bus::UsageReport report_;  // the one being taken
+  Timer interval_timer_;
+  Timer slice_timer_;
 };
 
 }  // namespace baton::node

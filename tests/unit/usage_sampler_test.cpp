@@ -152,6 +152,20 @@ TEST_F(AppUsageTest, TheWholeTreeIsCounted) {
   EXPECT_GE(usage.threads, 3u);
 }
 
+TEST_F(AppUsageTest, ASampleInSlicesFindsWhatOneCallFinds) {
+  const RunningApp app{"tree", start("sleep 1000 & sleep 1000 & wait"), ""};
+  ASSERT_EQ(sample_until(app, [](const auto& u) { return u.processes == 3; }).processes, 3u);
+  // One process a slice: as many slices as the machine has processes, and the same answer.
+  sampler_.begin({app}, SteadyClock::now());
+  std::size_t slices = 1;
+  while (!sampler_.step(1))
+    ++slices;
+  const auto usage = sampler_.take();
+  ASSERT_EQ(usage.size(), 1u);
+  EXPECT_EQ(usage[0].processes, 3u);
+  EXPECT_GT(slices, 3u);
+}
+
 TEST_F(AppUsageTest, AnAppWhoseProcessIsGoneUsesNothing) {
   const RunningApp gone{"gone", start("exit 0"), ""};
   ::waitpid(gone.pid, nullptr, 0);
