@@ -131,11 +131,14 @@ std::string format_bytes(std::uint64_t bytes) {
   return text;
 }
 
-std::string format_cpu(const std::optional<bus::AppUsage>& usage) {
-  if (!usage) return "-";
+std::string format_percent(double percent) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.1f", usage->cpu_percent);
+  std::snprintf(text, sizeof text, "%.1f", percent);
   return text;
+}
+
+std::string format_cpu(const std::optional<bus::AppUsage>& usage) {
+  return usage ? format_percent(usage->cpu_percent) : "-";
 }
 
 std::string format_memory(const std::optional<bus::AppUsage>& usage) {
@@ -194,7 +197,7 @@ std::string render_top(const std::vector<control::AppStatus>& apps, const std::s
   for (std::size_t i = 0; i < running.size() && (rows == 0 || i < rows); ++i) {
     const control::AppStatus& app = *running[i];
     const bus::AppUsage& usage = *app.usage;
-    table.add_row({app.state.machine + "." + app.state.app, format_cpu(usage),
+    table.add_row({app.state.machine + "." + app.state.app, format_percent(usage.cpu_percent),
                    format_bytes(usage.rss_bytes), std::to_string(usage.threads),
                    std::to_string(usage.open_files), std::to_string(usage.processes),
                    std::to_string(app.state.pid), format_app_uptime(app.state, now)});
@@ -233,10 +236,9 @@ std::string render_machines(const std::vector<control::MachineStatus>& machines,
     const bus::NodeState& node = machine.node;
     std::string cpu = "-", memory = "-", load = "-", address = "-";
     if (const auto& usage = machine.usage) {
-      char text[64];
-      std::snprintf(text, sizeof text, "%.1f", usage->cpu_percent);
-      cpu = text;
+      cpu = format_percent(usage->cpu_percent);
       memory = format_bytes(used_memory(*usage)) + "/" + format_bytes(usage->memory_total_bytes);
+      char text[64];
       std::snprintf(text, sizeof text, "%.2f %.2f %.2f", usage->load1, usage->load5, usage->load15);
       load = text;
       if (!usage->addresses.empty()) address = usage->addresses.front();

@@ -28,6 +28,8 @@ std::string format_app_uptime(const proto::bus::AppState& state, double now);
 
 // Bytes in their short human form, powers of 1024: "512B", "12K", "50.0M", "1.2G".
 std::string format_bytes(std::uint64_t bytes);
+// A percentage with one decimal: "37.5".
+std::string format_percent(double percent);
 // CPU% of an app and its memory: "-" without a usage report for it.
 std::string format_cpu(const std::optional<proto::bus::AppUsage>& usage);
 std::string format_memory(const std::optional<proto::bus::AppUsage>& usage);

@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -43,23 +44,29 @@ std::vector<std::string> resolve(BrokerClient& client, const std::vector<std::st
     }
   }
   std::vector<std::string> apps;
-  auto add = [&](const std::string& id) {
-    if (std::find(apps.begin(), apps.end(), id) == apps.end()) apps.push_back(id);
+  // Adds the ids `matches` accepts (each once); false when it accepts none.
+  auto add_matching = [&](const std::function<bool(const std::string&)>& matches) {
+    bool any = false;
+    for (const auto& id : all) {
+      if (!matches(id)) continue;
+      any = true;
+      if (std::find(apps.begin(), apps.end(), id) == apps.end()) apps.push_back(id);
+    }
+    return any;
   };
   for (const auto& target : targets) {
-    std::size_t found = 0;
     if (is_glob(target)) {
-      for (const auto& id : all) {
-        if (::fnmatch(target.c_str(), id.c_str(), 0) == 0) add(id), ++found;
+      if (!add_matching([&](const std::string& id) {
+            return ::fnmatch(target.c_str(), id.c_str(), 0) == 0;
+          })) {
+        throw CliError(ExitCode::kRequestFailed, "no app matches '" + target + "'");
       }
-      if (found == 0) throw CliError(ExitCode::kRequestFailed, "no app matches '" + target + "'");
     } else if (target.find('.') == std::string::npos) {
-      for (const auto& id : all) {
-        if (id.starts_with(target + ".")) add(id), ++found;
+      if (!add_matching([&](const std::string& id) { return id.starts_with(target + "."); })) {
+        throw CliError(ExitCode::kRequestFailed, "unknown machine " + target);
       }
-      if (found == 0) throw CliError(ExitCode::kRequestFailed, "unknown machine " + target);
-    } else {
-      add(target);  // the broker says when it is unknown
+    } else if (std::find(apps.begin(), apps.end(), target) == apps.end()) {
+      apps.push_back(target);  // the broker says when it is unknown
     }
   }
   return apps;

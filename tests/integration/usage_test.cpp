@@ -63,7 +63,9 @@ class UsageFleet : public ::testing::Test {
 };
 
 TEST_F(UsageFleet, StatusShowsWhatEachRunningAppUses) {
-  EXPECT_FALSE(client_->app("m1.busy")->usage.has_value()) << "not running: no usage";
+  const auto before = client_->app("m1.busy");
+  ASSERT_TRUE(before) << logs();
+  EXPECT_FALSE(before->usage.has_value()) << "not running: no usage";
   for (const char* app : {"m1.busy", "m1.idle", "m1.tree"})
     launch(app);
   // A loop that never waits gets well over a quarter of a core even on a busy two-core machine.
@@ -74,10 +76,18 @@ TEST_F(UsageFleet, StatusShowsWhatEachRunningAppUses) {
     return s.usage && s.usage->processes == 3;
   })) << logs();
   ASSERT_TRUE(client_->wait_app("m1.idle", [](const control::AppStatus& s) {
-    return s.usage && s.usage->cpu_seconds == 0;
+    return s.usage.has_value();
+  })) << logs();
+  // One report later the idle app's CPU% covers an interval (the busy app's CPU time tells that a
+  // new report came).
+  const double busy_before = client_->app("m1.busy")->usage->cpu_seconds;
+  ASSERT_TRUE(client_->wait_app("m1.busy", [&](const control::AppStatus& s) {
+    return s.usage && s.usage->cpu_seconds > busy_before;
   })) << logs();
   const auto idle = client_->app("m1.idle");
+  ASSERT_TRUE(idle && idle->usage) << logs();
   EXPECT_LT(idle->usage->cpu_percent, 5);
+  EXPECT_LT(idle->usage->cpu_seconds, 0.1);
   EXPECT_GT(idle->usage->rss_bytes, 0u);
   EXPECT_EQ(idle->usage->processes, 1u);
 
