@@ -18,7 +18,8 @@ constexpr auto kHelloRetryUnconnected = 50ms;
 
 BrokerLink::BrokerLink(zmq::context_t& context, EventLoop& loop, std::string machine,
                        std::string control_endpoint, std::optional<CurveClientKeys> keys,
-                       CommandHandler on_command, ConnectedHandler on_connected)
+                       CommandHandler on_command, ConnectedHandler on_connected,
+                       SubscriptionHandler on_subscription)
     : context_(context),
       loop_(loop),
       machine_(std::move(machine)),
@@ -27,6 +28,7 @@ BrokerLink::BrokerLink(zmq::context_t& context, EventLoop& loop, std::string mac
       keys_(std::move(keys)),
       on_command_(std::move(on_command)),
       on_connected_(std::move(on_connected)),
+      on_subscription_(std::move(on_subscription)),
       master_ip_(control::endpoint_host(control_endpoint_)) {}
 
 BrokerLink::~BrokerLink() {
@@ -131,10 +133,11 @@ void BrokerLink::on_control_readable() {
 
 void BrokerLink::connect_bus(const std::string& ingest, const std::string& bus) {
   if (ingest_ && ingest == ingest_endpoint_ && bus == bus_endpoint_) return;
-  // Off the sockets about to be replaced.
+  // Off the sockets about to be replaced, and the subscriptions that came through them.
   bus_watch_.reset();
   ingest_watch_.reset();
   subscribed_ = false;
+  if (ingest_ && on_subscription_) on_subscription_(false, {});
   ingest_.emplace(context_, zmq::socket_type::xpub);
   ingest_->set(zmq::sockopt::linger, 0);
   ingest_->set(zmq::sockopt::sndhwm, 100'000);
@@ -171,9 +174,16 @@ void BrokerLink::on_ingest_readable() {
     if (!ingest_->recv(message, zmq::recv_flags::dontwait)) return;
     if (message.size() == 0) continue;
     const bool subscribe = static_cast<const char*>(message.data())[0] == 1;
+    const std::string_view topic(static_cast<const char*>(message.data()) + 1, message.size() - 1);
+    // The broker itself subscribes to everything (""); anything narrower is a follower's.
+    if (!topic.empty()) {
+      if (on_subscription_) on_subscription_(subscribe, topic);
+      continue;
+    }
     if (!subscribe) {
       if (subscribed_) spdlog::warn("the broker stopped listening; going on without it");
       subscribed_ = false;
+      if (on_subscription_) on_subscription_(false, {});
       continue;
     }
     if (!subscribed_) {

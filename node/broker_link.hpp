@@ -5,6 +5,7 @@
 // arrive: before it, anything published would be dropped (ZeroMQ's slow joiner), so the node
 // subscribes to its commands only then — a reply can never be lost for want of a subscriber — and
 // publishes its whole state. A broker that restarts subscribes again, which resynchronises it.
+// Subscriptions to other topics are the broker forwarding a follower's interest in log/ lines.
 // The node never waits for the broker: without one (or while it is away) publishing drops messages
 // and supervision goes on with the last deployed definitions; the broker asks for the full state
 // (get_state) when it sees the node again.
@@ -15,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/loop/event_loop.hpp"
 #include "common/net/curve_keys.hpp"
@@ -28,12 +30,16 @@ class BrokerLink {
   using CommandHandler = std::function<void(const zmq::message_t& payload)>;
   // Called once the broker has answered hello (again after a broker change of endpoints).
   using ConnectedHandler = std::function<void()>;
+  // Called with every subscription (or its end) the broker passes on from a follower of log/
+  // topics; an unsubscription of "" when the broker goes away, which ends all of them.
+  using SubscriptionHandler = std::function<void(bool subscribe, std::string_view topic)>;
 
   // `keys`: this node's CURVE keys and the broker's public key, for a broker that authenticates
   // its peers; nullopt for one that does not.
   BrokerLink(zmq::context_t& context, EventLoop& loop, std::string machine,
              std::string control_endpoint, std::optional<CurveClientKeys> keys,
-             CommandHandler on_command, ConnectedHandler on_connected);
+             CommandHandler on_command, ConnectedHandler on_connected,
+             SubscriptionHandler on_subscription = {});
   BrokerLink(const BrokerLink&) = delete;
   BrokerLink& operator=(const BrokerLink&) = delete;
   ~BrokerLink();
@@ -67,6 +73,7 @@ class BrokerLink {
   std::optional<CurveClientKeys> keys_;
   CommandHandler on_command_;
   ConnectedHandler on_connected_;
+  SubscriptionHandler on_subscription_;
 
   std::optional<zmq::socket_t> control_;
   // Says why the broker refuses the handshake (a key it does not know), which would otherwise

@@ -62,6 +62,9 @@ int Node::run() {
           supervisor_.set_master_ip(broker_->master_ip());
           supervisor_.publish_all();
           publish_node_state();
+        },
+        [this](bool subscribe, std::string_view topic) {
+          supervisor_.log_stream().subscription(subscribe, topic);
         });
     supervisor_.set_master_ip(broker_->master_ip());
     broker_->start();

@@ -19,8 +19,8 @@ constexpr std::array<ControlOp, 7> kQueries = {
     ControlOp::logs};
 
 // Every kind of bus message but commands (cmd/): what "everything" means for a monitor.
-constexpr std::array<std::string_view, 6> kMonitorTopics = {"status/", "event/", "node/",
-                                                            "usage/",  "plan/",  "reply/"};
+constexpr std::array<std::string_view, 7> kMonitorTopics = {"status/", "event/", "node/", "usage/",
+                                                            "plan/",   "reply/", "log/"};
 
 }  // namespace
 

@@ -1,9 +1,9 @@
 // Who may do what on the broker's sockets. With keys (--key, --authorized-keys) every connection
 // is authenticated by CURVE and has the role its public key was given:
-//   node      publishes status, events and replies for its own machine (the key's name) and
-//             receives that machine's commands;
+//   node      publishes status, events, usage, replies and its apps' output (log/) for its own
+//             machine (the key's name) and receives that machine's commands, nothing else;
 //   operator  every request and every topic;
-//   monitor   queries (state, plans, machines) and every topic but commands.
+//   monitor   queries (state, plans, machines, logs) and every topic but commands.
 // A connection without a key is Role::anyone, trusted with everything (an operator that may also
 // publish as any node): on an ipc:// socket, a local user the socket file's group admits, whose
 // uid the kernel gives (SO_PEERCRED); on tcp://, only with --insecure.

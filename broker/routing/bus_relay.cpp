@@ -16,7 +16,8 @@ namespace {
 
 // Only what nodes legitimately publish is relayed; anything else on ingest is dropped (a node
 // must not be able to forge commands to another machine).
-constexpr std::string_view kRelayedPrefixes[] = {"status/", "event/", "node/", "usage/", "reply/"};
+constexpr std::string_view kRelayedPrefixes[] = {"status/", "event/", "node/",
+                                                 "usage/",  "reply/", "log/"};
 
 // The machine named by a topic "kind/<machine>/..." or "kind/<machine>".
 std::string machine_of_topic(std::string_view topic) {
@@ -145,6 +146,18 @@ void BusRelay::subscription(bool subscribe, std::string_view topic,
     if (subscribe && count_drop()) {
       spdlog::warn("bus: refused {}'s subscription to '{}': not allowed", describe_sender(peer),
                    topic.substr(0, 64));
+    }
+    return;
+  }
+  // A follower's interest in log/ lines goes up to the nodes, which publish them only while
+  // someone wants them. The ingest socket counts the followers of each topic and passes the
+  // unsubscription on when the last one goes. Someone subscribed to everything ("") sees lines
+  // only while someone else follows them: "" asks no node for its output.
+  if (topic.starts_with(bus::kLogPrefix)) {
+    for (const auto& t : granted) {
+      std::string forwarded(1, subscribe ? '\1' : '\0');
+      forwarded.append(t);
+      (void)sockets_.ingest().send(zmq::buffer(forwarded), zmq::send_flags::dontwait);
     }
     return;
   }

@@ -35,6 +35,12 @@ std::string reply_topic(std::string_view client) {
 std::string usage_topic(std::string_view machine) {
   return join("usage/", machine);
 }
+std::string log_topic(std::string_view machine, std::string_view app) {
+  return join(join(join(kLogPrefix, machine), join("/", app)), "/");
+}
+std::string log_machine_topic(std::string_view machine) {
+  return join(join(kLogPrefix, machine), "/");
+}
 
 bool has_flag(const std::vector<std::string>& flags, AppFlag flag) {
   const std::string_view name = to_name(flag);

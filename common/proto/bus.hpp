@@ -3,6 +3,7 @@
 // its bus socket and sends commands to one node on cmd/<machine>/.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,11 @@ std::string plan_topic(std::string_view plan);
 std::string command_topic(std::string_view machine);
 std::string reply_topic(std::string_view client);
 std::string usage_topic(std::string_view machine);
+// log/<machine>/<app>/ and log/<machine>/: like cmd/, the trailing "/" keeps a subscription to
+// app "web" from taking the lines of "web2".
+inline constexpr std::string_view kLogPrefix = "log/";
+std::string log_topic(std::string_view machine, std::string_view app);
+std::string log_machine_topic(std::string_view machine);
 
 // status/<machine>/<app>: the whole state of one app, published on every change.
 struct AppState {
@@ -138,6 +144,26 @@ struct UsageReport {
       required("seq", &UsageReport::seq));
 };
 
+// log/<machine>/<app>/: lines of an app's output, published by its node only while someone
+// subscribes to them. Lines are numbered per app from the node's start, so that a follower sees
+// what it missed (dropped on the way, or written before it joined) as a gap in the numbers. An
+// empty `lines` is the node's answer to a new subscription: from now on it publishes.
+struct LogLines {
+  int v = kVersion;
+  std::string machine;
+  std::string app;
+  std::uint64_t stream = 0;  // the node process's: numbering starts again in a new stream
+  std::uint64_t seq = 0;     // the number of lines[0]; of the next line when `lines` is empty
+  std::vector<std::string> lines;
+  static constexpr auto kFields =
+      std::make_tuple(required("v", &LogLines::v), required("machine", &LogLines::machine),
+                      required("app", &LogLines::app), required("stream", &LogLines::stream),
+                      required("seq", &LogLines::seq), required("lines", &LogLines::lines));
+};
+// A longer line travels in pieces of this size, each but the last ending with kLineContinues.
+inline constexpr std::size_t kMaxLogLineBytes = 8 * 1024;
+inline constexpr std::string_view kLineContinues = " [continues]";
+
 // cmd/<machine>/: the envelope of a command; its "args" map is decoded per op (see below).
 struct CommandHeader {
   int v = kVersion;
@@ -194,8 +220,13 @@ inline constexpr std::size_t kMaxTailBytes = 2 * 1024 * 1024;
 struct TailResult {
   std::vector<std::string> lines;
   bool truncated = false;  // fewer lines than asked: the byte limit, not the log's start
-  static constexpr auto kFields = std::make_tuple(required("lines", &TailResult::lines),
-                                                  required("truncated", &TailResult::truncated));
+  // The number (LogLines::seq) the next line published on log/ will have: a follower that asked
+  // for the tail after its subscription took effect shows only live lines from this one on.
+  std::optional<std::uint64_t> next_seq;
+  std::optional<std::uint64_t> stream;  // LogLines::stream, which next_seq belongs to
+  static constexpr auto kFields = std::make_tuple(
+      required("lines", &TailResult::lines), required("truncated", &TailResult::truncated),
+      optional("next_seq", &TailResult::next_seq), optional("stream", &TailResult::stream));
 };
 
 // The result of get_state: the state of every app of the node.

@@ -11,8 +11,8 @@
 
 namespace baton::node {
 
-AppOutputLog::AppOutputLog(std::string path, OutputLogLimits limits, Report report)
-    : path_(std::move(path)), limits_(limits), report_(std::move(report)) {
+AppOutputLog::AppOutputLog(std::string path, OutputLogLimits limits, Report report, Tap tap)
+    : path_(std::move(path)), limits_(limits), report_(std::move(report)), tap_(std::move(tap)) {
   if (limits_.max_bytes == 0) limits_.max_bytes = 1;  // a zero limit could never make progress
   if (limits_.max_files == 0) limits_.max_files = 1;
   // Open at once, so that the file exists from the app's launch and a problem shows up then.
@@ -30,10 +30,10 @@ void AppOutputLog::write(Stream& stream, std::string_view data) {
   } else {
     const std::string_view lines = data.substr(0, last_end + 1);
     if (stream.partial.empty()) {
-      append(lines);
+      emit(lines);
     } else {
       stream.partial.append(lines);
-      append(stream.partial);
+      emit(stream.partial);
     }
     stream.partial.assign(data.substr(last_end + 1));
   }
@@ -42,15 +42,20 @@ void AppOutputLog::write(Stream& stream, std::string_view data) {
   const std::uint64_t max = limits_.max_bytes;
   if (stream.partial.size() >= max) {
     const std::size_t whole = stream.partial.size() - stream.partial.size() % max;
-    append(std::string_view(stream.partial).substr(0, whole));
+    emit(std::string_view(stream.partial).substr(0, whole));
     stream.partial.erase(0, whole);
   }
 }
 
 void AppOutputLog::flush(Stream& stream) {
   if (stream.partial.empty()) return;
-  append(stream.partial);
+  emit(stream.partial);
   stream.partial.clear();
+}
+
+void AppOutputLog::emit(std::string_view text) {
+  append(text);
+  if (tap_) tap_(text);
 }
 
 void AppOutputLog::append(std::string_view text) {

@@ -38,8 +38,12 @@ class AppOutputLog {
     std::string partial;
   };
 
+  // Sees what is written, as it is written: whole lines, the last one possibly a piece of a line
+  // (one held too long, or too long for a file). For the bus (LogStream).
+  using Tap = std::function<void(std::string_view text)>;
+
   // Opens (creates) `path` for appending; what it holds already counts towards max_bytes.
-  AppOutputLog(std::string path, OutputLogLimits limits, Report report);
+  AppOutputLog(std::string path, OutputLogLimits limits, Report report, Tap tap = {});
   AppOutputLog(const AppOutputLog&) = delete;
   AppOutputLog& operator=(const AppOutputLog&) = delete;
 
@@ -64,11 +68,14 @@ class AppOutputLog {
   bool write_all(std::string_view text);
   bool rotate();
   void drop(std::string_view text);
+  // append(), and the tap sees it.
+  void emit(std::string_view text);
   std::string rotated_path(unsigned n) const;
 
   std::string path_;
   OutputLogLimits limits_;
   Report report_;
+  Tap tap_;
   UniqueFd fd_;
   std::uint64_t size_ = 0;
   // The current file ends inside a line (a flushed incomplete line or a long line's piece).

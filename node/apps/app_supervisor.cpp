@@ -31,8 +31,18 @@ AppSupervisor::AppSupervisor(EventLoop& loop, ChildReaper& reaper, SupervisorCon
       seq_(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count())),
+      log_stream_(config_.machine, publish_,
+                  [this] {
+                    std::vector<std::string> ids;
+                    for (const auto& [id, s] : apps_)
+                      ids.push_back(id);
+                    return ids;
+                  }),
       output_(loop,
-              OutputConfig{config_.machine, config_.log_dir, config_.app_log, config_.state_dir}),
+              OutputConfig{config_.machine, config_.log_dir, config_.app_log, config_.state_dir,
+                           [this](const std::string& app, std::string_view text) {
+                             log_stream_.output(app, text);
+                           }}),
       adoption_(loop, output_, config_.machine,
                 [this](const std::string& app, pid_t pid) {
                   on_exit(app, pid, ExitStatus::unknown_status());

@@ -20,6 +20,7 @@
 #include "node/apps/app_lifecycle.hpp"
 #include "node/apps/app_signals.hpp"
 #include "node/apps/launch_request.hpp"
+#include "node/apps/log_stream.hpp"
 #include "node/apps/log_tail.hpp"
 #include "node/apps/output_pipes.hpp"
 #include "node/apps/process_adoption.hpp"
@@ -75,6 +76,8 @@ class AppSupervisor final : public LifecycleHost {
   void finish_output() { output_.finish(); }
 
   std::vector<proto::bus::AppState> states() const;
+  // The apps' output on the bus, for whoever follows it.
+  LogStream& log_stream() { return log_stream_; }
   // The last `lines` lines of the app's output log, its rotations included (at most
   // proto::bus::kMaxTailLines lines and about kMaxTailBytes bytes).
   Expected<LogTail> log_tail(const std::string& app, std::uint32_t lines);
@@ -157,7 +160,8 @@ class AppSupervisor final : public LifecycleHost {
   std::map<std::string, Supervised> apps_;
   std::unordered_map<pid_t, std::string> app_by_pid_;
   std::uint64_t seq_ = 0;
-  OutputPipes output_;
+  LogStream log_stream_;
+  OutputPipes output_;  // after log_stream_, which sees the output
   std::function<void(const JournalEntry&)> on_change_;
   ProcessAdoption adoption_;  // after output_, which it reads on
   AppSignals signals_;

@@ -112,7 +112,9 @@ void CommandHandler::tail(const Command& command, const msgpack::object& args) {
   auto tail = supervisor_.log_tail(request->app, request->lines);
   if (!tail) return reply(command, tail.error());
   const bus::ReplyHeader header{bus::kVersion, command.id, true, std::nullopt, machine_};
-  const bus::TailResult result{std::move(tail->lines), tail->truncated};
+  const LogStream& stream = supervisor_.log_stream();
+  const bus::TailResult result{std::move(tail->lines), tail->truncated,
+                               stream.next_seq(request->app), stream.stream()};
   publish_(bus::reply_topic(command.reply_to),
            bus::pack_with(header, "result", [&](auto& pk) { proto::pack_message(pk, result); }));
 }

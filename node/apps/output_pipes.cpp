@@ -142,9 +142,12 @@ std::shared_ptr<AppOutputLog> OutputPipes::log_of(const std::string& app) {
   std::weak_ptr<AppOutputLog>& known = logs_[app];
   std::shared_ptr<AppOutputLog> log = known.lock();
   if (!log) {
+    AppOutputLog::Tap tap;
+    if (config_.tap) tap = [this, app](std::string_view text) { config_.tap(app, text); };
     log = std::make_shared<AppOutputLog>(
         config_.log_dir + "/" + app + ".log", config_.app_log,
-        [app](const std::string& message) { spdlog::warn("app {}: {}", app, message); });
+        [app](const std::string& message) { spdlog::warn("app {}: {}", app, message); },
+        std::move(tap));
     known = log;
   }
   return log;

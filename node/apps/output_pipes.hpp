@@ -9,11 +9,13 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/loop/event_loop.hpp"
@@ -27,6 +29,8 @@ struct OutputConfig {
   std::string log_dir;  // <log_dir>/<app>.log; empty: output goes nowhere
   OutputLogLimits app_log;
   std::string state_dir;  // where the FIFOs live; empty: plain pipes
+  // Sees each app's output as it goes to its log (AppOutputLog::Tap); none: only the logs.
+  std::function<void(const std::string& app, std::string_view text)> tap;
 };
 
 class OutputPipes {

@@ -16,14 +16,15 @@ RunningBaton BatonRunner::start(const std::vector<std::string>& args,
   argv.insert(argv.end(), wrapper_.begin(), wrapper_.end());
   argv.push_back(binary_path("baton"));
   argv.insert(argv.end(), args.begin(), args.end());
-  env["BATON_TEST_OUT"] = name + ".out";
+  if (!env.contains("BATON_TEST_OUT")) env["BATON_TEST_OUT"] = name + ".out";
   env["BATON_TEST_ERR"] = name + ".err";
   std::vector<std::string> unset;
   for (const char* variable : {"BATON_BROKER", "BATON_KEY", "BATON_BROKER_KEY"}) {
     if (!env.contains(variable)) unset.push_back(variable);
   }
-  return RunningBaton{ChildProcess(std::move(argv), ChildProcess::Options{env, unset, ""}),
-                      name + ".out", name + ".err"};
+  const std::string out = env["BATON_TEST_OUT"];
+  return RunningBaton{ChildProcess(std::move(argv), ChildProcess::Options{env, unset, ""}), out,
+                      name + ".err"};
 }
 
 CliRun BatonRunner::finish(RunningBaton& baton, std::chrono::milliseconds deadline) {

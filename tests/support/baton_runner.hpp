@@ -38,6 +38,7 @@ class BatonRunner {
   explicit BatonRunner(const TempDir& dir, std::vector<std::string> wrapper = {})
       : dir_(dir), wrapper_(std::move(wrapper)) {}
 
+  // `env` may name where stdout goes (BATON_TEST_OUT: a FIFO, say); else a file of its own.
   RunningBaton start(const std::vector<std::string>& args,
                      std::map<std::string, std::string> env = {});
   // Waits for `baton` to end and collects its output.

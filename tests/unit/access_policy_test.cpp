@@ -107,13 +107,18 @@ TEST(AccessPolicy, SubscriptionsKeepCommandsFromMonitorsAndOtherNodes) {
   EXPECT_EQ(granted_subscriptions(node, "cmd/m2/"), List{});
   EXPECT_EQ(granted_subscriptions(node, ""), List{});
   EXPECT_EQ(granted_subscriptions(node, "status/"), List{});
+  // A node key never gets apps' output, its own machine's included.
+  EXPECT_EQ(granted_subscriptions(node, "log/"), List{});
+  EXPECT_EQ(granted_subscriptions(node, "log/m1/"), List{});
+  EXPECT_EQ(granted_subscriptions(node, "log/m2/db/"), List{});
 
   EXPECT_EQ(granted_subscriptions(monitor, "status/m1/"), List{"status/m1/"});
   EXPECT_EQ(granted_subscriptions(monitor, "cmd/m1/"), List{});
   EXPECT_EQ(granted_subscriptions(monitor, "cmd/"), List{});
   EXPECT_EQ(granted_subscriptions(monitor, ""),
-            (List{"status/", "event/", "node/", "usage/", "plan/", "reply/"}));
+            (List{"status/", "event/", "node/", "usage/", "plan/", "reply/", "log/"}));
   EXPECT_EQ(granted_subscriptions(monitor, "usage/m1"), List{"usage/m1"});
+  EXPECT_EQ(granted_subscriptions(monitor, "log/m1/web/"), List{"log/m1/web/"});
   EXPECT_EQ(granted_subscriptions(monitor, "c"), List{});
 
   for (const Peer& full : {Peer{Role::operator_, "a"}, Peer{}}) {

@@ -209,6 +209,7 @@ const std::map<std::string, std::function<void(const std::string&)>>& checks() {
       {"bus/event.json", check_message<bus::Event>},
       {"bus/node_state.json", check_message<bus::NodeState>},
       {"bus/usage_report.json", check_message<bus::UsageReport>},
+      {"bus/log_lines.json", check_message<bus::LogLines>},
       {"bus/command.json", check_command},
       {"bus/reply.json", check_message<bus::ReplyHeader>},
       {"bus/app_def.json", check_message<baton::config::AppDef>},
