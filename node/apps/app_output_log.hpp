@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/os/unique_fd.hpp"
+#include "node/apps/log_times.hpp"
 
 namespace baton::node {
 
@@ -38,8 +39,10 @@ class AppOutputLog {
     std::string partial;
   };
 
-  // Opens (creates) `path` for appending; what it holds already counts towards max_bytes.
-  AppOutputLog(std::string path, OutputLogLimits limits, Report report);
+  // Opens (creates) `path` for appending; what it holds already counts towards max_bytes. `times`,
+  // when given, is told of every write and rotation; it outlives this object (OutputPipes keeps
+  // it for the node's lifetime, while a log lasts only as long as its app's pipes).
+  AppOutputLog(std::string path, OutputLogLimits limits, Report report, LogTimes* times = nullptr);
   AppOutputLog(const AppOutputLog&) = delete;
   AppOutputLog& operator=(const AppOutputLog&) = delete;
 
@@ -69,6 +72,7 @@ class AppOutputLog {
   std::string path_;
   OutputLogLimits limits_;
   Report report_;
+  LogTimes* times_;
   UniqueFd fd_;
   std::uint64_t size_ = 0;
   // The current file ends inside a line (a flushed incomplete line or a long line's piece).
