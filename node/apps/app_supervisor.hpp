@@ -76,8 +76,10 @@ class AppSupervisor final : public LifecycleHost {
 
   std::vector<proto::bus::AppState> states() const;
   // The last `lines` lines of the app's output log, its rotations included (at most
-  // proto::bus::kMaxTailLines lines and about kMaxTailBytes bytes).
-  Expected<LogTail> log_tail(const std::string& app, std::uint32_t lines);
+  // proto::bus::kMaxTailLines lines and about kMaxTailBytes bytes); with `since` (seconds since
+  // the epoch), of those written since then.
+  Expected<LogTail> log_tail(const std::string& app, std::uint32_t lines,
+                             std::optional<double> since = std::nullopt);
   // The apps whose process runs (or is dying), for the usage sampler.
   std::vector<RunningApp> running_apps() const;
   // The node's sequence number: every message the node publishes takes the next one.
