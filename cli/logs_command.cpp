@@ -1,6 +1,7 @@
-// baton logs TARGET... [-n N]: the last lines of apps' output logs, read by their nodes (the
-// rotated files included when N reaches back). A target is an app (machine.app), a whole machine,
-// or a glob over machine.app ids ("m1.web*", "*.db"); with more than one app each line is
+// baton logs TARGET... [-n N] [--since TIME]: the last lines of apps' output logs, read by their
+// nodes (the rotated files included when N reaches back); with --since, of the lines written since
+// TIME (all of them without -n, like `docker logs`). A target is an app (machine.app), a whole
+// machine, or a glob over machine.app ids ("m1.web*", "*.db"); with more than one app each line is
 // prefixed with its app, like `docker compose logs`.
 #include <fnmatch.h>
 
@@ -12,6 +13,8 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/human_output.hpp"
+#include "cli/since_time.hpp"
 
 namespace baton::cli {
 
@@ -23,7 +26,18 @@ namespace control = proto::control;
 struct LogsOptions {
   std::vector<std::string> targets;
   long long lines = 20;
+  bool lines_given = false;
+  std::string since;  // TIME as given; empty: no --since
 };
+
+CLI::Validator since_check() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto since = parse_since(text, now_seconds());
+        return since ? std::string() : since.error().message;
+      },
+      "TIME");
+}
 
 bool is_glob(const std::string& target) {
   return target.find_first_of("*?[") != std::string::npos;
@@ -79,13 +93,27 @@ void run_logs(const CliContext& context, const LogsOptions& options) {
   std::size_t width = 0;
   for (const auto& app : apps)
     width = std::max(width, app.size());
+  control::LogsArgs args{{}, static_cast<std::uint32_t>(options.lines), std::nullopt};
+  if (!options.since.empty()) {
+    auto since = parse_since(options.since, now_seconds());
+    if (!since) throw CliError(ExitCode::kUsage, since.error().message);
+    args.since = *since;
+    // All lines since TIME unless -n says how many of them.
+    if (!options.lines_given) args.lines = bus::kMaxTailLines;
+  }
   for (const auto& app : apps) {
-    const auto tail = client.call<bus::TailResult>(
-        control::ControlOp::logs,
-        control::LogsArgs{app, static_cast<std::uint32_t>(options.lines)});
+    args.app = app;
+    const auto tail = client.call<bus::TailResult>(control::ControlOp::logs, args);
+    if (args.since && !tail.since) {
+      throw CliError(ExitCode::kRequestFailed,
+                     app + ": its node or the broker is too old for --since");
+    }
     if (tail.truncated) {
       std::cerr << "baton: " << app << ": only the last " << tail.lines.size()
                 << " lines: the answer's size limit\n";
+    } else if (args.since && !options.lines_given && tail.lines.size() >= bus::kMaxTailLines) {
+      std::cerr << "baton: " << app << ": only the last " << tail.lines.size()
+                << " lines: the most one answer holds\n";
     }
     for (const auto& line : tail.lines) {
       if (prefixed) std::cout << app << std::string(width - app.size(), ' ') << " | ";
@@ -104,10 +132,23 @@ void add_logs_command(CLI::App& app, CliContext& context) {
   logs->add_option("target", options->targets,
                    "machine.app, a machine (all its apps), or a glob such as 'm1.web*'")
       ->required();
-  logs->add_option("-n,--lines", options->lines, "how many lines of each app")
-      ->check(CLI::Range(0LL, static_cast<long long>(bus::kMaxTailLines)))
-      ->capture_default_str();
-  run_when_chosen(logs, context, [&context, options] { run_logs(context, *options); });
+  CLI::Option* lines =
+      logs->add_option("-n,--lines", options->lines,
+                       "how many lines of each app (with --since: of the lines since TIME, all of "
+                       "them by default, up to " +
+                           std::to_string(bus::kMaxTailLines) + ")")
+          ->check(CLI::Range(0LL, static_cast<long long>(bus::kMaxTailLines)))
+          ->capture_default_str();
+  logs->add_option("--since", options->since,
+                   "only the lines written since TIME: " + std::string(kSinceForms) +
+                       ". Recent output is placed to a quarter second, older to a few percent "
+                       "(a few lines too many rather than one too few); output from before the "
+                       "node started goes by whole files, those modified since TIME")
+      ->check(since_check());
+  run_when_chosen(logs, context, [&context, options, lines] {
+    options->lines_given = lines->count() > 0;
+    run_logs(context, *options);
+  });
 }
 
 }  // namespace baton::cli
