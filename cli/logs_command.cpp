@@ -1,8 +1,9 @@
-// baton logs TARGET... [-n N] [-f]: the last lines of apps' output logs, read by their nodes (the
-// rotated files included when N reaches back), then with -f every new line, live from log/ topics
-// (node/apps/log_stream.hpp), until Ctrl-C. A target is an app (machine.app), a whole machine, or a
-// glob over machine.app ids ("m1.web*", "*.db"); with more than one app each line is prefixed with
-// its app, like `docker compose logs`.
+// baton logs TARGET... [-n N] [--since TIME] [-f]: the last lines of apps' output logs, read by
+// their nodes (the rotated files included when N reaches back); with --since, of the lines written
+// since TIME (all of them without -n, like `docker logs`); then with -f every new line, live from
+// log/ topics (node/apps/log_stream.hpp), until Ctrl-C. A target is an app (machine.app), a whole
+// machine, or a glob over machine.app ids ("m1.web*", "*.db"); with more than one app each line is
+// prefixed with its app, like `docker compose logs`.
 #include <fnmatch.h>
 #include <signal.h>
 
@@ -16,7 +17,9 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/human_output.hpp"
 #include "cli/log_follower.hpp"
+#include "cli/since_time.hpp"
 #include "cli/stdout_writer.hpp"
 #include "common/config/app_def.hpp"
 #include "common/os/signals.hpp"
@@ -34,6 +37,8 @@ using namespace std::chrono_literals;
 struct LogsOptions {
   std::vector<std::string> targets;
   long long lines = 20;
+  bool lines_given = false;
+  std::string since;  // TIME as given; empty: no --since
   bool follow = false;
 };
 
@@ -42,6 +47,39 @@ struct LogsOptions {
 constexpr auto kSubscriptionWait = 10s;
 // Text waiting for a slow stdout, past which lines are dropped (and counted).
 constexpr std::size_t kMaxBuffered = 8 * 1024 * 1024;
+
+CLI::Validator since_check() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto since = parse_since(text, now_seconds());
+        return since ? std::string() : since.error().message;
+      },
+      "TIME");
+}
+
+// What to ask each app's node for (the app is filled in per app).
+control::LogsArgs logs_args(const LogsOptions& options) {
+  control::LogsArgs args{{}, static_cast<std::uint32_t>(options.lines), std::nullopt};
+  if (!options.since.empty()) {
+    auto since = parse_since(options.since, now_seconds());
+    if (!since) throw CliError(ExitCode::kUsage, since.error().message);
+    args.since = *since;
+    // All lines since TIME unless -n says how many of them.
+    if (!options.lines_given) args.lines = bus::kMaxTailLines;
+  }
+  return args;
+}
+
+// The tail of `app`: a clear error when a node or broker too old for --since answered without it.
+bus::TailResult ask_tail(BrokerClient& client, control::LogsArgs args, const std::string& app) {
+  args.app = app;
+  auto tail = client.call<bus::TailResult>(control::ControlOp::logs, args);
+  if (args.since && !tail.since) {
+    throw CliError(ExitCode::kRequestFailed,
+                   app + ": its node or the broker is too old for --since");
+  }
+  return tail;
+}
 
 bool is_glob(const std::string& target) {
   return target.find_first_of("*?[") != std::string::npos;
@@ -151,6 +189,7 @@ void follow(const CliContext& context, const LogsOptions& options) {
     subscriber.set(zmq::sockopt::subscribe, bus::log_topic(id->machine, id->app));
   }
 
+  const control::LogsArgs args = logs_args(options);
   LogFollower follower(apps, kMaxBuffered);
   StdoutWriter out;
   const auto deadline = steady_clock::now() + kSubscriptionWait;
@@ -160,9 +199,7 @@ void follow(const CliContext& context, const LogsOptions& options) {
     const bool late = steady_clock::now() >= deadline;
     std::erase_if(waiting, [&](const std::string& app) {
       if (!late && !follower.heard_from(app) && !offline.contains(app)) return false;
-      follower.tail(app, client.call<bus::TailResult>(
-                             control::ControlOp::logs,
-                             control::LogsArgs{app, static_cast<std::uint32_t>(options.lines)}));
+      follower.tail(app, ask_tail(client, args, app));
       return true;
     });
     const bool has_output = !follower.pending().empty();
@@ -193,13 +230,15 @@ void run_logs(const CliContext& context, const LogsOptions& options) {
   std::size_t width = 0;
   for (const auto& app : apps)
     width = std::max(width, app.size());
+  const control::LogsArgs args = logs_args(options);
   for (const auto& app : apps) {
-    const auto tail = client.call<bus::TailResult>(
-        control::ControlOp::logs,
-        control::LogsArgs{app, static_cast<std::uint32_t>(options.lines)});
+    const auto tail = ask_tail(client, args, app);
     if (tail.truncated) {
       std::cerr << "baton: " << app << ": only the last " << tail.lines.size()
                 << " lines: the answer's size limit\n";
+    } else if (args.since && !options.lines_given && tail.lines.size() >= bus::kMaxTailLines) {
+      std::cerr << "baton: " << app << ": only the last " << tail.lines.size()
+                << " lines: the most one answer holds\n";
     }
     for (const auto& line : tail.lines) {
       if (prefixed) std::cout << app << std::string(width - app.size(), ' ') << " | ";
@@ -219,13 +258,26 @@ void add_logs_command(CLI::App& app, CliContext& context) {
   logs->add_option("target", options->targets,
                    "machine.app, a machine (all its apps), or a glob such as 'm1.web*'")
       ->required();
-  logs->add_option("-n,--lines", options->lines, "how many lines of each app")
-      ->check(CLI::Range(0LL, static_cast<long long>(bus::kMaxTailLines)))
-      ->capture_default_str();
+  CLI::Option* lines =
+      logs->add_option("-n,--lines", options->lines,
+                       "how many lines of each app (with --since: of the lines since TIME, all of "
+                       "them by default, up to " +
+                           std::to_string(bus::kMaxTailLines) + ")")
+          ->check(CLI::Range(0LL, static_cast<long long>(bus::kMaxTailLines)))
+          ->capture_default_str();
+  logs->add_option("--since", options->since,
+                   "only the lines written since TIME: " + std::string(kSinceForms) +
+                       ". Recent output is placed to a quarter second, older to a few percent "
+                       "(a few lines too many rather than one too few); output from before the "
+                       "node started goes by whole files, those modified since TIME")
+      ->check(since_check());
   logs->add_flag("-f,--follow", options->follow,
                  "then every new line as the apps write it, until Ctrl-C; lines that could not "
                  "be shown in time are counted (\"… 12 lines dropped …\")");
-  run_when_chosen(logs, context, [&context, options] { run_logs(context, *options); });
+  run_when_chosen(logs, context, [&context, options, lines] {
+    options->lines_given = lines->count() > 0;
+    run_logs(context, *options);
+  });
 }
 
 }  // namespace baton::cli

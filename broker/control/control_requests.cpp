@@ -323,7 +323,7 @@ void ControlRequests::logs(const Client& client, ControlOp, const msgpack::objec
   auto id = config::parse_app_id(a->app);
   if (!id) return reply_error(client, "'" + a->app + "' is not an app id: " + id.error().message);
   if (auto ok = routable(*id); !ok) return reply_error(client, ok.error().message);
-  const bus::TailArgs tail{id->app, a->lines};
+  const bus::TailArgs tail{id->app, a->lines, a->since};
   nodes_.send_when_linked(
       id->machine, bus::CommandOp::tail,
       [tail](const bus::CommandHeader& header) { return bus::pack_command(header, tail); },

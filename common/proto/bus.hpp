@@ -205,12 +205,14 @@ struct SetVarsArgs {
 // "vars" is a map of valid names (not empty, no '=') to strings.
 Status check_decoded(const SetVarsArgs& args);
 
-// args of tail: the last lines of an app's output log.
+// args of tail: the last lines of an app's output log, of those written since `since` when set.
 struct TailArgs {
   std::string app;
   std::uint32_t lines = 20;
+  std::optional<double> since;  // seconds since the epoch
   static constexpr auto kFields =
-      std::make_tuple(required("app", &TailArgs::app), required("lines", &TailArgs::lines));
+      std::make_tuple(required("app", &TailArgs::app), required("lines", &TailArgs::lines),
+                      optional("since", &TailArgs::since));
 };
 // The most lines one tail returns, and about the most bytes (a reply is one frame).
 inline constexpr std::uint32_t kMaxTailLines = 100'000;
@@ -224,9 +226,13 @@ struct TailResult {
   // for the tail after its subscription took effect shows only live lines from this one on.
   std::optional<std::uint64_t> next_seq;
   std::optional<std::uint64_t> stream;  // LogLines::stream, which next_seq belongs to
+  // The request's `since`, echoed by a node that applied it: a node (or broker) older than the
+  // field ignores it and leaves this out, which the asker must not take for an answer.
+  std::optional<double> since;
   static constexpr auto kFields = std::make_tuple(
       required("lines", &TailResult::lines), required("truncated", &TailResult::truncated),
-      optional("next_seq", &TailResult::next_seq), optional("stream", &TailResult::stream));
+      optional("next_seq", &TailResult::next_seq), optional("stream", &TailResult::stream),
+      optional("since", &TailResult::since));
 };
 
 // The result of get_state: the state of every app of the node.

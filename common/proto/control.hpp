@@ -83,12 +83,15 @@ struct AppArgs {
   static constexpr auto kFields = std::make_tuple(required("app", &AppArgs::app));
 };
 
-// logs: the last `lines` lines of one app's output log (bus::TailResult answers).
+// logs: the last `lines` lines of one app's output log, of those written since `since` when set
+// (bus::TailResult answers).
 struct LogsArgs {
   std::string app;  // machine.app
   std::uint32_t lines = 20;
+  std::optional<double> since;  // seconds since the epoch
   static constexpr auto kFields =
-      std::make_tuple(required("app", &LogsArgs::app), required("lines", &LogsArgs::lines));
+      std::make_tuple(required("app", &LogsArgs::app), required("lines", &LogsArgs::lines),
+                      optional("since", &LogsArgs::since));
 };
 
 struct PlanArgs {

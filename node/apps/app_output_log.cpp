@@ -11,8 +11,13 @@
 
 namespace baton::node {
 
-AppOutputLog::AppOutputLog(std::string path, OutputLogLimits limits, Report report, Tap tap)
-    : path_(std::move(path)), limits_(limits), report_(std::move(report)), tap_(std::move(tap)) {
+AppOutputLog::AppOutputLog(std::string path, OutputLogLimits limits, Report report, LogTimes* times,
+                           Tap tap)
+    : path_(std::move(path)),
+      limits_(limits),
+      report_(std::move(report)),
+      times_(times),
+      tap_(std::move(tap)) {
   if (limits_.max_bytes == 0) limits_.max_bytes = 1;  // a zero limit could never make progress
   if (limits_.max_files == 0) limits_.max_files = 1;
   // Open at once, so that the file exists from the app's launch and a problem shows up then.
@@ -120,6 +125,7 @@ bool AppOutputLog::ensure_open() {
   size_ = ::fstat(fd.get(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   // What an earlier run left at the end is not ours to complete: treat it as a line end.
   mid_line_ = false;
+  if (times_ != nullptr) times_->opened(size_);
   fd_ = std::move(fd);
   return true;
 }
@@ -143,6 +149,7 @@ bool AppOutputLog::write_all(std::string_view text) {
     }
     const auto written = static_cast<std::size_t>(n);
     size_ += written;
+    if (times_ != nullptr) times_->appended(LogTimes::Clock::now(), written);
     mid_line_ = text[written - 1] != '\n';
     text.remove_prefix(written);
   }
@@ -174,15 +181,18 @@ bool AppOutputLog::rotate() {
     }
   }
   bool rotated = true;
+  bool kept = true;
   if (::rename(path_.c_str(), rotated_path(1).c_str()) != 0) {
     const int error = errno;
     // ENOENT: the file was removed under us; the next open starts a new one, as a rotation would.
+    kept = error != ENOENT;
     if (error != ENOENT) {
       problem = "cannot rotate " + path_ + ": " + std::strerror(error) +
                 "; it grows past its size limit until it can be rotated";
       rotated = false;
     }
   }
+  if (rotated && times_ != nullptr) times_->rotated(kept);
   if (!problem.empty()) {
     if (!rotate_failing_) report_(problem);
     rotate_failing_ = true;

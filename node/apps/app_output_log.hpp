@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/os/unique_fd.hpp"
+#include "node/apps/log_times.hpp"
 
 namespace baton::node {
 
@@ -42,8 +43,11 @@ class AppOutputLog {
   // (one held too long, or too long for a file). For the bus (LogStream).
   using Tap = std::function<void(std::string_view text)>;
 
-  // Opens (creates) `path` for appending; what it holds already counts towards max_bytes.
-  AppOutputLog(std::string path, OutputLogLimits limits, Report report, Tap tap = {});
+  // Opens (creates) `path` for appending; what it holds already counts towards max_bytes. `times`,
+  // when given, is told of every write and rotation; it outlives this object (OutputPipes keeps
+  // it for the node's lifetime, while a log lasts only as long as its app's pipes).
+  AppOutputLog(std::string path, OutputLogLimits limits, Report report, LogTimes* times = nullptr,
+               Tap tap = {});
   AppOutputLog(const AppOutputLog&) = delete;
   AppOutputLog& operator=(const AppOutputLog&) = delete;
 
@@ -75,6 +79,7 @@ class AppOutputLog {
   std::string path_;
   OutputLogLimits limits_;
   Report report_;
+  LogTimes* times_;
   Tap tap_;
   UniqueFd fd_;
   std::uint64_t size_ = 0;

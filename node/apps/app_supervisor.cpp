@@ -1,8 +1,10 @@
 #include "node/apps/app_supervisor.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/log.hpp"
 #include "node/process/process_start_time.hpp"
@@ -16,6 +18,14 @@ using std::chrono::milliseconds;
 namespace {
 double wall_clock_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Seconds since the epoch as the clock's time point. Clamped to about ±285 years, which the
+// clock's nanoseconds hold: a time further off is as good as never or forever for a log.
+LogTimes::Clock::time_point wall_time_of(double seconds) {
+  constexpr double kFarthest = 9e9;
+  return LogTimes::Clock::time_point(std::chrono::duration_cast<LogTimes::Clock::duration>(
+      std::chrono::duration<double>(std::clamp(seconds, -kFarthest, kFarthest))));
 }
 }  // namespace
 
@@ -189,12 +199,24 @@ std::vector<SavedVar> AppSupervisor::saved_vars() const {
   return vars;
 }
 
-Expected<LogTail> AppSupervisor::log_tail(const std::string& app, std::uint32_t lines) {
+Expected<LogTail> AppSupervisor::log_tail(const std::string& app, std::uint32_t lines,
+                                          std::optional<double> since) {
   if (find(app) == nullptr) return Error{"unknown app " + config_.machine + "." + app};
   if (config_.log_dir.empty()) return Error{"this node keeps no app logs (no --log-dir)"};
   // An output log's file is named after the app, and an app id holds no '/' (config/app_def).
-  return read_log_tail(config_.log_dir + "/" + app + ".log",
-                       std::min(lines, proto::bus::kMaxTailLines), proto::bus::kMaxTailBytes);
+  const std::string path = config_.log_dir + "/" + app + ".log";
+  std::optional<TailSince> from;
+  if (since) {
+    if (!std::isfinite(*since)) return Error{"since is not a time"};
+    const auto time = wall_time_of(*since);
+    struct stat st {};
+    const std::uint64_t size =
+        ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    const LogTimes* times = output_.times_of(app);
+    from = times != nullptr ? times->since(time, size) : TailSince{0, time};
+  }
+  return read_log_tail(path, std::min(lines, proto::bus::kMaxTailLines), proto::bus::kMaxTailBytes,
+                       from);
 }
 
 std::vector<RunningApp> AppSupervisor::running_apps() const {

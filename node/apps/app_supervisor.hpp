@@ -79,8 +79,10 @@ class AppSupervisor final : public LifecycleHost {
   // The apps' output on the bus, for whoever follows it.
   LogStream& log_stream() { return log_stream_; }
   // The last `lines` lines of the app's output log, its rotations included (at most
-  // proto::bus::kMaxTailLines lines and about kMaxTailBytes bytes).
-  Expected<LogTail> log_tail(const std::string& app, std::uint32_t lines);
+  // proto::bus::kMaxTailLines lines and about kMaxTailBytes bytes); with `since` (seconds since
+  // the epoch), of those written since then.
+  Expected<LogTail> log_tail(const std::string& app, std::uint32_t lines,
+                             std::optional<double> since = std::nullopt);
   // The apps whose process runs (or is dying), for the usage sampler.
   std::vector<RunningApp> running_apps() const;
   // The node's sequence number: every message the node publishes takes the next one.

@@ -109,12 +109,12 @@ void CommandHandler::get_state(const Command& command, const msgpack::object&) {
 void CommandHandler::tail(const Command& command, const msgpack::object& args) {
   auto request = proto::decode<bus::TailArgs>(args);
   if (!request) return reply(command, Error{"tail: " + request.error().message});
-  auto tail = supervisor_.log_tail(request->app, request->lines);
+  auto tail = supervisor_.log_tail(request->app, request->lines, request->since);
   if (!tail) return reply(command, tail.error());
   const bus::ReplyHeader header{bus::kVersion, command.id, true, std::nullopt, machine_};
   const LogStream& stream = supervisor_.log_stream();
   const bus::TailResult result{std::move(tail->lines), tail->truncated,
-                               stream.next_seq(request->app), stream.stream()};
+                               stream.next_seq(request->app), stream.stream(), request->since};
   publish_(bus::reply_topic(command.reply_to),
            bus::pack_with(header, "result", [&](auto& pk) { proto::pack_message(pk, result); }));
 }

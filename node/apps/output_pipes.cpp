@@ -137,6 +137,11 @@ void OutputPipes::finish() {
   }
 }
 
+const LogTimes* OutputPipes::times_of(const std::string& app) const {
+  const auto it = times_.find(app);
+  return it == times_.end() ? nullptr : &it->second;
+}
+
 std::shared_ptr<AppOutputLog> OutputPipes::log_of(const std::string& app) {
   std::erase_if(logs_, [](const auto& entry) { return entry.second.expired(); });
   std::weak_ptr<AppOutputLog>& known = logs_[app];
@@ -147,7 +152,7 @@ std::shared_ptr<AppOutputLog> OutputPipes::log_of(const std::string& app) {
     log = std::make_shared<AppOutputLog>(
         config_.log_dir + "/" + app + ".log", config_.app_log,
         [app](const std::string& message) { spdlog::warn("app {}: {}", app, message); },
-        std::move(tap));
+        &times_[app], std::move(tap));
     known = log;
   }
   return log;

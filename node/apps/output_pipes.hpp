@@ -21,6 +21,7 @@
 #include "common/loop/event_loop.hpp"
 #include "common/os/unique_fd.hpp"
 #include "node/apps/app_output_log.hpp"
+#include "node/apps/log_times.hpp"
 
 namespace baton::node {
 
@@ -69,6 +70,10 @@ class OutputPipes {
   // closes the pipes: at shutdown, once the apps are gone.
   void finish();
 
+  // When the parts of `app`'s log were written, as far as this node wrote them; nullptr when it
+  // wrote none.
+  const LogTimes* times_of(const std::string& app) const;
+
  private:
   struct Pipe {
     std::string app;
@@ -97,6 +102,9 @@ class OutputPipes {
   EventLoop& loop_;
   OutputConfig config_;
   std::map<std::string, std::weak_ptr<AppOutputLog>> logs_;
+  // Kept while no pipe of the app is open, unlike its AppOutputLog: the times of what the app
+  // wrote in earlier runs still matter.
+  std::map<std::string, LogTimes> times_;
   Pipes pipes_;
   std::uint64_t next_id_ = 1;
   std::vector<char> buffer_;

@@ -130,6 +130,8 @@ TEST_F(CliWithoutBrokerTest, UsageErrorsExit2BeforeAnyRequest) {
       {"--timeout", "soon", "plans"},
       {"watch", "--count", "0"},
       {"watch", "--for", "-1"},
+      {"logs", "m1.web", "--since", "yesterday"},
+      {"logs", "m1.web", "--since"},
   };
   for (const auto& args : bad_lines) {
     std::vector<std::string> argv{"--broker", loopback(free_port()), "--timeout", "60000"};

@@ -2,6 +2,8 @@
 // the lines read back by the node and printed by the command line.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <ctime>
 #include <fstream>
 
 #include "harness/control_client.hpp"
@@ -9,6 +11,7 @@
 #include "harness/fleet_processes.hpp"
 #include "harness/polling.hpp"
 #include "harness/temp_dir.hpp"
+#include "node/apps/log_times.hpp"
 #include "tests/support/baton_runner.hpp"
 
 namespace baton::test {
@@ -33,7 +36,13 @@ class LogsFleet : public ::testing::Test {
            "CmdLineArgs=\"-c &quot;echo first; echo second; exec sleep 600&quot;\"/>\n"
            "  <App AppIdTuple=\"m2.db\" ExeFullPath=\"/bin/sh\" "
            "CmdLineArgs=\"-c &quot;echo db ready; exec sleep 600&quot;\"/>\n"
-           "</Shared>\n";
+           // feed prints what the test appends to its feed file, as it comes.
+           "  <App AppIdTuple=\"m1.feed\" ExeFullPath=\"/usr/bin/tail\" "
+           "CmdLineArgs=\"-n +1 -f " +
+               feed_ +
+               "\"/>\n"
+               "</Shared>\n";
+    feed("before 1\nbefore 2\n");
     broker_ = std::make_unique<BrokerProcess>(dir_, config, BrokerEndpoints::in(dir_));
     for (const char* m : {"m1", "m2"}) {
       nodes_.push_back(std::make_unique<FleetNode>(
@@ -43,7 +52,7 @@ class LogsFleet : public ::testing::Test {
     client_ = std::make_unique<ControlClient>(broker_->endpoints().control);
     for (const char* m : {"m1", "m2"})
       ASSERT_TRUE(client_->wait_linked(m)) << logs();
-    for (const char* app : {"m1.talker", "m1.quiet", "m2.db"}) {
+    for (const char* app : {"m1.talker", "m1.quiet", "m2.db", "m1.feed"}) {
       auto reply = client_->request("launch", control::AppArgs{app});
       ASSERT_TRUE(reply && reply->ok) << app << ": " << (reply ? reply->error : "no reply");
     }
@@ -66,7 +75,11 @@ class LogsFleet : public ::testing::Test {
     });
   }
 
+  // Appends to what m1.feed prints.
+  void feed(const std::string& text) { std::ofstream(feed_, std::ios::app) << text << std::flush; }
+
   TempDir dir_;
+  std::string feed_ = dir_ / "feed.txt";
   std::unique_ptr<BrokerProcess> broker_;
   std::vector<std::unique_ptr<FleetNode>> nodes_;
   std::unique_ptr<ControlClient> client_;
@@ -122,6 +135,56 @@ TEST_F(LogsFleet, BadTargetsAndCountsAreClearErrors) {
   EXPECT_EQ(run.code, 2) << describe(run);
   run = baton({"logs"});
   EXPECT_EQ(run.code, 2) << describe(run);
+  for (const char* bad : {"yesterday", "10", "25:00", "2024-02-30T10:00"}) {
+    run = baton({"logs", "m1.talker", "--since", bad});
+    EXPECT_EQ(run.code, 2) << describe(run);
+    EXPECT_NE(run.err.find("'" + std::string(bad) + "' is not a time: use a duration ago (90s"),
+              std::string::npos)
+        << describe(run);
+  }
+}
+
+// The local time of `time` as `baton logs --since` takes it: YYYY-MM-DDTHH:MM:SS.
+std::string local_time_text(std::chrono::system_clock::time_point time) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm fields{};
+  localtime_r(&seconds, &fields);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &fields);
+  return text;
+}
+
+TEST_F(LogsFleet, SinceShowsOnlyTheLinesWrittenSinceThen) {
+  ASSERT_TRUE(wait_last_line("m1.feed", "before 2")) << logs();
+  // TIME on a whole second (the form has no fractions), after the first batch was written and at
+  // least the node's time resolution after it, so that even a coarse index puts it before TIME.
+  using std::chrono::system_clock;
+  const auto since =
+      std::chrono::ceil<std::chrono::seconds>(system_clock::now() + node::LogTimes::kResolution);
+  ASSERT_TRUE(wait_until([&] { return system_clock::now() >= since; }));
+  feed("after 1\nafter 2\nafter 3\n");
+  ASSERT_TRUE(wait_last_line("m1.feed", "after 3")) << logs();
+  const std::string time = local_time_text(system_clock::time_point(since));
+
+  CliRun run = baton({"logs", "m1.feed", "--since", time});
+  ASSERT_EQ(run.code, 0) << describe(run);
+  EXPECT_EQ(run.out, "after 1\nafter 2\nafter 3\n") << "since " << time;
+  // The first batch is in the log: --since is what left it out.
+  const std::string all = "before 1\nbefore 2\nafter 1\nafter 2\nafter 3\n";
+  EXPECT_EQ(baton({"logs", "m1.feed"}).out, all);
+  // With -n, the last N of the lines since TIME.
+  EXPECT_EQ(baton({"logs", "m1.feed", "--since", time, "-n", "2"}).out, "after 2\nafter 3\n");
+  // A duration back to before the launch: everything.
+  EXPECT_EQ(baton({"logs", "m1.feed", "--since", "1h"}).out, all);
+  // Without -n, all the lines since TIME, not the default 20: talker wrote 3,000.
+  ASSERT_TRUE(wait_last_line("m1.talker", "talker line 00003000")) << logs();
+  run = baton({"logs", "m1.talker", "--since", "1h"});
+  ASSERT_EQ(run.code, 0) << describe(run);
+  EXPECT_EQ(count_occurrences(run.out, "\n"), 3000u);
+  // A time to come: nothing yet, and no error.
+  run = baton({"logs", "m1.feed", "--since", "2999-01-01T00:00"});
+  EXPECT_EQ(run.code, 0) << describe(run);
+  EXPECT_EQ(run.out, "");
 }
 
 }  // namespace
