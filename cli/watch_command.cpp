@@ -24,6 +24,7 @@ namespace baton::cli {
 
 namespace {
 
+namespace bus = proto::bus;
 using std::chrono::steady_clock;
 
 struct WatchOptions {
@@ -125,9 +126,13 @@ void run_watch(const CliContext& context, const WatchOptions& options) {
         } while (rest.more());
         continue;
       }
-      // Usage reports come from every machine every couple of seconds: shown when asked for.
+      // Usage reports come from every machine every couple of seconds, and apps' output while
+      // someone follows it (baton logs -f): each shown when asked for.
       const std::string topic_text = topic.to_string();
-      if (options.prefix.empty() && topic_text.starts_with("usage/")) continue;
+      if (options.prefix.empty() &&
+          (topic_text.starts_with("usage/") || topic_text.starts_with(bus::kLogPrefix))) {
+        continue;
+      }
       auto line = format_message(topic_text, payload, options.json);
       if (!line) continue;
       // Flushed per line: a script or a test reading the pipe sees each message as it comes.
@@ -145,7 +150,8 @@ void add_watch_command(CLI::App& app, CliContext& context) {
       app.add_subcommand("watch", "print the broker's bus live: app states, events, nodes, plans");
   watch->add_option("prefix", options->prefix,
                     "only topics that start with this, e.g. status/m1/, event/ or usage/ (default: "
-                    "all but usage/, which every machine sends every --usage-interval)");
+                    "all but usage/, which every machine sends every --usage-interval, and log/, "
+                    "apps' output while someone follows it: see baton logs -f)");
   watch->add_flag("--json", options->json, "one JSON object per message: its fields and \"topic\"");
   watch->add_option("--count", options->count, "stop after this many messages")
       ->check(above_zero());

@@ -10,6 +10,7 @@
 #include "common/net/curve_keys.hpp"
 #include "harness/bus_watcher.hpp"
 #include "harness/control_client.hpp"
+#include "harness/files.hpp"
 #include "harness/fleet_processes.hpp"
 #include "harness/polling.hpp"
 #include "harness/temp_dir.hpp"
@@ -42,6 +43,8 @@ class BrokerAuth : public ::testing::Test {
            "  <App AppIdTuple=\"m1.sleeper\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"600\"/>\n"
            "  <App AppIdTuple=\"m2.sleeper\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"600\"/>\n"
            "  <App AppIdTuple=\"m10.sleeper\" ExeFullPath=\"/bin/sleep\" CmdLineArgs=\"600\"/>\n"
+           "  <App AppIdTuple=\"m1.chatter\" ExeFullPath=\"/bin/sh\" "
+           "CmdLineArgs=\"-c &quot;while :; do echo tick; sleep 0.05; done&quot;\"/>\n"
            "</Shared>\n";
     broker_ = std::make_unique<BrokerProcess>(
         dir_, dir_ / "SharedConfig.xml", BrokerEndpoints::loopback_tcp(),
@@ -265,6 +268,39 @@ TEST_F(BrokerAuth, MonitorsSeeStatusButNotCommands) {
   EXPECT_TRUE(monitor_commands.messages().empty());
   EXPECT_TRUE(contains(broker_->log(), "refused monitor key 'graf''s subscription to 'cmd/'"))
       << logs();
+}
+
+// Apps' output is for operators and monitors: a node key gets none, not even its own machine's.
+TEST_F(BrokerAuth, MonitorsFollowAppsOutputNodeKeysDoNot) {
+  CliRun launched = baton_as("alice", {"launch", "m1.chatter"});
+  ASSERT_EQ(launched.code, 0) << describe(launched) << logs();
+  BusWatcher node_key(endpoints().bus, {"log/", "log/m1/", "log/m1/chatter/"}, keys_of("m1"));
+  BusWatcher monitor(endpoints().bus, {"log/m1/chatter/"}, keys_of("graf"));
+  // Refusals are logged once per thousand: the first one says the others come after it.
+  ASSERT_TRUE(wait_until([&] {
+    return contains(broker_->log(), "refused node key 'm1''s subscription to 'log/'");
+  })) << logs();
+  // The node publishes the lines because the monitor follows them; the node key's connection,
+  // refused, gets none of them.
+  auto ticks = [](const BusWatcher& watcher) {
+    std::size_t lines = 0;
+    for (const auto& [topic, payload] : watcher.messages()) {
+      auto decoded = proto::decode_frame<bus::LogLines>(payload.data(), payload.size());
+      if (topic == "log/m1/chatter/" && decoded) lines += decoded->lines.size();
+    }
+    return lines;
+  };
+  ASSERT_TRUE(monitor.pump_until([&] { return ticks(monitor) >= 5; })) << logs();
+  for (int i = 0; i < 20; ++i)
+    node_key.pump();
+  EXPECT_TRUE(node_key.messages().empty());
+
+  // A monitor's `baton logs -f` works too.
+  RunningBaton follower = baton_.start({"--broker", endpoints().control, "--key",
+                                        dir_ / "graf.key", "--broker-key", dir_ / "broker.pub",
+                                        "logs", "m1.chatter", "-n", "0", "-f"});
+  EXPECT_TRUE(wait_until([&] { return contains(read_file(follower.out_path), "tick\ntick\n"); }))
+      << read_file(follower.err_path) << logs();
 }
 
 // ZeroMQ matches subscriptions by prefix: were m1's command topic cmd/m1, it would match m10's
