@@ -18,6 +18,9 @@
 //    node does, and appends it to a file started afresh every 10 MiB (the node's default
 //    rotation): the least any supervisor that logs its apps' output pays. No target: the issue
 //    asks for the figure and the ratio.
+// 4. Last, the flood with a follower suspended (SIGSTOP, as Ctrl-Z does) until the app is done:
+//    how much the broker's memory grows holding the lines for it, beside the same with the
+//    stalled follower of (2), which runs and drops what it cannot print. No target in the issue.
 //
 // Every process here shares the machine (2 cores on the reference VM): app, node, broker, CLI and
 // the bench itself; the notes give each one's CPU time per line, and how long each part took.
@@ -28,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
@@ -307,7 +311,12 @@ struct FollowedFlood {
   WriterResult writer;
   double node_cpu = 0, broker_cpu = 0, follower_cpu = 0;
   long long printed = 0, dropped = 0;  // by the follower, of the lines and END
+  double broker_rss_growth_mib = 0, node_rss_growth_mib = 0;
 };
+
+// What the follower of a flood does with its stdout: not read until the app is done, read as it
+// prints, or the follower itself stopped (SIGSTOP, as Ctrl-Z does) until the app is done.
+enum class Follower { stalled, reading, suspended };
 
 // Lines of the flood's logs (the current file and the rotated ones kept) that are not whole lines
 // of line_writer: a line the node split (a partial line written out before its end came).
@@ -451,9 +460,10 @@ int run(const Params& p) {
 
   // (2b) The flood again, followed by a `baton logs -f` whose stdout nobody reads until the app
   // is done; and, to tell the cost of stalling from that of following, (2c) by one read as it
-  // prints. Every line must then be printed or counted as dropped.
+  // prints; (4) by one suspended (SIGSTOP, as Ctrl-Z does) until the app is done. Every line must
+  // then be printed or counted as dropped.
   const pid_t broker_pid = broker.process().pid();
-  auto followed_flood = [&](bool read_along) {
+  auto followed_flood = [&](Follower how) {
     FollowedFlood f;
     launch_ready("flood");
     Pipe out;
@@ -463,6 +473,9 @@ int run(const Params& p) {
     if (!reader.wait_ready(20s)) fail("the flood's follower never printed the tail 'ready'");
     const pid_t follower_pid = follower.pid();
     const auto before = cpu_of({node_pid, broker_pid, follower_pid});
+    const double broker_rss_before = resident_mib(broker_pid).value_or(0);
+    const double node_rss_before = resident_mib(node_pid).value_or(0);
+    if (how == Follower::suspended) ::kill(follower_pid, SIGSTOP);
     touch(dir / "go-flood");
     // Done once every line and END are printed or counted: the last lines of a burst are
     // dropped when they find the follower's buffer full, and counted once stdout drains.
@@ -475,24 +488,30 @@ int run(const Params& p) {
       }
       return f.printed + f.dropped >= all;
     };
-    if (read_along) reader.read_until(flood_wait, count);
+    if (how == Follower::reading) reader.read_until(flood_wait, count);
     if (!harness::wait_until([&] { return log_ends_with(flood_log, "END\n"); }, flood_wait))
       fail("the flood with a follower did not end within 120 s");
     const auto after = cpu_of({node_pid, broker_pid, follower_pid});
     f.node_cpu = after[0] - before[0];
     f.broker_cpu = after[1] - before[1];
     f.follower_cpu = after[2] - before[2];
+    f.broker_rss_growth_mib = resident_mib(broker_pid).value_or(0) - broker_rss_before;
+    f.node_rss_growth_mib = resident_mib(node_pid).value_or(0) - node_rss_before;
     f.writer = last_result(dir / "result-flood");
+    if (how == Follower::suspended) ::kill(follower_pid, SIGCONT);
     if (f.printed + f.dropped < all) reader.read_until(30s, count);
     if (!follower.stop(SIGTERM)) fail("the flood's follower exited by itself");
     return f;
   };
   part_done("unfollowed_flood");
-  const FollowedFlood stalled = followed_flood(false);
+  const FollowedFlood stalled = followed_flood(Follower::stalled);
   part_done("stalled_follower_flood");
-  const FollowedFlood reading = followed_flood(true);
+  const FollowedFlood reading = followed_flood(Follower::reading);
   part_done("reading_follower_flood");
   const long long split = split_lines(flood_log);
+  // Last: the broker keeps the memory it grew to.
+  const FollowedFlood suspended = followed_flood(Follower::suspended);
+  part_done("suspended_follower_flood");
 
   const LatencyStats follow(followed.latency_ms), pipe_latency(piped.latency_ms);
   auto delivered_per_s = [](const Delivery& d) {
@@ -524,6 +543,13 @@ int run(const Params& p) {
               unfollowed.mb_per_s(), "", std::nullopt, std::nullopt, Better::higher});
   report.add({flood + "node CPU per line, nobody following", node_us_per_line, "µs",
               bare_us_per_line, "", std::nullopt, std::nullopt, Better::lower});
+  // A follower that cannot read (suspended) holds the bus's lines where they queue: beside what
+  // one that runs but cannot print costs. No target in the issue.
+  // (Never below 0: memory given back meanwhile is no growth.)
+  report.add({flood + "broker memory growth, follower suspended",
+              std::max(0.0, suspended.broker_rss_growth_mib), "MiB",
+              std::max(0.0, stalled.broker_rss_growth_mib), "", std::nullopt, std::nullopt,
+              Better::lower});
   report.add_series("follow_latency",
                     {{"baton", follow.distribution()}, {"pipe", pipe_latency.distribution()}});
   report.note("paced_lines", p.paced_lines);
@@ -538,7 +564,8 @@ int run(const Params& p) {
   // Where the CPU goes while a follower is there (µs per line), and whether a follower that
   // reads along slows the app as much as a stalled one.
   const double lines = static_cast<double>(p.flood_lines);
-  for (const auto& [name, f] : {std::pair{"stalled", stalled}, std::pair{"reading", reading}}) {
+  for (const auto& [name, f] : {std::pair{"stalled", stalled}, std::pair{"reading", reading},
+                                std::pair{"suspended", suspended}}) {
     const std::string key = std::string(name) + "_follower_";
     report.note(key + "app_mb_per_s", f.writer.mb_per_s());
     report.note(key + "node_cpu_us_per_line", 1e6 * f.node_cpu / lines);
@@ -547,6 +574,8 @@ int run(const Params& p) {
     report.note(key + "printed", f.printed);
     report.note(key + "dropped_counted", f.dropped);
     report.note(key + "unaccounted", p.flood_lines + 1 - f.printed - f.dropped);
+    report.note(key + "broker_rss_growth_mib", f.broker_rss_growth_mib);
+    report.note(key + "node_rss_growth_mib", f.node_rss_growth_mib);
   }
   report.note("flood_log_split_lines", split);
   report.note("seconds", seconds);
