@@ -35,6 +35,7 @@ BENCHMARKS = [
     ("bench_scale", 180),
     ("bench_footprint", 120),
     ("bench_usage_sampling", 120),
+    ("bench_log_follow", 180),
 ]
 # Google Benchmark microbenchmarks of the hot paths: reported, no targets.
 MICROBENCHMARKS = ["codec_bench", "journal_bench", "watchdog_table_bench"]
