@@ -10,11 +10,62 @@ namespace baton::node {
 
 namespace bus = proto::bus;
 
+// bus::LogLines as it is sent: the same fields, the lines packed straight from views into the
+// output just read (a std::string per line cost the node an allocation each).
+struct OutgoingLines {
+  int v = bus::kVersion;
+  std::string_view machine;
+  std::string_view app;
+  std::uint64_t stream = 0;
+  std::uint64_t seq = 0;
+  const std::vector<LogStream::Piece>* lines = nullptr;
+  static constexpr auto kFields = std::make_tuple(
+      proto::required("v", &OutgoingLines::v), proto::required("machine", &OutgoingLines::machine),
+      proto::required("app", &OutgoingLines::app),
+      proto::required("stream", &OutgoingLines::stream),
+      proto::required("seq", &OutgoingLines::seq), proto::required("lines", &OutgoingLines::lines));
+};
+
+}  // namespace baton::node
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  // Each piece as one string, with the continuation mark after a piece that does not end a line.
+  template <>
+  struct pack<const std::vector<baton::node::LogStream::Piece>*> {
+    template <class Stream>
+    packer<Stream>& operator()(packer<Stream>& pk,
+                               const std::vector<baton::node::LogStream::Piece>* pieces) const {
+      const std::string_view mark = baton::proto::bus::kLineContinues;
+      pk.pack_array(static_cast<std::uint32_t>(pieces->size()));
+      for (const auto& piece : *pieces) {
+        const std::size_t size = piece.text.size() + (piece.continues ? mark.size() : 0);
+        pk.pack_str(static_cast<std::uint32_t>(size));
+        pk.pack_str_body(piece.text.data(), static_cast<std::uint32_t>(piece.text.size()));
+        if (piece.continues) pk.pack_str_body(mark.data(), static_cast<std::uint32_t>(mark.size()));
+      }
+      return pk;
+    }
+  };
+  }  // namespace adaptor
+}
+}  // namespace msgpack
+
+namespace baton::node {
+
 namespace {
 
 // Lines go out in messages of about this much text: few messages for a fast writer, and a small
 // bound on what one message queued for a follower that stopped reading can hold.
 constexpr std::size_t kBatchBytes = 16 * 1024;
+// What the node publishes of all its apps' output together, at most: 16 MiB/s (over 150,000
+// lines of 100 bytes a second), in bursts of up to 4 MiB. Past it lines are dropped from the bus
+// (never from the logs): following an app that writes as fast as it can must cost the node, the
+// broker and the follower little enough that the app is not slowed, and the broker's queue for a
+// stopped follower fills at this pace at most.
+constexpr double kBudgetPerSecond = 16.0 * 1024 * 1024;
+constexpr double kBudgetBurst = 4.0 * 1024 * 1024;
 
 std::uint64_t microseconds_since_epoch() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -29,7 +80,8 @@ LogStream::LogStream(std::string machine, Publish publish, AppIds app_ids)
       publish_(std::move(publish)),
       app_ids_(std::move(app_ids)),
       // Unique per node process, so that a follower tells a restarted node's numbering apart.
-      stream_(microseconds_since_epoch()) {}
+      stream_(microseconds_since_epoch()),
+      budget_(kBudgetBurst) {}
 
 LogStream::App& LogStream::entry(const std::string& id) {
   auto it = apps_.find(id);
@@ -103,17 +155,14 @@ void LogStream::output(const std::string& id, std::string_view text) {
   if (it == apps_.end() && subscriptions_.empty()) return;
   App& app = it != apps_.end() ? it->second : entry(id);
   if (!app.followed) return;
-  std::size_t count = 0;
+  // Views into `text`: the lines are copied once, into the message.
+  batch_.clear();
   std::size_t bytes = 0;
   auto add = [&](std::string_view piece, bool continues) {
-    if (count == batch_.size()) batch_.emplace_back();
-    std::string& line = batch_[count++];
-    line.assign(piece);
-    if (continues) line.append(bus::kLineContinues);
-    bytes += line.size();
+    batch_.push_back({piece, continues});
+    bytes += piece.size();
     if (bytes >= kBatchBytes) {
-      publish(id, app, batch_, count);
-      count = 0;
+      publish(id, app, bytes);
       bytes = 0;
     }
   };
@@ -127,21 +176,30 @@ void LogStream::output(const std::string& id, std::string_view text) {
     }
     add(line, end == std::string_view::npos);
   }
-  if (count > 0) publish(id, app, batch_, count);
+  if (!batch_.empty()) publish(id, app, bytes);
 }
 
-void LogStream::publish(const std::string& id, App& app, std::vector<std::string>& lines,
-                        std::size_t count) {
-  bus::LogLines message;
-  message.machine = machine_;
-  message.app = id;
-  message.stream = stream_;
-  message.seq = app.next_seq;
-  message.lines.reserve(count);
-  for (std::size_t i = 0; i < count; ++i)
-    message.lines.push_back(std::move(lines[i]));
-  app.next_seq += count;
+bool LogStream::within_budget(std::size_t bytes) {
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - budget_refilled_).count();
+  budget_refilled_ = now;
+  budget_ = std::min(kBudgetBurst, budget_ + seconds * kBudgetPerSecond);
+  if (budget_ < static_cast<double>(bytes)) return false;
+  budget_ -= static_cast<double>(bytes);
+  return true;
+}
+
+void LogStream::publish(const std::string& id, App& app, std::size_t bytes) {
+  const std::uint64_t first = app.next_seq;
+  app.next_seq += batch_.size();
+  // Over the budget: the followers see the gap in the numbers and count the lines as dropped.
+  if (!within_budget(bytes)) {
+    batch_.clear();
+    return;
+  }
+  const OutgoingLines message{bus::kVersion, machine_, id, stream_, first, &batch_};
   publish_(app.topic, proto::pack_to_string(message));
+  batch_.clear();
 }
 
 }  // namespace baton::node

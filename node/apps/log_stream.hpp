@@ -9,6 +9,7 @@
 // from then on will come, and from which number (the tail it asks for next ends just before it).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -39,6 +40,12 @@ class LogStream {
   std::uint64_t stream() const { return stream_; }
   std::uint64_t next_seq(const std::string& app) const;
 
+  // A line, or a piece of a longer one, in the output being published.
+  struct Piece {
+    std::string_view text;
+    bool continues = false;  // the line goes on in the next piece
+  };
+
  private:
   struct App {
     std::string topic;  // log/<machine>/<app>/
@@ -49,7 +56,9 @@ class LogStream {
   bool covered(const std::string& topic) const;
   // The empty LogLines that tells a new follower of `id` where its live lines start.
   void announce(const std::string& id, App& app);
-  void publish(const std::string& id, App& app, std::vector<std::string>& lines, std::size_t count);
+  // Publishes batch_ (`bytes` of text) as the app's next lines, or drops it when over budget.
+  void publish(const std::string& id, App& app, std::size_t bytes);
+  bool within_budget(std::size_t bytes);
 
   std::string machine_;
   Publish publish_;
@@ -57,7 +66,9 @@ class LogStream {
   std::uint64_t stream_;
   std::set<std::string, std::less<>> subscriptions_;
   std::map<std::string, App, std::less<>> apps_;
-  std::vector<std::string> batch_;  // output()'s, kept for its capacity
+  std::vector<Piece> batch_;  // output()'s, kept for its capacity
+  double budget_ = 0;         // bytes that may go out now (see kBudgetPerSecond)
+  std::chrono::steady_clock::time_point budget_refilled_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace baton::node

@@ -89,6 +89,24 @@ TEST_F(LogStreamTest, ALongLineTravelsInMarkedPiecesAndWebIsNotWeb2) {
   EXPECT_EQ(all[2], std::string(10, 'x'));
 }
 
+TEST_F(LogStreamTest, PastTheBudgetLinesAreDroppedFromTheBusButStillNumbered) {
+  stream_.subscription(true, "log/m1/web/");
+  const std::string line(99, 'x');
+  std::string flood;
+  for (int i = 0; i < 60'000; ++i)
+    flood += line + "\n";  // 6 MB at once: more than the 4 MiB burst
+  stream_.output("web", flood);
+  std::uint64_t sent = 0, end = 0;
+  for (std::size_t i = 1; i < published_.size(); ++i) {
+    EXPECT_GE(published_[i].lines.seq, end);  // in order; a gap where lines were dropped
+    sent += published_[i].lines.lines.size();
+    end = published_[i].lines.seq + published_[i].lines.lines.size();
+  }
+  EXPECT_GT(sent, 30'000u);
+  EXPECT_LT(sent, 60'000u);
+  EXPECT_EQ(stream_.next_seq("web"), 60'000u);  // the followers see how many they missed
+}
+
 bus::LogLines lines_of(std::uint64_t stream, std::uint64_t seq, std::vector<std::string> lines) {
   bus::LogLines message;
   message.machine = "m1";
