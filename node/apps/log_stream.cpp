@@ -59,13 +59,6 @@ namespace {
 // Lines go out in messages of about this much text: few messages for a fast writer, and a small
 // bound on what one message queued for a follower that stopped reading can hold.
 constexpr std::size_t kBatchBytes = 16 * 1024;
-// What the node publishes of all its apps' output together, at most: 16 MiB/s (over 150,000
-// lines of 100 bytes a second), in bursts of up to 4 MiB. Past it lines are dropped from the bus
-// (never from the logs): following an app that writes as fast as it can must cost the node, the
-// broker and the follower little enough that the app is not slowed, and the broker's queue for a
-// stopped follower fills at this pace at most.
-constexpr double kBudgetPerSecond = 16.0 * 1024 * 1024;
-constexpr double kBudgetBurst = 4.0 * 1024 * 1024;
 
 std::uint64_t microseconds_since_epoch() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -75,13 +68,18 @@ std::uint64_t microseconds_since_epoch() {
 
 }  // namespace
 
-LogStream::LogStream(std::string machine, Publish publish, AppIds app_ids)
+// The default budget, 16 MiB/s (over 150,000 lines of 100 bytes a second) in bursts of up to
+// 4 MiB: following an app that writes as fast as it can must cost the node, the broker and the
+// follower little enough that the app is not slowed, and the broker's queue for a stopped follower
+// fills at this pace at most.
+LogStream::LogStream(std::string machine, Publish publish, AppIds app_ids, LogBudget budget)
     : machine_(std::move(machine)),
       publish_(std::move(publish)),
       app_ids_(std::move(app_ids)),
       // Unique per node process, so that a follower tells a restarted node's numbering apart.
       stream_(microseconds_since_epoch()),
-      budget_(kBudgetBurst) {}
+      limits_(budget),
+      budget_(budget.burst_bytes) {}
 
 LogStream::App& LogStream::entry(const std::string& id) {
   auto it = apps_.find(id);
@@ -183,7 +181,7 @@ bool LogStream::within_budget(std::size_t bytes) {
   const auto now = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - budget_refilled_).count();
   budget_refilled_ = now;
-  budget_ = std::min(kBudgetBurst, budget_ + seconds * kBudgetPerSecond);
+  budget_ = std::min(limits_.burst_bytes, budget_ + seconds * limits_.bytes_per_second);
   if (budget_ < static_cast<double>(bytes)) return false;
   budget_ -= static_cast<double>(bytes);
   return true;

@@ -20,13 +20,20 @@
 
 namespace baton::node {
 
+// What a node publishes of all its apps' output together, at most; past it, lines are dropped
+// from the bus (never from the logs), numbered all the same.
+struct LogBudget {
+  double bytes_per_second = 16.0 * 1024 * 1024;
+  double burst_bytes = 4.0 * 1024 * 1024;
+};
+
 class LogStream {
  public:
   using Publish = std::function<void(const std::string& topic, const std::string& payload)>;
   // The ids of the apps this node has, for a subscription to more than one app (log/<machine>/).
   using AppIds = std::function<std::vector<std::string>()>;
 
-  LogStream(std::string machine, Publish publish, AppIds app_ids);
+  LogStream(std::string machine, Publish publish, AppIds app_ids, LogBudget budget = {});
 
   // A subscription (or its end) to a prefix of log/ topics, as the node's ingest socket reports
   // it. An unsubscription of "" means the broker went away: every subscription ended with it.
@@ -67,7 +74,8 @@ class LogStream {
   std::set<std::string, std::less<>> subscriptions_;
   std::map<std::string, App, std::less<>> apps_;
   std::vector<Piece> batch_;  // output()'s, kept for its capacity
-  double budget_ = 0;         // bytes that may go out now (see kBudgetPerSecond)
+  LogBudget limits_;
+  double budget_ = 0;  // bytes that may go out now
   std::chrono::steady_clock::time_point budget_refilled_ = std::chrono::steady_clock::now();
 };
 
