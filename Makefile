@@ -88,7 +88,9 @@ bench-quick: build
 unit: build
 	ctest --preset default -j $(CTEST_JOBS)
 
-demo: build
+# Only what the demo runs: `baton` (broker and node in one process) and the demo's app.
+demo: deps $(BUILD)/build.ninja
+	cmake --build --preset default --target baton baton-demo-app
 	scripts/demo.sh
 
 format:

@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
   int i;
   long done;
 
-  for (i = 1; i < argc; ++i) {
+  /* Options and their values come in pairs. */
+  for (i = 1; i < argc; i += 2) {
     const char* value = i + 1 < argc ? argv[i + 1] : NULL;
     if (value == NULL) return usage("every option takes a value");
     if (strcmp(argv[i], "--timeout") == 0) {
@@ -95,7 +96,6 @@ int main(int argc, char** argv) {
     } else {
       return usage("unknown option");
     }
-    ++i;
   }
   /* Output goes to files in tests: line by line, so that a reader sees each step at once. */
   setvbuf(stdout, NULL, _IOLBF, 0);
