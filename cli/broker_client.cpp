@@ -111,6 +111,22 @@ std::string BrokerClient::bus_endpoint() {
   return reachable_endpoint(hello().bus, control_endpoint_);
 }
 
+zmq::socket_t BrokerClient::bus_subscriber(const std::string& bus_endpoint) {
+  zmq::socket_t subscriber(context(), zmq::socket_type::sub);
+  subscriber.set(zmq::sockopt::linger, 0);
+  subscriber.set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);
+  // Room for bursts: a live verb reads everything as it comes and drops on its own terms.
+  subscriber.set(zmq::sockopt::rcvhwm, 100'000);
+  secure(subscriber);
+  try {
+    subscriber.connect(bus_endpoint);
+  } catch (const zmq::error_t& e) {
+    throw CliError(ExitCode::kRequestFailed,
+                   "cannot connect to the broker's bus at " + bus_endpoint + ": " + e.what());
+  }
+  return subscriber;
+}
+
 void BrokerClient::secure(zmq::socket_t& socket) const {
   if (keys_) apply_curve_client(socket, *keys_);
 }

@@ -76,6 +76,9 @@ class BrokerClient {
 
   // The bus endpoint to subscribe to, as this client can reach it (after hello).
   std::string bus_endpoint();
+  // A SUB socket connected to `bus_endpoint` with this client's keys, subscribed to nothing yet;
+  // a CliError (kRequestFailed) when it cannot connect. For the live verbs (watch, logs -f).
+  zmq::socket_t bus_subscriber(const std::string& bus_endpoint);
 
   const std::string& control_endpoint() const { return control_endpoint_; }
   zmq::context_t& context() { return context_; }

@@ -173,17 +173,7 @@ void follow(const CliContext& context, const LogsOptions& options) {
   const std::string bus_endpoint = client.bus_endpoint();
   set_signals_blocked(true);
 
-  zmq::socket_t subscriber(client.context(), zmq::socket_type::sub);
-  subscriber.set(zmq::sockopt::linger, 0);
-  subscriber.set(zmq::sockopt::maxmsgsize, bus::kMaxFrameBytes);
-  subscriber.set(zmq::sockopt::rcvhwm, 100'000);
-  client.secure(subscriber);
-  try {
-    subscriber.connect(bus_endpoint);
-  } catch (const zmq::error_t& e) {
-    throw CliError(ExitCode::kRequestFailed,
-                   "cannot connect to the broker's bus at " + bus_endpoint + ": " + e.what());
-  }
+  zmq::socket_t subscriber = client.bus_subscriber(bus_endpoint);
   for (const auto& app : apps) {
     auto id = config::parse_app_id(app);
     subscriber.set(zmq::sockopt::subscribe, bus::log_topic(id->machine, id->app));

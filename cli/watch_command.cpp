@@ -82,16 +82,7 @@ void run_watch(const CliContext& context, const WatchOptions& options) {
   const std::string bus_endpoint = client.bus_endpoint();
   set_signals_blocked(true);
 
-  zmq::socket_t subscriber(client.context(), zmq::socket_type::sub);
-  subscriber.set(zmq::sockopt::linger, 0);
-  subscriber.set(zmq::sockopt::maxmsgsize, proto::bus::kMaxFrameBytes);
-  client.secure(subscriber);
-  try {
-    subscriber.connect(bus_endpoint);
-  } catch (const zmq::error_t& e) {
-    throw CliError(ExitCode::kRequestFailed,
-                   "cannot connect to the broker's bus at " + bus_endpoint + ": " + e.what());
-  }
+  zmq::socket_t subscriber = client.bus_subscriber(bus_endpoint);
   subscriber.set(zmq::sockopt::subscribe, options.prefix);
 
   std::optional<steady_clock::time_point> deadline;
